@@ -1,0 +1,386 @@
+"""``frontcounter``: a thin command line over the same services the GUI uses (DESIGN.md section 6).
+
+Form: ``frontcounter [GLOBAL OPTIONS] SUBCOMMAND ...``; the global options are accepted after the
+subcommand too. Exit codes: 0 ok, 1 a user error with a one-line message, 2 usage. Without a
+subcommand it starts the GUI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from frontcounter import __version__
+from frontcounter.paths import Paths
+from frontcounter.services.errors import FrontCounterError
+
+logger = logging.getLogger(__name__)
+
+ENV_CENTRAL_URL = "FRONTCOUNTER_CENTRAL_URL"
+ENV_PASSWORD = "FRONTCOUNTER_PASSWORD"
+
+
+class UsageError(FrontCounterError):
+    """Bad options that argparse could not catch; exit code 2."""
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--data-dir", default=default, metavar="DIR",
+                        help="all state lives here (env FRONTCOUNTER_DATA_DIR)")
+    parser.add_argument("--central", default=default, metavar="URL",
+                        help="the central database URL (env FRONTCOUNTER_CENTRAL_URL)")
+    parser.add_argument("--station", default=default, metavar="CODE", help="station code, e.g. HH")
+    parser.add_argument("--user", default=default, metavar="NAME",
+                        help="sign in as NAME (password from the prompt or FRONTCOUNTER_PASSWORD)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    parser = argparse.ArgumentParser(
+        prog="frontcounter",
+        description="FrontCounter: police station front-counter appointments. Without a subcommand, "
+        "starts the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"frontcounter {__version__}")
+    _global_options(parser, suppress=False)
+    parser.add_argument("--demo", action="store_true", help="start the app on the embedded demo (created if missing)")
+    parser.add_argument("--self-check", action="store_true",
+                        help="open and migrate a database, build a PDF, exit 0 (the installer's smoke test)")
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
+
+    p = sub.add_parser("demo", parents=[common], help="create the embedded demo (or seed a central database)")
+    p.add_argument("--seed", type=int, default=None, help="random seed for the demo data")
+
+    p = sub.add_parser("db", parents=[common], help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    dbsub.add_parser("upgrade", parents=[common], help="migrate the station cache (and the centre with --central)")
+
+    p = sub.add_parser("sync", parents=[common], help="sync the station cache with the centre")
+    p.add_argument("--once", action="store_true", help="run one sync and report what moved")
+
+    p = sub.add_parser("appointments", parents=[common], help="the station's appointments for a day")
+    p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D", help="YYYY-MM-DD (default today)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("briefing", parents=[common], help="write the briefing PDF for an appointment")
+    p.add_argument("reference")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+
+    p = sub.add_parser("day-sheet", parents=[common], help="write the day sheet PDF")
+    p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D")
+    p.add_argument("--confidential", action="store_true", help="the officers' version, with confidential content")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+
+    p = sub.add_parser("slip", parents=[common], help="write the visitor's confirmation slip PDF")
+    p.add_argument("reference")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+
+    p = sub.add_parser("check-in", parents=[common], help="check a visitor in by reference")
+    p.add_argument("reference")
+    p.add_argument("--force", action="store_true", help="check in even if early, late or on another day")
+
+    p = sub.add_parser("import", parents=[common], help="import appointments from command and control (CSV/JSON)")
+    p.add_argument("file", type=Path)
+
+    sub.add_parser("purge", parents=[common], help="erase personal data past its retention period")
+
+    p = sub.add_parser("audit", parents=[common], help="the audit log")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=200)
+
+    p = sub.add_parser("report", parents=[common], help="figures for station managers")
+    p.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True, metavar="D")
+    p.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, metavar="D")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by subcommands
+
+
+def _paths(args: argparse.Namespace) -> Paths:
+    return Paths.resolve(args.data_dir)
+
+
+def _central_url(args: argparse.Namespace) -> str | None:
+    return args.central or os.environ.get(ENV_CENTRAL_URL)
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from frontcounter.runtime import open_station
+
+    return open_station(_paths(args), station_code=args.station)
+
+
+def _sign_in(args: argparse.Namespace, runtime: Any) -> Any:
+    """Sign in as ``--user``; a demo data dir falls back to its counter user."""
+    from frontcounter.services.auth import sign_in
+    from frontcounter.services.demo import DEMO_PASSWORD
+
+    username = args.user
+    password = os.environ.get(ENV_PASSWORD)
+    if username is None:
+        if not runtime.settings.demo:
+            raise UsageError("--user NAME is required (the password comes from the prompt or FRONTCOUNTER_PASSWORD).")
+        username = f"counter.{runtime.ctx.station_code}"
+        password = DEMO_PASSWORD if password is None else password
+    if password is None:
+        if not sys.stdin.isatty():
+            raise UsageError(f"No password for {username}: set FRONTCOUNTER_PASSWORD or run in a terminal.")
+        password = getpass.getpass(f"Password for {username}: ")
+    return sign_in(runtime.ctx, username, password)
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Subcommands
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from frontcounter.runtime import create_demo
+    from frontcounter.services.demo import DEMO_STATION
+
+    paths = _paths(args)
+    station = args.station or DEMO_STATION
+    summary = create_demo(paths, central_url=_central_url(args), station_code=station)
+    if summary is None:
+        print(f"The centre already holds data; station cache for {station} set up in {paths.data_dir}.")
+    else:
+        print(
+            f"Demo ready in {paths.data_dir}: {summary.stations} stations, {summary.rooms} rooms, "
+            f"{summary.officers} officers, {summary.users} users, {summary.appointments} appointments. "
+            f"Station cache: {station}. Sign in as counter.{station} (password: demo)."
+        )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from frontcounter.config import load_settings, save_settings
+    from frontcounter.db.engine import make_engine, sqlite_url
+    from frontcounter.db.migrate import current_revision, upgrade
+
+    paths = _paths(args)
+    paths.ensure()
+    settings = load_settings(paths.config_file)
+    if args.station:
+        settings.station_code = args.station
+    central = _central_url(args)
+    if central:
+        settings.central_url = central
+    save_settings(paths.config_file, settings)
+    local = make_engine(sqlite_url(paths.station_db))
+    upgrade(local)
+    print(f"Station cache {paths.station_db}: schema {current_revision(local)}")
+    if central:
+        from frontcounter.services.secrets import central_engine
+
+        engine = central_engine(central)
+        upgrade(engine)
+        print(f"Centre: schema {current_revision(engine)}")
+    return 0
+
+
+def cmd_appointments(args: argparse.Namespace) -> int:
+    from frontcounter.services import appointments
+    from frontcounter.services.clock import local, local_today
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    day = args.date or local_today(runtime.ctx.clock)
+    views = appointments.list_day(runtime.ctx, actor, day)
+    if args.json:
+        print(json.dumps([appointment_json(v) for v in views], ensure_ascii=False, indent=2))
+        return 0
+    print(f"{runtime.ctx.station_code} — {day:%a %d %b %Y} — {len(views)} appointments")
+    for v in views:
+        print(f"{local(v.start):%H:%M}  {v.reference:<9} {v.status:<12} {v.room_name:<17} "
+              f"{v.officer_label:<28} {v.visitor_name or ''}")
+    return 0
+
+
+def appointment_json(v: Any) -> dict[str, Any]:
+    """The contract of ``appointments --json`` (DESIGN.md section 6); extend, never rename."""
+    from frontcounter.services.clock import local
+
+    return {
+        "reference": v.reference,
+        "station": v.station_code,
+        "start": local(v.start).isoformat(),
+        "end": local(v.end).isoformat(),
+        "status": v.status,
+        "room": v.room_name,
+        "officer": v.officer_label if v.officer_id else None,
+        "visitor_name": v.visitor_name,
+        "at_risk": v.at_risk,
+        "reason": v.reason,
+        "channel": v.channel,
+        "interpreter_language": v.interpreter_language,
+        "arrived_at": local(v.arrived_at).isoformat() if v.arrived_at else None,
+        "id": str(v.id),
+    }
+
+
+def cmd_check_in(args: argparse.Namespace) -> int:
+    from frontcounter.services import checkin
+    from frontcounter.services.clock import local
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    result = checkin.check_in(runtime.ctx, actor, args.reference, force=args.force)
+    v = result.appointment
+    print(f"Checked in {v.reference} at {local(v.arrived_at or v.start):%H:%M}: {v.room_name}, {v.officer_label}.")
+    if result.warning:
+        print(result.warning)
+    return 0
+
+
+def cmd_briefing(args: argparse.Namespace) -> int:
+    from frontcounter.services import documents
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    _write_bytes(args.output, documents.briefing_pdf(runtime.ctx, actor, args.reference, recipient=args.output))
+    print(f"Briefing for {args.reference} written to {args.output}")
+    return 0
+
+
+def cmd_day_sheet(args: argparse.Namespace) -> int:
+    from frontcounter.services import documents
+    from frontcounter.services.clock import local_today
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    day = args.date or local_today(runtime.ctx.clock)
+    _write_bytes(args.output, documents.day_sheet_pdf(runtime.ctx, actor, day, confidential=args.confidential))
+    print(f"Day sheet for {day:%d %b %Y} written to {args.output}")
+    return 0
+
+
+def cmd_slip(args: argparse.Namespace) -> int:
+    from frontcounter.services import documents
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    _write_bytes(args.output, documents.slip_pdf(runtime.ctx, actor, args.reference))
+    print(f"Slip for {args.reference} written to {args.output}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from frontcounter.services import audit_log
+    from frontcounter.services.clock import local
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    events = audit_log.list_events(runtime.ctx, actor, limit=args.limit)
+    if args.json:
+        print(json.dumps([audit_log.event_json(e) for e in events], ensure_ascii=False, indent=2))
+        return 0
+    for e in events:
+        print(f"{local(e.at):%Y-%m-%d %H:%M:%S}  {e.username:<16} {e.role:<10} {e.action:<26} "
+              f"{e.record or '':<24} {e.outcome}")
+    return 0
+
+
+def _not_yet(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
+    def run(_args: argparse.Namespace) -> int:
+        raise FrontCounterError(f"'{name}' is not available in this build yet (issue #{issue}).")
+
+    return run
+
+
+def self_check(args: argparse.Namespace) -> int:
+    """What the installer's smoke test runs: migrate a database, build a PDF, exit 0."""
+    import tempfile
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from frontcounter.db.engine import make_engine, sqlite_url
+    from frontcounter.db.migrate import current_revision, head_revision, upgrade
+
+    base = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="frontcounter-self-check-"))
+    base.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(sqlite_url(base / "self-check.sqlite"))
+    upgrade(engine)
+    if current_revision(engine) != head_revision():
+        raise FrontCounterError("self-check: the database did not reach the schema head")
+    engine.dispose()
+    pdf = base / "self-check.pdf"
+    try:
+        from frontcounter.services import pdf_fonts
+
+        font = pdf_fonts.register_fonts()
+    except ImportError:  # documents not built into this bundle
+        font = "Helvetica"
+    c = canvas.Canvas(str(pdf), pagesize=A4)
+    c.setFont(font, 12)
+    c.drawString(72, 800, "FrontCounter self-check — Łódź, محمد, 王芳")
+    c.save()
+    if pdf.stat().st_size < 500:
+        raise FrontCounterError("self-check: the PDF is implausibly small")
+    from PySide6 import QtWidgets  # noqa: F401  (the GUI toolkit must import in the bundle)
+
+    print(f"self-check ok: schema {head_revision()}, PDF {pdf.stat().st_size} bytes, font {font}")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "db": cmd_db,
+    "appointments": cmd_appointments,
+    "check-in": cmd_check_in,
+    "briefing": cmd_briefing,
+    "day-sheet": cmd_day_sheet,
+    "slip": cmd_slip,
+    "audit": cmd_audit,
+    "sync": _not_yet("sync", 6),
+    "import": _not_yet("import", 4),
+    "purge": _not_yet("purge", 7),
+    "report": _not_yet("report", 10),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from frontcounter.logging_setup import setup_logging
+
+    setup_logging(_paths(args), console=args.command is not None)
+    try:
+        if args.self_check:
+            return self_check(args)
+        if args.command is None:
+            from frontcounter.__main__ import run_gui
+
+            return run_gui(args)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"frontcounter: {exc.message}", file=sys.stderr)
+        return 2
+    except FrontCounterError as exc:
+        print(f"frontcounter: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,406 @@
+"""The domain as typed SQLAlchemy 2.0 models (DESIGN.md section 3).
+
+The station cache and the central database share this one schema and one migration chain, so a
+row means the same thing everywhere. Tables that sync carry a client-generated UUID key, a
+``version`` assigned by the centre's clock and a ``deleted`` tombstone. Tables that only make
+sense on one side (the outbox and cursors at a station; the clock and applied operations at the
+centre) are simply empty on the other side.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from frontcounter.db.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+
+
+class Role(enum.StrEnum):
+    COUNTER = "counter"
+    OFFICER = "officer"
+    SUPERVISOR = "supervisor"
+    FCR = "fcr"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Status(enum.StrEnum):
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+    LEFT_UNSEEN = "left_unseen"
+
+
+#: Statuses whose appointment no longer holds its room and officer (the double-booking guard
+#: ignores them). Kept in one place because the migration's constraints and triggers use it too.
+RELEASED_STATUSES: tuple[str, ...] = (Status.CANCELLED.value, Status.RESCHEDULED.value)
+
+
+class Channel(enum.StrEnum):
+    CALL_101 = "101_call"
+    ONLINE = "online"
+    WALK_IN = "walk_in"
+    COMMAND_AND_CONTROL = "command_and_control"
+
+
+class Reason(enum.StrEnum):
+    REPORT_CRIME = "report_crime"
+    VICTIM_UPDATE = "victim_update"
+    WITNESS_STATEMENT = "witness_statement"
+    DOMESTIC_ABUSE = "domestic_abuse"
+    SEXUAL_OFFENCE = "sexual_offence"
+    HATE_CRIME = "hate_crime"
+    FRAUD = "fraud"
+    PROPERTY = "property"
+    FIREARMS_LICENSING = "firearms_licensing"
+    OTHER = "other"
+
+
+class CancelReason(enum.StrEnum):
+    VISITOR_REQUEST = "visitor_request"
+    OPERATIONAL_DEMAND = "operational_demand"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+class SyncedMixin:
+    """Columns every synced row carries: a client-made UUID, the centre's version, a tombstone."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime | None]
+
+
+class Station(SyncedMixin, Base):
+    __tablename__ = "stations"
+
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(Text)
+    postcode: Mapped[str] = mapped_column(String(10))
+    phone: Mapped[str] = mapped_column(String(40), default="101")
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OpeningSession(SyncedMixin, Base):
+    """A weekly window in which a station takes appointments, in Europe/London wall-clock time."""
+
+    __tablename__ = "opening_sessions"
+
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday, as datetime.weekday()
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+
+
+class Room(SyncedMixin, Base):
+    __tablename__ = "rooms"
+
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    capacity: Mapped[int] = mapped_column(Integer, default=3)
+    step_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    hearing_loop: Mapped[bool] = mapped_column(Boolean, default=False)
+    video_link: Mapped[bool] = mapped_column(Boolean, default=False)
+    soundproofed: Mapped[bool] = mapped_column(Boolean, default=False)
+    child_friendly: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Officer(SyncedMixin, Base):
+    __tablename__ = "officers"
+
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"), index=True)
+    collar_number: Mapped[str] = mapped_column(String(12), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    rank: Mapped[str] = mapped_column(String(40), default="PC")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    specialisms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The officer's own sign-in, when they have one (officers read their briefings).
+    username: Mapped[str | None] = mapped_column(String(80))
+
+
+class Duty(SyncedMixin, Base):
+    """An officer on appointment duty at a station for one shift (UTC bounds, may cross midnight)."""
+
+    __tablename__ = "duties"
+
+    officer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("officers.id"), index=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    #: Set when the officer is pulled away; the duty no longer counts as available from then.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_duties_station_start", "station_id", "start_at"),)
+
+
+class User(SyncedMixin, Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    station_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stations.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Lockout state is per workstation: it is never pushed, and a pull keeps the local values.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+
+
+class Appointment(SyncedMixin, Base):
+    """A visitor's face-to-face appointment, with everything the officer needs to arrive briefed."""
+
+    __tablename__ = "appointments"
+
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
+    room_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rooms.id"))
+    officer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("officers.id"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(String(32))
+    crime_reference: Mapped[str | None] = mapped_column(String(40))
+    #: The command-and-control system's own id, so re-importing a file creates no duplicates.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    # Visitor (personal data: erased by retention, see services/retention.py).
+    visitor_name: Mapped[str | None] = mapped_column(String(200))
+    visitor_preferred_name: Mapped[str | None] = mapped_column(String(200))
+    visitor_dob: Mapped[date | None] = mapped_column(Date)
+    visitor_phone: Mapped[str | None] = mapped_column(String(40))
+    visitor_email: Mapped[str | None] = mapped_column(String(200))
+    visitor_address: Mapped[str | None] = mapped_column(Text)
+    safe_contact: Mapped[str | None] = mapped_column(Text)
+    preferred_language: Mapped[str | None] = mapped_column(String(40))
+    interpreter_language: Mapped[str | None] = mapped_column(String(40))
+    needs_step_free: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_hearing_loop: Mapped[bool] = mapped_column(Boolean, default=False)
+    access_needs: Mapped[str | None] = mapped_column(Text)
+    person_of_choice: Mapped[str | None] = mapped_column(String(200))
+    vulnerability_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Confidential: only roles with the ``read_briefing`` permission ever receive it.
+    briefing_notes: Mapped[str | None] = mapped_column(Text)
+    # Links between appointments are plain UUIDs, not foreign keys: the linked appointment may
+    # belong to another station and so be absent from this station's cache.
+    previous_appointment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    # Status machine (services/status.py is the only place that changes these).
+    status: Mapped[str] = mapped_column(String(20), default=Status.BOOKED.value)
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    at_risk_reason: Mapped[str | None] = mapped_column(String(200))
+    arrived_at: Mapped[datetime | None]
+    checked_in_by: Mapped[str | None] = mapped_column(String(80))
+    seen_at: Mapped[datetime | None]
+    seen_by: Mapped[str | None] = mapped_column(String(80))
+    completed_at: Mapped[datetime | None]
+    no_show_at: Mapped[datetime | None]
+    left_unseen_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(80))
+    cancel_reason: Mapped[str | None] = mapped_column(String(32))
+    cancel_note: Mapped[str | None] = mapped_column(Text)
+    rescheduled_to_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    rescheduled_from_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    # Satisfaction, recorded at departure with the visitor's consent.
+    feedback_rating: Mapped[int | None] = mapped_column(Integer)
+    feedback_comment: Mapped[str | None] = mapped_column(Text)
+    feedback_at: Mapped[datetime | None]
+
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(80))
+    purged_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_appointments_station_start", "station_id", "start_at"),
+        Index("ix_appointments_station_version", "station_id", "version"),
+        Index("ix_appointments_room_start", "room_id", "start_at"),
+        Index("ix_appointments_officer_start", "officer_id", "start_at"),
+        CheckConstraint("end_at > start_at", name="time_order"),
+        # The no-double-booking guard (an exclusion constraint on PostgreSQL, triggers on SQLite)
+        # is written in the migration, since SQLAlchemy metadata cannot express it portably.
+    )
+
+
+class FollowUp(SyncedMixin, Base):
+    """Opened by a no-show: the officer recontacts the visitor or checks on their welfare."""
+
+    __tablename__ = "follow_ups"
+
+    appointment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appointments.id"), index=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"), index=True)
+    officer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("officers.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # "recontact" or "welfare_check"
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, done, cancelled
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(80))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class AttentionItem(SyncedMixin, Base):
+    """A change a supervisor must look at: a rejected push or a change a sync rule flagged."""
+
+    __tablename__ = "attention_items"
+
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"), index=True)
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    op_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(20))  # "rejected" or "flagged"
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]
+    settled_by: Mapped[str | None] = mapped_column(String(80))
+    settlement: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """DPA 2018 s.62 log entry. Append-only: no code path updates or deletes one.
+
+    Audit rows travel to the centre on their own channel (by ``local_seq``), not through the
+    outbox, so each command still leaves exactly one audit event and one outbox entry.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    local_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(20))
+    station_code: Mapped[str | None] = mapped_column(String(8))
+    workstation: Mapped[str] = mapped_column(String(120))
+    #: collection, alteration, consultation, disclosure, erasure, authentication.
+    category: Mapped[str] = mapped_column(String(20))
+    #: What was done, e.g. "appointment.check_in", "briefing.open", "briefing.print".
+    action: Mapped[str] = mapped_column(String(60))
+    record: Mapped[str | None] = mapped_column(String(120))
+    outcome: Mapped[str] = mapped_column(String(20))  # success, denied, failed
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OutboxEntry(Base):
+    """A station's command waiting for (or answered by) the centre. Station side only."""
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    station_code: Mapped[str] = mapped_column(String(8))
+    op_type: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    base_version: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    #: pending, applied, resolved or rejected.
+    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    result_message: Mapped[str | None] = mapped_column(Text)
+    acked_at: Mapped[datetime | None]
+
+
+class AppliedOp(Base):
+    """The centre's record of every operation it has answered, so a retried push is idempotent."""
+
+    __tablename__ = "applied_ops"
+
+    op_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    station_code: Mapped[str] = mapped_column(String(8))
+    station_seq: Mapped[int] = mapped_column(Integer)
+    #: The row the operation touched, so a later op from the same station on the same row can be
+    #: told apart from someone else's change since its base_version.
+    entity_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    applied_at: Mapped[datetime]
+    result: Mapped[str] = mapped_column(String(12))  # applied, resolved, rejected
+    message: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("station_code", "station_seq"),)
+
+
+class SyncClock(Base):
+    """The centre's one-row version clock: ``UPDATE … SET value = value + 1 RETURNING value``."""
+
+    __tablename__ = "sync_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SyncCursor(Base):
+    """How far a station has pulled each table, committed with the rows it pulled."""
+
+    __tablename__ = "sync_cursors"
+
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SyncMeta(Base):
+    """Small key/value facts about this database: its role (station or central), station code…"""
+
+    __tablename__ = "sync_meta"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+#: Synced tables in dependency order (parents before children), the order a pull applies them.
+SYNCED_MODELS: tuple[type[SyncedMixin], ...] = (
+    Station,
+    OpeningSession,
+    Room,
+    Officer,
+    Duty,
+    User,
+    Appointment,
+    FollowUp,
+    AttentionItem,
+)

@@ -1,0 +1,37 @@
+"""Logging to a rotating file in the data dir (and warnings to the console for the CLI).
+
+Log messages name records by reference or UUID, never by a visitor's name, and never carry a
+password: the central URL is logged only through ``redact_url``.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+
+from frontcounter.paths import Paths
+
+
+def setup_logging(paths: Paths, *, console: bool = False, level: int = logging.INFO) -> None:
+    root = logging.getLogger()
+    if getattr(root, "_frontcounter_configured", False):
+        return
+    root.setLevel(level)
+    try:
+        paths.ensure()
+        log_file = paths.log_dir / "frontcounter.log"
+        handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=5,
+                                                       encoding="utf-8")
+        os.chmod(log_file, 0o600)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    except OSError as exc:  # a read-only data dir must not stop the app from starting
+        print(f"frontcounter: cannot write logs in {paths.log_dir}: {exc}", file=sys.stderr)
+    if console:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setLevel(logging.WARNING)
+        stream.setFormatter(logging.Formatter("frontcounter: %(levelname)s: %(message)s"))
+        root.addHandler(stream)
+    root._frontcounter_configured = True  # type: ignore[attr-defined]

@@ -1,0 +1,99 @@
+"""Open the pieces a process needs from its data dir: settings, the migrated station cache, the
+service context, and (on request) the centre. Shared by the CLI and the GUI start-up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from frontcounter.config import Settings, load_settings, save_settings
+from frontcounter.db.engine import make_engine, sqlite_url
+from frontcounter.db.migrate import upgrade
+from frontcounter.paths import Paths
+from frontcounter.services import sync_pull
+from frontcounter.services.auth import workstation_name
+from frontcounter.services.clock import Clock, SystemClock
+from frontcounter.services.context import ServiceContext
+from frontcounter.services.demo import DEMO_STATION, DemoSummary, seed_central
+from frontcounter.services.errors import FrontCounterError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StationRuntime:
+    paths: Paths
+    settings: Settings
+    engine: Engine
+    ctx: ServiceContext
+
+
+class NotConfigured(FrontCounterError):
+    pass
+
+
+def open_station(paths: Paths, *, clock: Clock | None = None, station_code: str | None = None) -> StationRuntime:
+    """The station cache under ``paths``, migrated to this build's schema."""
+    paths.ensure()
+    settings = load_settings(paths.config_file)
+    code = station_code or settings.station_code
+    if not code:
+        raise NotConfigured(
+            f"No station is configured in {paths.data_dir}. Run 'frontcounter demo' for the demo, or "
+            "'frontcounter --station CODE --central URL db upgrade' to set up a station."
+        )
+    engine = make_engine(sqlite_url(paths.station_db))
+    upgrade(engine)
+    ctx = ServiceContext(
+        engine=engine,
+        clock=clock or SystemClock(),
+        station_code=code,
+        workstation=settings.workstation or workstation_name(),
+        policy=settings.policy(),
+    )
+    return StationRuntime(paths=paths, settings=settings, engine=engine, ctx=ctx)
+
+
+def embedded_central_url(paths: Paths) -> str:
+    return sqlite_url(paths.embedded_central_db)
+
+
+def create_demo(
+    paths: Paths,
+    *,
+    clock: Clock | None = None,
+    central_url: str | None = None,
+    station_code: str = DEMO_STATION,
+) -> DemoSummary | None:
+    """Seed the demo into the centre (when empty) and set up this data dir's cache for a station.
+
+    Returns what was seeded, or None when the centre already held data (then only the cache is
+    set up and pulled).
+    """
+    clock = clock or SystemClock()
+    paths.ensure()
+    url = central_url or embedded_central_url(paths)
+    central = make_engine(url)
+    try:
+        upgrade(central)
+        summary = seed_central(central, clock)
+        local = make_engine(sqlite_url(paths.station_db))
+        upgrade(local)
+        sync_pull.pull(central, local, station_code)
+        local.dispose()
+    finally:
+        central.dispose()
+    settings = load_settings(paths.config_file)
+    settings.station_code = station_code
+    settings.central_url = url
+    settings.demo = True
+    save_settings(paths.config_file, settings)
+    logger.info("demo ready in %s for station %s", paths.data_dir, station_code)
+    return summary
+
+
+def demo_exists(paths: Paths) -> bool:
+    return Path(paths.station_db).exists() and load_settings(paths.config_file).station_code is not None

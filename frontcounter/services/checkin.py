@@ -1,0 +1,274 @@
+"""At the counter: check-in, no-show (with its follow-up), left unseen, seen and completed.
+
+A visitor at the wrong station, on the wrong day, or far too early or late is told exactly what to
+do; nothing is recorded until the clerk confirms.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from frontcounter.db.models import Appointment, FollowUp, Station, Status
+from frontcounter.services import status as status_machine
+from frontcounter.services.actor import Actor
+from frontcounter.services.appointments import AppointmentView, load_lookups, normalise_reference, to_view
+from frontcounter.services.clock import local
+from frontcounter.services.commands import CommandScope, command, guard
+from frontcounter.services.context import ServiceContext
+from frontcounter.services.errors import IllegalTransition, NotFound, ValidationError, WrongPlaceOrTime
+from frontcounter.services.permissions import Action
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInResult:
+    appointment: AppointmentView
+    #: Said to the clerk after a check-in that went through but deserves a word (late).
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteAppointment:
+    """Where and when an appointment unknown to this cache is booked, as the centre tells it."""
+
+    reference: str
+    station_code: str
+    station_name: str
+    start: datetime
+
+
+#: Asks the centre about a reference this station's cache does not hold (None when offline).
+RemoteLookup = Callable[[str], RemoteAppointment | None]
+
+
+def _when(at: datetime, now: datetime) -> str:
+    shown = local(at)
+    today = local(now).date()
+    if shown.date() == today:
+        day = "today"
+    elif shown.date() == today + timedelta(days=1):
+        day = "tomorrow"
+    else:
+        day = shown.strftime("%a %d %b")
+    return f"{shown:%H:%M} {day}"
+
+
+def _find_row(session, reference: str) -> Appointment | None:  # type: ignore[no-untyped-def]
+    return session.scalars(
+        select(Appointment).where(Appointment.reference == reference, Appointment.deleted.is_(False))
+    ).one_or_none()
+
+
+def _load_for_command(scope: CommandScope, reference_or_id: str | uuid.UUID) -> Appointment:
+    if isinstance(reference_or_id, uuid.UUID):
+        row = scope.session.get(Appointment, reference_or_id)
+    else:
+        canonical = normalise_reference(reference_or_id)
+        row = _find_row(scope.session, canonical) if canonical else None
+    if row is None or row.deleted:
+        raise NotFound(f"No appointment {reference_or_id} here.")
+    return row
+
+
+def check_in(
+    ctx: ServiceContext,
+    actor: Actor,
+    reference: str,
+    *,
+    force: bool = False,
+    remote_lookup: RemoteLookup | None = None,
+) -> CheckInResult:
+    """Record that the visitor with ``reference`` has arrived and is waiting.
+
+    Refuses with ``WrongPlaceOrTime`` (saying what to do) when the visitor is at the wrong
+    station, on the wrong day, or more than the policy allows before the start or after the end;
+    ``force=True`` checks them in anyway once the clerk has decided to.
+    """
+    canonical = normalise_reference(reference)
+    if canonical is None:
+        raise NotFound(
+            f"{reference.strip()[:40]!r} is not an appointment reference. References look like HH-4KQ7M; "
+            "search by name or phone instead."
+        )
+    now = ctx.clock.now()
+    with ctx.read() as session:
+        row = _find_row(session, canonical)
+        here = session.scalars(select(Station).where(Station.code == ctx.station_code)).one_or_none()
+        if row is None:
+            _explain_unknown(canonical, session, remote_lookup, now)
+        assert row is not None
+        guard(ctx, actor, Action.CHECK_IN, station_id=row.station_id, action="appointment.check_in",
+              record=f"appointment:{canonical}")
+        if here is not None and row.station_id != here.id and not force:
+            station = session.get(Station, row.station_id)
+            raise WrongPlaceOrTime(
+                f"{canonical} is booked at {station.name if station else 'another station'} at "
+                f"{_when(row.start_at, now)}. Please direct the visitor there."
+            )
+        if row.status != Status.BOOKED.value:
+            label = status_machine.LABELS[Status(row.status)]
+            if row.status == Status.ARRIVED.value and row.arrived_at:
+                raise IllegalTransition(f"{canonical} is already checked in (arrived {local(row.arrived_at):%H:%M}).")
+            if row.status == Status.RESCHEDULED.value:
+                raise IllegalTransition(f"{canonical} was rescheduled; look up the visitor's new appointment.")
+            raise IllegalTransition(f"{canonical} is {label}; it cannot be checked in.")
+        warning = None if force else _timing_problem(ctx, row, canonical, now)
+
+    with command(ctx, actor, category="alteration", action="appointment.check_in",
+                 record=f"appointment:{canonical}") as scope:
+        appt = _load_for_command(scope, canonical)
+        base = appt.version
+        status_machine.transition(appt, Status.ARRIVED)
+        appt.arrived_at = scope.now
+        appt.checked_in_by = actor.username
+        scope.changed(appt, "appointment.check_in", base_version=base,
+                      changes={"status": appt.status, "arrived_at": appt.arrived_at,
+                               "checked_in_by": appt.checked_in_by})
+        view = to_view(appt, load_lookups(scope.session))
+    return CheckInResult(view, warning)
+
+
+def _explain_unknown(canonical: str, session, remote_lookup: RemoteLookup | None, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    remote = remote_lookup(canonical) if remote_lookup else None
+    if remote is not None:
+        raise WrongPlaceOrTime(
+            f"{canonical} is booked at {remote.station_name} at {_when(remote.start, now)}. "
+            "Please direct the visitor there."
+        )
+    code = canonical.split("-")[0]
+    station = session.scalars(select(Station).where(Station.code == code)).one_or_none()
+    if station is not None and station.code != code:  # pragma: no cover - defensive
+        station = None
+    if station is not None:
+        raise WrongPlaceOrTime(
+            f"{canonical} is a reference for {station.name}, not this station. Please direct the visitor "
+            f"there, or call 101 to confirm their appointment."
+        )
+    raise NotFound(f"No appointment {canonical}. Check the slip, or search by name or phone.")
+
+
+def _timing_problem(ctx: ServiceContext, row: Appointment, canonical: str, now: datetime) -> str | None:
+    """Refuse the wrong day and far too early/too late; return a warning for a late arrival."""
+    start_local = local(row.start_at)
+    if start_local.date() != local(now).date():
+        if row.start_at < now:
+            raise WrongPlaceOrTime(
+                f"{canonical} was booked for {_when(row.start_at, now)}, which has passed. "
+                "Book the visitor a new appointment (walk-in)."
+            )
+        raise WrongPlaceOrTime(
+            f"{canonical} is booked for {_when(row.start_at, now)}, not today. "
+            "Ask the visitor to come back then, or check them in anyway if an officer is free."
+        )
+    early = row.start_at - now
+    if early > timedelta(minutes=ctx.policy.early_checkin_minutes):
+        minutes = int(early.total_seconds() // 60)
+        raise WrongPlaceOrTime(
+            f"{canonical} is booked at {start_local:%H:%M} today, {minutes} minutes from now. "
+            "Ask the visitor to come back nearer the time, or check them in anyway."
+        )
+    if now >= row.end_at:
+        raise WrongPlaceOrTime(
+            f"{canonical} was booked at {start_local:%H:%M} today and has ended. "
+            "Check the visitor in anyway if the officer can still see them, or book a new appointment."
+        )
+    late = now - row.start_at
+    if late > timedelta(minutes=ctx.policy.no_show_grace_minutes):
+        return f"The visitor is {int(late.total_seconds() // 60)} minutes late; let the officer know."
+    return None
+
+
+def authorise(
+    ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID, permission: Action, action: str
+) -> tuple[uuid.UUID, str]:
+    """Find the appointment and check (auditing a refusal) before any write transaction starts."""
+    with ctx.read() as session:
+        if isinstance(appointment, uuid.UUID):
+            row = session.get(Appointment, appointment)
+        else:
+            canonical = normalise_reference(appointment)
+            row = _find_row(session, canonical) if canonical else None
+        if row is None or row.deleted:
+            raise NotFound(f"No appointment {appointment} here.")
+        appointment_id, reference, station_id = row.id, row.reference, row.station_id
+    guard(ctx, actor, permission, station_id=station_id, action=action, record=f"appointment:{reference}")
+    return appointment_id, reference
+
+
+def mark_no_show(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) -> AppointmentView:
+    """Mark a no-show after the grace period and open a follow-up for the officer (not a penalty)."""
+    appointment_id, reference = authorise(ctx, actor, appointment, Action.MARK_NO_SHOW, "appointment.no_show")
+    with command(ctx, actor, category="alteration", action="appointment.no_show",
+                 record=f"appointment:{reference}") as scope:
+        appt = _load_for_command(scope, appointment_id)
+        grace_ends = appt.start_at + timedelta(minutes=ctx.policy.no_show_grace_minutes)
+        if scope.now < grace_ends:
+            raise ValidationError(
+                f"Too early for a no-show: wait until {local(grace_ends):%H:%M} "
+                f"({ctx.policy.no_show_grace_minutes} minutes after the start)."
+            )
+        base = appt.version
+        status_machine.transition(appt, Status.NO_SHOW)
+        appt.no_show_at = scope.now
+        follow_up = FollowUp(
+            id=uuid.uuid4(),
+            appointment_id=appt.id,
+            station_id=appt.station_id,
+            officer_id=appt.officer_id,
+            kind="welfare_check" if appt.vulnerability_flags else "recontact",
+            status="open",
+            created_at=scope.now,
+            created_by=actor.username,
+        )
+        scope.session.add(follow_up)
+        scope.changed(appt, "appointment.no_show", base_version=base,
+                      changes={"status": appt.status, "no_show_at": appt.no_show_at},
+                      also_created=[follow_up])
+        return to_view(appt, load_lookups(scope.session))
+
+
+def _simple_transition(
+    ctx: ServiceContext,
+    actor: Actor,
+    appointment: str | uuid.UUID,
+    *,
+    permission: Action,
+    new: Status,
+    stamp: str,
+    by_field: str | None,
+    op_type: str,
+) -> AppointmentView:
+    appointment_id, reference = authorise(ctx, actor, appointment, permission, op_type)
+    with command(ctx, actor, category="alteration", action=op_type, record=f"appointment:{reference}") as scope:
+        appt = _load_for_command(scope, appointment_id)
+        base = appt.version
+        status_machine.transition(appt, new)
+        changes: dict[str, object] = {"status": appt.status, stamp: scope.now}
+        setattr(appt, stamp, scope.now)
+        if by_field:
+            setattr(appt, by_field, actor.username)
+            changes[by_field] = actor.username
+        scope.changed(appt, op_type, base_version=base, changes=changes)
+        return to_view(appt, load_lookups(scope.session))
+
+
+def mark_left_unseen(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) -> AppointmentView:
+    return _simple_transition(ctx, actor, appointment, permission=Action.MARK_LEFT_UNSEEN,
+                              new=Status.LEFT_UNSEEN, stamp="left_unseen_at", by_field=None,
+                              op_type="appointment.left_unseen")
+
+
+def start_meeting(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) -> AppointmentView:
+    return _simple_transition(ctx, actor, appointment, permission=Action.START_MEETING,
+                              new=Status.IN_PROGRESS, stamp="seen_at", by_field="seen_by",
+                              op_type="appointment.start")
+
+
+def complete(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) -> AppointmentView:
+    return _simple_transition(ctx, actor, appointment, permission=Action.COMPLETE,
+                              new=Status.COMPLETED, stamp="completed_at", by_field=None,
+                              op_type="appointment.complete")
