@@ -1,0 +1,64 @@
+"""Start the desktop app in a fixed order (STYLE.md, after Vorta):
+excepthook → paths → logging → migrate the local DB → credentials → window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from frontcounter.paths import Paths
+    from frontcounter.runtime import create_demo, demo_exists, open_station
+    from frontcounter.ui.crash import install_excepthook
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("FrontCounter")
+    app.setOrganizationName("FrontCounter")
+    install_excepthook()  # 1. excepthook
+
+    data_dir = args.data_dir
+    if args.demo and not data_dir and not os.environ.get("FRONTCOUNTER_DATA_DIR"):
+        import platformdirs
+
+        data_dir = Path(platformdirs.user_data_dir("FrontCounter", appauthor=False)) / "demo"
+    paths = Paths.resolve(data_dir)  # 2. paths (3. logging was set up by cli.main)
+    if args.demo and not demo_exists(paths):
+        create_demo(paths, station_code=args.station or "HH")
+    runtime = open_station(paths, station_code=args.station)  # 4. migrate the local DB
+    try:
+        from frontcounter.ui.theme import apply_theme
+
+        apply_theme(app, runtime.settings.theme)
+    except ImportError:
+        logger.warning("compiled resources missing; running without the theme")
+
+    from frontcounter.ui.login_dialog import sign_in_interactively
+
+    actor = sign_in_interactively(runtime, preset_user=args.user)  # 5. credentials
+    if actor is None:
+        return 0
+    from frontcounter.ui.app_state import AppState
+    from frontcounter.ui.main_window import MainWindow
+
+    state = AppState(runtime.ctx, actor, runtime.settings, paths)
+    window = MainWindow(state)  # 6. window
+    window.show()
+    return int(app.exec())
+
+
+def main() -> int:
+    from frontcounter.cli import main as cli_main
+
+    return cli_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""The navigation: which views exist, who may see each, and how to build it.
+
+The main window shows only the views the signed-in role may use (DESIGN.md section 6); the
+services check permission again on every call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QWidget
+
+from frontcounter.services.permissions import Action
+from frontcounter.ui.app_state import AppState
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    key: str
+    title: str
+    icon: str
+    permission: Action
+    #: "module:ClassName" under frontcounter.ui, imported when first shown (fast start-up).
+    target: str
+    shortcut: str
+
+    def build(self, state: AppState) -> QWidget:
+        module_name, class_name = self.target.split(":")
+        module = importlib.import_module(f"frontcounter.ui.{module_name}")
+        factory: Callable[[AppState], QWidget] = getattr(module, class_name)
+        return factory(state)
+
+
+VIEWS: tuple[ViewSpec, ...] = (
+    ViewSpec("today", "Today", "today", Action.VIEW_APPOINTMENTS, "today_view:TodayView", "Ctrl+1"),
+)
+
+
+def views_for(state: AppState) -> list[ViewSpec]:
+    return [v for v in VIEWS if state.can(v.permission)]
