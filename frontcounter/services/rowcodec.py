@@ -43,7 +43,7 @@ def _python_type(model: type[DeclarativeBase], key: str) -> type | None:
         return None
 
 
-def row_to_dict(row: DeclarativeBase) -> dict[str, Any]:
+def row_to_dict(row: object) -> dict[str, Any]:
     """Every syncable column of ``row`` as JSON-ready values."""
     mapper = sa_inspect(type(row))
     return {
