@@ -43,3 +43,11 @@ def central_engine(url: str) -> Engine:
         if password:
             parsed = parsed.set(password=password)
     return make_engine(parsed.render_as_string(hide_password=False))
+
+
+def with_sslmode(url: str, mode: str) -> str:
+    """The URL with ``sslmode`` set (PostgreSQL only; TLS is the server's and driver's job)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return url
+    return parsed.update_query_dict({"sslmode": mode}).render_as_string(hide_password=False)

@@ -150,6 +150,11 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         menu = self.menuBar()
         self.file_menu = menu.addMenu(self.tr("&File"))
+        settings_action = QAction(self.tr("&Settings…"), self)
+        settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        settings_action.triggered.connect(self.open_settings)
+        self.file_menu.addAction(settings_action)
+        self.file_menu.addSeparator()
         quit_action = QAction(self.tr("&Quit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -178,6 +183,9 @@ class MainWindow(QMainWindow):
         self.actions_menu = menu.addMenu(self.tr("&Actions"))
         self.session_menu = menu.addMenu(self.tr("&Session"))
         self.help_menu = menu.addMenu(self.tr("&Help"))
+        about = QAction(self.tr("&About FrontCounter"), self)
+        about.triggered.connect(self.open_about)
+        self.help_menu.addAction(about)
 
     # -- views --------------------------------------------------------------------------------
 
@@ -277,6 +285,40 @@ class MainWindow(QMainWindow):
 
     def _on_state_message(self, text: str, kind: str) -> None:
         self.statusBar().showMessage(text, 8000 if kind == "info" else 15000)
+
+    def open_settings(self) -> None:
+        from frontcounter.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.state.settings, self.state.paths, self)
+        dialog.saved.connect(self._on_settings_saved)
+        dialog.exec()
+
+    def _on_settings_saved(self, settings: object) -> None:
+        from frontcounter.config import Settings
+
+        assert isinstance(settings, Settings)
+        station_changed = settings.station_code != self.state.settings.station_code
+        self.state.settings = settings
+        self.state.ctx.policy = settings.policy()
+        try:
+            from PySide6.QtWidgets import QApplication
+
+            from frontcounter.ui.theme import apply_theme
+
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                apply_theme(app, settings.theme)
+        except ImportError:
+            pass
+        self._update_title()
+        self.state.data_changed.emit()
+        if station_changed:
+            self.state.message.emit(self.tr("The new station takes effect when the app restarts."), "warning")
+
+    def open_about(self) -> None:
+        from frontcounter.ui.about_dialog import AboutDialog
+
+        AboutDialog(self.state.ctx.policy.protective_marking, self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.state.tasks.wait(5000)
