@@ -92,7 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", parents=[common], help="import appointments from command and control (CSV/JSON)")
     p.add_argument("file", type=Path)
 
-    sub.add_parser("purge", parents=[common], help="erase personal data past its retention period")
+    p = sub.add_parser("purge", parents=[common], help="erase personal data past its retention period "
+                       "(at the centre with --central)")
+    p.add_argument("--if-due", action="store_true",
+                   help="only if no purge ran in the last 24 hours (for a scheduler)")
 
     p = sub.add_parser("audit", parents=[common], help="the audit log")
     p.add_argument("--json", action="store_true")
@@ -298,6 +301,40 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Erase personal data past its retention period: in this station's cache, or with an
+    explicit ``--central URL`` at the centre, whence the erasure reaches every cache by pull."""
+    from types import SimpleNamespace
+
+    from frontcounter.config import load_settings
+    from frontcounter.services import retention
+
+    if args.central:
+        from frontcounter.services.auth import workstation_name
+        from frontcounter.services.context import ServiceContext
+        from frontcounter.services.secrets import central_engine
+
+        paths = _paths(args)
+        paths.ensure()
+        settings = load_settings(paths.config_file)
+        ctx = ServiceContext(engine=central_engine(args.central), station_code=None, mode="central",
+                             workstation=settings.workstation or workstation_name(), policy=settings.policy())
+        runtime: Any = SimpleNamespace(ctx=ctx, settings=settings)
+    else:
+        runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    policy = runtime.settings.retention()
+    if args.if_due:
+        result = retention.purge_if_due(runtime.ctx, actor, policy)
+        if result is None:
+            print("A purge ran in the last 24 hours; nothing to do.")
+            return 0
+    else:
+        result = retention.purge(runtime.ctx, actor, policy)
+    print(result.summary())
+    return 0
+
+
 def _not_yet(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
     def run(_args: argparse.Namespace) -> int:
         raise FrontCounterError(f"'{name}' is not available in this build yet (issue #{issue}).")
@@ -352,7 +389,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": cmd_audit,
     "sync": _not_yet("sync", 6),
     "import": _not_yet("import", 4),
-    "purge": _not_yet("purge", 7),
+    "purge": cmd_purge,
     "report": _not_yet("report", 10),
 }
 

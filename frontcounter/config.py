@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from frontcounter.services.context import Policy
+from frontcounter.services.retention import RetentionPolicy
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Settings:
     theme: str = "calm"
     default_printer: str | None = None
     retention_days_personal: int = 365 * 2
+    retention_days_closed_follow_ups: int = 365
+    retention_days_audit: int = 365 * 6 + 2
     demo: bool = False
 
     def policy(self) -> Policy:
@@ -37,6 +40,14 @@ class Settings:
             no_show_grace_minutes=self.no_show_grace_minutes,
             early_checkin_minutes=self.early_checkin_minutes,
             protective_marking=self.protective_marking,
+        )
+
+    def retention(self) -> RetentionPolicy:
+        """The retention periods as the purge takes them (services/retention.py)."""
+        return RetentionPolicy(
+            personal_data_days=self.retention_days_personal,
+            closed_follow_up_days=self.retention_days_closed_follow_ups,
+            audit_days=self.retention_days_audit,
         )
 
 
