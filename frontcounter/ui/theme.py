@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 
 from PySide6.QtCore import QByteArray, QFile, QIODevice, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
@@ -154,8 +153,9 @@ def _read_resource_text(path: str) -> str:
     return _read_resource(path).decode("utf-8")
 
 
-@lru_cache(maxsize=256)
 def _render_icon(name: str, colour: str, selected_colour: str) -> QIcon:
+    # Not cached on purpose: about 3 ms an icon, and a module-level cache of pixmaps would outlive
+    # the QApplication (in tests) and crash when Python tears it down.
     source = _read_resource(f":/icons/{name}.svg")
     result = QIcon()
     for mode, fill in ((QIcon.Mode.Normal, colour), (QIcon.Mode.Selected, selected_colour)):
