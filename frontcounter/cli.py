@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", parents=[common], help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     dbsub.add_parser("upgrade", parents=[common], help="migrate the station cache (and the centre with --central)")
+    role = dbsub.add_parser("create-role", parents=[common],
+                            help="create or reset a PostgreSQL login role confined to one station (or the FCR's)")
+    role.add_argument("role", metavar="ROLE", help="the login role's name, e.g. frontcounter_station_hh")
+    role.add_argument("--for-station", metavar="CODE", help="the station this role may see")
+    role.add_argument("--fcr", action="store_true", help="a Force Communications Room role: every station")
 
     p = sub.add_parser("sync", parents=[common], help="sync the station cache with the centre")
     p.add_argument("--once", action="store_true", help="run one sync and report what moved")
@@ -184,18 +189,66 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.station:
         settings.station_code = args.station
     central = _central_url(args)
+    if args.db_command == "create-role":
+        return _create_role(args, central)
     if central:
-        settings.central_url = central
+        import keyring.errors
+        from sqlalchemy.engine import make_url
+
+        from frontcounter.services import secrets
+
+        # A password typed into the URL goes to the keyring, never into config.json.
+        password = make_url(central).password
+        if password:
+            try:
+                secrets.store_password(central, str(password))
+            except keyring.errors.KeyringError as exc:
+                raise FrontCounterError(f"The OS keyring refused the central password ({exc.__class__.__name__}); "
+                                        "nothing was saved.") from exc
+        settings.central_url = secrets.strip_password(central)
     save_settings(paths.config_file, settings)
     local = make_engine(sqlite_url(paths.station_db))
     upgrade(local)
     print(f"Station cache {paths.station_db}: schema {current_revision(local)}")
     if central:
+        from frontcounter.db.rls import install_row_level_security
         from frontcounter.services.secrets import central_engine
 
         engine = central_engine(central)
         upgrade(engine)
+        install_row_level_security(engine)  # PostgreSQL only; idempotent
         print(f"Centre: schema {current_revision(engine)}")
+    return 0
+
+
+def _create_role(args: argparse.Namespace, central: str | None) -> int:
+    """``db create-role``: the DBA's step that gives a station its own confined database login."""
+    from frontcounter.db import rls
+    from frontcounter.services.secrets import central_engine
+
+    if not central or not central.startswith("postgresql"):
+        raise UsageError("db create-role needs --central with a PostgreSQL URL.")
+    if bool(args.for_station) == bool(args.fcr):
+        raise UsageError("Give exactly one of --for-station CODE or --fcr.")
+    password = os.environ.get("FRONTCOUNTER_ROLE_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise UsageError("Set FRONTCOUNTER_ROLE_PASSWORD or run in a terminal to type the role's password.")
+        password = getpass.getpass(f"New password for database role {args.role}: ")
+        if password != getpass.getpass("Again: "):
+            raise FrontCounterError("The two passwords differ; nothing was changed.")
+    engine = central_engine(central)
+    try:
+        if args.fcr:
+            rls.create_fcr_role(engine, args.role, password or None)
+            print(f"Role {args.role} created: it sees every station.")
+        else:
+            rls.create_station_role(engine, args.for_station, password or None, role=args.role)
+            print(f"Role {args.role} created: it sees only station {args.for_station}.")
+    except rls.RowSecurityError as exc:
+        raise FrontCounterError(str(exc)) from exc
+    finally:
+        engine.dispose()
     return 0
 
 
@@ -372,9 +425,18 @@ def self_check(args: argparse.Namespace) -> int:
     c.save()
     if pdf.stat().st_size < 500:
         raise FrontCounterError("self-check: the PDF is implausibly small")
-    from PySide6 import QtWidgets  # noqa: F401  (the GUI toolkit must import in the bundle)
+    # The GUI toolkit, its plugins and the compiled resources must load in the bundle too.
+    from PySide6.QtWidgets import QApplication
 
-    print(f"self-check ok: schema {head_revision()}, PDF {pdf.stat().st_size} bytes, font {font}")
+    from frontcounter.ui.theme import apply_theme, icon
+
+    app = QApplication.instance() or QApplication(["frontcounter-self-check"])
+    assert isinstance(app, QApplication)
+    apply_theme(app, "calm")
+    if icon("check-in").pixmap(24, 24).isNull():
+        raise FrontCounterError("self-check: the compiled icons did not load")
+    print(f"self-check ok: schema {head_revision()}, PDF {pdf.stat().st_size} bytes, font {font}, "
+          f"Qt platform {app.platformName()}")
     return 0
 
 
