@@ -1,0 +1,818 @@
+"""Figures for station managers: are appointments kept, and are visitors satisfied?
+
+The force runs this scheme so that appointments are kept and satisfaction rises; this module
+answers whether that is happening, per station, over a chosen period. It computes; it draws
+nothing (the reports view, the CLI and ``report_export`` show what it returns).
+
+Definitions (the README and the report text say the same):
+
+- **Period**: whole Europe/London days ``date_from`` to ``date_to`` inclusive. Every appointment
+  is counted in the period by its *start* in Europe/London: an evening appointment that runs past
+  midnight belongs to the day it started.
+- **Booked**: every appointment record starting in the period (each link of a reschedule chain
+  is a record of its own). Every record has exactly one outcome, so the outcomes add up to booked:
+  **kept** (completed: the visitor was seen and the meeting closed), **postponed** (rescheduled),
+  **cancelled**, **no-show**, **left unseen** (arrived, left before being seen) and **still
+  open** (booked, arrived or in progress: the appointment has not ended, or nobody closed it).
+- **Postponed**: a reschedule of a reschedule counts once for each record rescheduled; the final
+  outcome is counted on the last link (whatever became of the visitor's last appointment).
+- **Kept rate**: kept / (booked − still open). Postponed and cancelled records count against it:
+  the point of the scheme is that the appointment made is the appointment kept.
+- **Cancelled (and postponed) by reason**, from ``cancel_reason``: operational demand (the police
+  side, e.g. the officer was pulled away), visitor request, and duplicate/other/not given.
+- **No-shows** and their follow-ups (open, done, cancelled): a cancelled follow-up does not make
+  the appointment cancelled; it stays a no-show.
+- **At risk**: appointments flagged ``at_risk`` (officer pulled away, not yet replaced), by outcome.
+- **Wait**: ``seen_at − arrived_at`` for every visitor with both times. The average is exact
+  (minutes, one decimal); the 90th percentile is by nearest rank over waits rounded *up* to whole
+  minutes ("90% were seen within N minutes" is then true). Wait bands use the same rounding:
+  up to 5, 5–10, 10–15, 15–30, over 30 minutes.
+- **Room utilisation**: booked hours (appointments not released, i.e. not cancelled or
+  rescheduled; no-shows held the room and count) / the room's open hours, which are the station's
+  opening-session hours on each day of the period (a session ending at or before its start time
+  runs past midnight).
+- **Officer hours used**: the same booked hours per officer / their appointment-duty hours at the
+  station (duties by their start in the period, cut short at ``withdrawn_at``).
+- **Satisfaction**: ratings 1–5 given at departure, by the week (Monday to Sunday) of the
+  appointment's start; average rating, number of responses, and "satisfied" = rating 4 or 5.
+
+Speed: a year of 11 stations (~80,000 appointments) must report in well under 200 ms, so every
+figure is aggregated in SQL (a handful of GROUP BY queries over the period's index range) and
+only small grouped rows reach Python. The one thing SQL cannot do portably, the Europe/London
+week of a UTC timestamp, is done with integer arithmetic on the epoch plus the DST offset, whose
+transition instants Python supplies.
+
+A station cache holds its own station's appointments only, so force-wide reports need the centre
+(``ctx.mode == "central"``); at a station the FCR sees that station and a note says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, Integer, and_, case, cast, extract, func, or_, select
+from sqlalchemy.orm import Session
+
+from frontcounter.db.models import (
+    RELEASED_STATUSES,
+    Appointment,
+    CancelReason,
+    Duty,
+    FollowUp,
+    Officer,
+    OpeningSession,
+    Room,
+    Station,
+    Status,
+)
+from frontcounter.services.actor import Actor
+from frontcounter.services.appointments import AppointmentView, load_lookups, station_by_code, to_views
+from frontcounter.services.clock import LONDON, local_day_bounds
+from frontcounter.services.commands import audit, guard
+from frontcounter.services.context import ServiceContext
+from frontcounter.services.errors import ValidationError
+from frontcounter.services.permissions import FORCE_WIDE_ROLES, Action
+
+logger = logging.getLogger(__name__)
+
+#: Every appointment record has exactly one of these outcomes.
+OUTCOMES: tuple[str, ...] = ("kept", "postponed", "cancelled", "no_show", "left_unseen", "open")
+OUTCOME_STATUSES: dict[str, tuple[str, ...]] = {
+    "kept": (Status.COMPLETED.value,),
+    "postponed": (Status.RESCHEDULED.value,),
+    "cancelled": (Status.CANCELLED.value,),
+    "no_show": (Status.NO_SHOW.value,),
+    "left_unseen": (Status.LEFT_UNSEEN.value,),
+    "open": (Status.BOOKED.value, Status.ARRIVED.value, Status.IN_PROGRESS.value),
+}
+OUTCOME_OF_STATUS: dict[str, str] = {s: o for o, statuses in OUTCOME_STATUSES.items() for s in statuses}
+OUTCOME_LABELS: dict[str, str] = {
+    "kept": "Kept",
+    "postponed": "Postponed",
+    "cancelled": "Cancelled",
+    "no_show": "No-show",
+    "left_unseen": "Left unseen",
+    "open": "Still open",
+}
+
+REASON_GROUPS: tuple[str, ...] = ("operational_demand", "visitor_request", "other")
+REASON_LABELS: dict[str, str] = {
+    "operational_demand": "Operational demand",
+    "visitor_request": "Visitor request",
+    "other": "Duplicate or other",
+}
+_NAMED_REASONS = (CancelReason.OPERATIONAL_DEMAND.value, CancelReason.VISITOR_REQUEST.value)
+
+#: Wait bands over waits rounded up to whole minutes: (key, above, up to and including).
+WAIT_BANDS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-5", -1, 5),
+    ("5-10", 5, 10),
+    ("10-15", 10, 15),
+    ("15-30", 15, 30),
+    ("30+", 30, None),
+)
+WAIT_BAND_LABELS: dict[str, str] = {
+    "0-5": "Up to 5 min", "5-10": "5–10 min", "10-15": "10–15 min", "15-30": "15–30 min", "30+": "Over 30 min",
+}
+
+FOLLOW_UP_STATES: tuple[str, ...] = ("open", "done", "cancelled")
+SATISFIED_FROM = 4  # a rating of 4 or 5 is "satisfied"
+SECONDS_PER_HOUR = 3600
+
+
+# --- What the report returns ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RoomUse:
+    room_id: uuid.UUID
+    station_code: str
+    name: str
+    booked_hours: float
+    open_hours: float
+    appointments: int
+
+    @property
+    def utilisation(self) -> float | None:
+        """Booked / open hours (may pass 1.0 when rooms are booked outside the sessions)."""
+        return self.booked_hours / self.open_hours if self.open_hours else None
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerUse:
+    officer_id: uuid.UUID
+    station_code: str
+    label: str
+    appointment_hours: float
+    duty_hours: float
+    appointments: int
+
+    @property
+    def used(self) -> float | None:
+        return self.appointment_hours / self.duty_hours if self.duty_hours else None
+
+
+@dataclass(frozen=True, slots=True)
+class WeekSatisfaction:
+    week_start: date  # a Monday
+    responses: int
+    rating_sum: int
+    satisfied: int
+
+    @property
+    def average(self) -> float | None:
+        return self.rating_sum / self.responses if self.responses else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every figure for one station, or for the whole scope of a report."""
+
+    outcomes: Mapping[str, int]
+    cancelled_by_reason: Mapping[str, int]
+    postponed_by_reason: Mapping[str, int]
+    at_risk_outcomes: Mapping[str, int]
+    follow_ups: Mapping[str, int]
+    #: (wait in whole minutes rounded up, how many visitors), ascending.
+    wait_histogram: tuple[tuple[int, int], ...]
+    wait_seconds: int
+    open_hours: float  # the station's session hours in the period (summed over stations for a total)
+    rooms: tuple[RoomUse, ...]
+    officers: tuple[OfficerUse, ...]
+    satisfaction: tuple[WeekSatisfaction, ...]
+
+    @property
+    def booked(self) -> int:
+        return sum(self.outcomes.values())
+
+    def outcome(self, key: str) -> int:
+        return self.outcomes.get(key, 0)
+
+    @property
+    def kept(self) -> int:
+        return self.outcome("kept")
+
+    @property
+    def postponed(self) -> int:
+        return self.outcome("postponed")
+
+    @property
+    def cancelled(self) -> int:
+        return self.outcome("cancelled")
+
+    @property
+    def no_show(self) -> int:
+        return self.outcome("no_show")
+
+    @property
+    def kept_rate(self) -> float | None:
+        ended = self.booked - self.outcome("open")
+        return self.kept / ended if ended else None
+
+    @property
+    def at_risk(self) -> int:
+        return sum(self.at_risk_outcomes.values())
+
+    @property
+    def waits(self) -> int:
+        return sum(n for _, n in self.wait_histogram)
+
+    @property
+    def wait_average(self) -> float | None:
+        """Average minutes from arrival to being seen (exact, not rounded up)."""
+        return self.wait_seconds / 60 / self.waits if self.waits else None
+
+    @property
+    def wait_p90(self) -> int | None:
+        """90th-percentile wait by nearest rank, in whole minutes rounded up."""
+        return percentile_from_histogram(self.wait_histogram, 90)
+
+    @property
+    def wait_bands(self) -> dict[str, int]:
+        return {key: sum(n for minutes, n in self.wait_histogram if _in_band(minutes, above, upto))
+                for key, above, upto in WAIT_BANDS}
+
+    @property
+    def room_booked_hours(self) -> float:
+        return sum(r.booked_hours for r in self.rooms)
+
+    @property
+    def room_open_hours(self) -> float:
+        return sum(r.open_hours for r in self.rooms)
+
+    @property
+    def room_utilisation(self) -> float | None:
+        open_hours = self.room_open_hours
+        return self.room_booked_hours / open_hours if open_hours else None
+
+    @property
+    def appointment_hours(self) -> float:
+        return sum(o.appointment_hours for o in self.officers)
+
+    @property
+    def duty_hours(self) -> float:
+        return sum(o.duty_hours for o in self.officers)
+
+    @property
+    def officer_hours_used(self) -> float | None:
+        return self.appointment_hours / self.duty_hours if self.duty_hours else None
+
+    @property
+    def feedback_responses(self) -> int:
+        return sum(w.responses for w in self.satisfaction)
+
+    @property
+    def feedback_average(self) -> float | None:
+        responses = self.feedback_responses
+        return sum(w.rating_sum for w in self.satisfaction) / responses if responses else None
+
+    @property
+    def feedback_satisfied_rate(self) -> float | None:
+        responses = self.feedback_responses
+        return sum(w.satisfied for w in self.satisfaction) / responses if responses else None
+
+
+@dataclass(frozen=True)
+class StationReport:
+    code: str
+    name: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class Report:
+    date_from: date
+    date_to: date
+    generated_at: datetime
+    #: The one station asked for, or None for every station in reach.
+    station_code: str | None
+    scope_label: str
+    stations: tuple[StationReport, ...]
+    total: Figures
+    #: The Mondays of the weeks the period touches (the satisfaction chart's x axis).
+    weeks: tuple[date, ...]
+    #: Said under the report when its scope is narrower than asked (a station cache).
+    note: str | None = None
+
+    def figures_for(self, code: str | None) -> Figures:
+        if code is None:
+            return self.total
+        for station in self.stations:
+            if station.code == code:
+                return station.figures
+        raise KeyError(code)
+
+
+# --- Small pure helpers (tested directly) --------------------------------------------------
+
+
+def _in_band(minutes: int, above: int, upto: int | None) -> bool:
+    return minutes > above and (upto is None or minutes <= upto)
+
+
+def percentile_from_histogram(histogram: Iterable[tuple[int, int]], pct: int) -> int | None:
+    """The nearest-rank percentile of values given as (value, count) pairs."""
+    pairs = sorted(histogram)
+    n = sum(count for _, count in pairs)
+    if n == 0:
+        return None
+    rank = (pct * n + 99) // 100  # ceil(pct/100 × n), the nearest rank
+    seen = 0
+    for value, count in pairs:
+        seen += count
+        if seen >= rank:
+            return value
+    return pairs[-1][0]  # pragma: no cover - rank never exceeds n
+
+
+def reason_group(cancel_reason: str | None) -> str:
+    return cancel_reason if cancel_reason in _NAMED_REASONS else "other"
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def period_weeks(date_from: date, date_to: date) -> tuple[date, ...]:
+    first, last = week_start(date_from), week_start(date_to)
+    return tuple(first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1))
+
+
+def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """UTC [start, end) of the Europe/London days date_from..date_to inclusive."""
+    return local_day_bounds(date_from)[0], local_day_bounds(date_to)[1]
+
+
+def session_hours(start: time, end: time) -> float:
+    """Wall-clock length of a session; one that ends at or before its start runs past midnight."""
+    minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    if minutes <= 0:
+        minutes += 24 * 60
+    return minutes / 60
+
+
+def open_hours(sessions: Iterable[tuple[int, time, time]], date_from: date, date_to: date) -> float:
+    """A station's opening-session hours over the days of the period."""
+    per_weekday: dict[int, float] = defaultdict(float)
+    for weekday, start, end in sessions:
+        per_weekday[weekday] += session_hours(start, end)
+    total = 0.0
+    day = date_from
+    while day <= date_to:
+        total += per_weekday.get(day.weekday(), 0.0)
+        day += timedelta(days=1)
+    return total
+
+
+def london_offset_spans(start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
+    """[(from, to, UTC offset in seconds)] covering [start, end) in Europe/London."""
+
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(LONDON).utcoffset()
+        return int(delta.total_seconds()) if delta else 0
+
+    spans: list[tuple[datetime, datetime, int]] = []
+    span_start, current = start, offset(start)
+    day = start
+    while day < end:
+        following = min(day + timedelta(days=1), end)
+        if offset(following) != current:
+            change = day
+            while offset(change) == current:  # transitions fall on whole hours
+                change += timedelta(hours=1)
+            spans.append((span_start, change, current))
+            span_start, current = change, offset(change)
+        day = following
+    spans.append((span_start, end, current))
+    return spans
+
+
+# --- SQL building blocks -------------------------------------------------------------------
+
+
+def _epoch(dialect: str, column: Any) -> ColumnElement[int]:
+    """Whole seconds since 1970 of a stored UTC timestamp, as an integer SQL expression."""
+    if dialect == "sqlite":
+        return cast(func.strftime("%s", column), Integer)
+    return cast(func.floor(extract("epoch", column)), BigInteger)
+
+
+def _wait_seconds(dialect: str) -> ColumnElement[int]:
+    return _epoch(dialect, Appointment.seen_at) - _epoch(dialect, Appointment.arrived_at)
+
+
+def _wait_minutes(dialect: str) -> ColumnElement[int]:
+    return (_wait_seconds(dialect) + 59) // 60  # integer division: rounded up to whole minutes
+
+
+def _has_wait() -> ColumnElement[bool]:
+    return and_(Appointment.arrived_at.is_not(None), Appointment.seen_at.is_not(None),
+                Appointment.seen_at >= Appointment.arrived_at)
+
+
+def _held() -> ColumnElement[bool]:
+    """The appointment still holds its room and officer (not cancelled, not rescheduled)."""
+    return Appointment.status.not_in(RELEASED_STATUSES)
+
+
+def _reason_clause(group: str) -> ColumnElement[bool]:
+    if group in _NAMED_REASONS:
+        return Appointment.cancel_reason == group
+    if group == "other":
+        return or_(Appointment.cancel_reason.is_(None), Appointment.cancel_reason.not_in(_NAMED_REASONS))
+    raise ValidationError(f"Unknown reason {group!r}.")
+
+
+@dataclass
+class _Scope:
+    stations: list[Station]
+    #: None: every station in the database (no station filter needed, the fast path).
+    station_ids: list[uuid.UUID] | None
+    station_code: str | None
+    label: str
+    note: str | None
+    start: datetime
+    end: datetime
+
+    def appointment_clauses(self) -> list[ColumnElement[bool]]:
+        clauses = [Appointment.start_at >= self.start, Appointment.start_at < self.end,
+                   Appointment.deleted.is_(False)]
+        if self.station_ids is not None:
+            clauses.append(Appointment.station_id.in_(self.station_ids))
+        return clauses
+
+
+def _resolve_scope(
+    ctx: ServiceContext, actor: Actor, session: Session, date_from: date, date_to: date,
+    station_code: str | None, action: str,
+) -> _Scope:
+    """Who may see what: a supervisor their station, the FCR all stations (or one)."""
+    if date_to < date_from:
+        raise ValidationError("The period ends before it starts: choose a 'to' date on or after the 'from' date.")
+    record = f"report:{station_code or 'all'}:{date_from.isoformat()}..{date_to.isoformat()}"
+    guard(ctx, actor, Action.VIEW_REPORTS, action=action, record=record)
+    start, end = period_bounds(date_from, date_to)
+    here = ctx.station_code if ctx.mode == "station" else None
+    if station_code is None and actor.role not in FORCE_WIDE_ROLES:
+        station_code = actor.station_code
+    if station_code is not None:
+        station = station_by_code(session, station_code)
+        guard(ctx, actor, Action.VIEW_REPORTS, station_id=station.id, action=action, record=record)
+        if here is not None and station.code != here:
+            raise ValidationError(
+                f"This workstation holds only {here}'s appointments: report on {station.name} from the centre."
+            )
+        return _Scope([station], [station.id], station.code, station.name, None, start, end)
+    if here is not None:
+        station = station_by_code(session, here)
+        note = (f"This workstation holds {station.name}'s appointments only; connect to the centre to "
+                "report on every station.")
+        return _Scope([station], [station.id], None, station.name, note, start, end)
+    stations = list(session.scalars(
+        select(Station).where(Station.deleted.is_(False), Station.active.is_(True)).order_by(Station.name)
+    ))
+    return _Scope(stations, None, None, "All stations", None, start, end)
+
+
+# --- Computing -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Acc:
+    """One station's figures while the grouped rows are read."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    cancelled: Counter[str] = field(default_factory=Counter)
+    postponed: Counter[str] = field(default_factory=Counter)
+    at_risk: Counter[str] = field(default_factory=Counter)
+    follow_ups: Counter[str] = field(default_factory=Counter)
+    waits: Counter[int] = field(default_factory=Counter)
+    wait_seconds: int = 0
+    room_seconds: Counter[uuid.UUID] = field(default_factory=Counter)
+    room_count: Counter[uuid.UUID] = field(default_factory=Counter)
+    officer_seconds: Counter[uuid.UUID] = field(default_factory=Counter)
+    officer_count: Counter[uuid.UUID] = field(default_factory=Counter)
+    duty_seconds: Counter[uuid.UUID] = field(default_factory=Counter)
+    weeks: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+
+
+def compute_report(
+    ctx: ServiceContext, actor: Actor, date_from: date, date_to: date, station_code: str | None = None
+) -> Report:
+    """Every figure for the period, per station and in total (``view_reports``).
+
+    A supervisor reports on their own station; the FCR on every station or on one. Reading
+    aggregates holds no personal data, so it is not audited; a refusal is.
+    """
+    with ctx.read() as session:
+        scope = _resolve_scope(ctx, actor, session, date_from, date_to, station_code, "report.view")
+        dialect = session.get_bind().dialect.name
+        base = scope.appointment_clauses()
+        accs: dict[uuid.UUID, _Acc] = defaultdict(_Acc)
+        A = Appointment
+
+        for station_id, status, reason, at_risk, count in session.execute(
+            select(A.station_id, A.status, A.cancel_reason, A.at_risk, func.count())
+            .where(*base).group_by(A.station_id, A.status, A.cancel_reason, A.at_risk)
+        ):
+            acc = accs[station_id]
+            outcome = OUTCOME_OF_STATUS.get(status, "open")
+            acc.outcomes[outcome] += count
+            if status == Status.CANCELLED.value:
+                acc.cancelled[reason_group(reason)] += count
+            elif status == Status.RESCHEDULED.value:
+                acc.postponed[reason_group(reason)] += count
+            if at_risk:
+                acc.at_risk[outcome] += count
+
+        # Computed columns are grouped through a subquery: PostgreSQL cannot match a GROUP BY
+        # expression to the SELECT's when their bound constants are separate parameters.
+        waits = select(A.station_id, _wait_minutes(dialect).label("minutes"),
+                       _wait_seconds(dialect).label("seconds")).where(*base, _has_wait()).subquery()
+        for station_id, wait_minutes, count, seconds in session.execute(
+            select(waits.c.station_id, waits.c.minutes, func.count(), func.sum(waits.c.seconds))
+            .group_by(waits.c.station_id, waits.c.minutes)
+        ):
+            acc = accs[station_id]
+            acc.waits[int(wait_minutes)] += count
+            acc.wait_seconds += int(seconds or 0)
+
+        duration = _epoch(dialect, A.end_at) - _epoch(dialect, A.start_at)
+        for station_id, room_id, officer_id, count, seconds in session.execute(
+            select(A.station_id, A.room_id, A.officer_id, func.count(), func.sum(duration))
+            .where(*base, _held()).group_by(A.station_id, A.room_id, A.officer_id)
+        ):
+            acc = accs[station_id]
+            acc.room_seconds[room_id] += int(seconds or 0)
+            acc.room_count[room_id] += count
+            if officer_id is not None:
+                acc.officer_seconds[officer_id] += int(seconds or 0)
+                acc.officer_count[officer_id] += count
+
+        anchor = (week_start(date_from) - date(1970, 1, 1)).days
+        spans = london_offset_spans(scope.start, scope.end)
+        offset = case(*[(and_(A.start_at >= a, A.start_at < b), off) for a, b, off in spans if off],
+                      else_=0) if any(off for *_, off in spans) else 0
+        week = ((_epoch(dialect, A.start_at) + offset) // 86400 - anchor) // 7
+        rated = select(A.station_id, week.label("week"), A.feedback_rating.label("rating")).where(
+            *base, A.feedback_rating.is_not(None)).subquery()
+        satisfied = func.sum(case((rated.c.rating >= SATISFIED_FROM, 1), else_=0))
+        for station_id, week_index, count, rating_sum, happy in session.execute(
+            select(rated.c.station_id, rated.c.week, func.count(), func.sum(rated.c.rating), satisfied)
+            .group_by(rated.c.station_id, rated.c.week)
+        ):
+            totals = accs[station_id].weeks[int(week_index)]
+            totals[0] += count
+            totals[1] += int(rating_sum or 0)
+            totals[2] += int(happy or 0)
+
+        for station_id, status, count in session.execute(
+            select(A.station_id, FollowUp.status, func.count())
+            .join(FollowUp, FollowUp.appointment_id == A.id)
+            .where(*base, A.status == Status.NO_SHOW.value, FollowUp.deleted.is_(False))
+            .group_by(A.station_id, FollowUp.status)
+        ):
+            accs[station_id].follow_ups[status if status in FOLLOW_UP_STATES else "open"] += count
+
+        duty_end = case((and_(Duty.withdrawn_at.is_not(None), Duty.withdrawn_at < Duty.end_at),
+                         _epoch(dialect, Duty.withdrawn_at)), else_=_epoch(dialect, Duty.end_at))
+        duty_length = duty_end - _epoch(dialect, Duty.start_at)
+        duty_clauses = [Duty.start_at >= scope.start, Duty.start_at < scope.end, Duty.deleted.is_(False)]
+        if scope.station_ids is not None:
+            duty_clauses.append(Duty.station_id.in_(scope.station_ids))
+        for station_id, officer_id, seconds in session.execute(
+            select(Duty.station_id, Duty.officer_id, func.sum(case((duty_length > 0, duty_length), else_=0)))
+            .where(*duty_clauses).group_by(Duty.station_id, Duty.officer_id)
+        ):
+            accs[station_id].duty_seconds[officer_id] += int(seconds or 0)
+
+        station_reports = _station_reports(session, scope, accs, date_from, date_to)
+
+    weeks = period_weeks(date_from, date_to)
+    total = combine([s.figures for s in station_reports], weeks)
+    return Report(
+        date_from=date_from, date_to=date_to, generated_at=ctx.clock.now(), station_code=scope.station_code,
+        scope_label=scope.label, stations=tuple(station_reports), total=total, weeks=weeks, note=scope.note,
+    )
+
+
+def _station_reports(
+    session: Session, scope: _Scope, accs: Mapping[uuid.UUID, _Acc], date_from: date, date_to: date
+) -> list[StationReport]:
+    ids = [s.id for s in scope.stations]
+    sessions: dict[uuid.UUID, list[tuple[int, time, time]]] = defaultdict(list)
+    for s in session.scalars(select(OpeningSession).where(OpeningSession.station_id.in_(ids),
+                                                           OpeningSession.deleted.is_(False))):
+        sessions[s.station_id].append((s.weekday, s.start_time, s.end_time))
+    rooms: dict[uuid.UUID, list[Room]] = defaultdict(list)
+    for room in session.scalars(select(Room).where(Room.station_id.in_(ids)).order_by(Room.name)):
+        rooms[room.station_id].append(room)
+    officer_ids = {o for acc in accs.values() for o in (*acc.officer_seconds, *acc.duty_seconds)}
+    officers = ({o.id: o for o in session.scalars(select(Officer).where(Officer.id.in_(officer_ids)))}
+                if officer_ids else {})
+    weeks = period_weeks(date_from, date_to)
+    anchor = weeks[0]
+    reports = []
+    for station in scope.stations:
+        acc = accs.get(station.id, _Acc())
+        hours = open_hours(sessions[station.id], date_from, date_to)
+        room_uses = tuple(
+            RoomUse(r.id, station.code, r.name, acc.room_seconds[r.id] / SECONDS_PER_HOUR, hours,
+                    acc.room_count[r.id])
+            for r in rooms[station.id]
+            if (r.active and not r.deleted) or acc.room_count[r.id]
+        )
+        officer_uses = sorted(
+            (
+                OfficerUse(oid, station.code, _officer_label(officers.get(oid)),
+                           acc.officer_seconds[oid] / SECONDS_PER_HOUR, acc.duty_seconds[oid] / SECONDS_PER_HOUR,
+                           acc.officer_count[oid])
+                for oid in {*acc.officer_seconds, *acc.duty_seconds}
+            ),
+            key=lambda o: o.label,
+        )
+        satisfaction = tuple(
+            WeekSatisfaction(anchor + timedelta(weeks=i), *acc.weeks.get(i, (0, 0, 0))) for i in range(len(weeks))
+        )
+        figures = Figures(
+            outcomes={o: acc.outcomes[o] for o in OUTCOMES},
+            cancelled_by_reason={g: acc.cancelled[g] for g in REASON_GROUPS},
+            postponed_by_reason={g: acc.postponed[g] for g in REASON_GROUPS},
+            at_risk_outcomes={o: acc.at_risk[o] for o in OUTCOMES},
+            follow_ups={s: acc.follow_ups[s] for s in FOLLOW_UP_STATES},
+            wait_histogram=tuple(sorted(acc.waits.items())),
+            wait_seconds=acc.wait_seconds,
+            open_hours=hours,
+            rooms=room_uses,
+            officers=tuple(officer_uses),
+            satisfaction=satisfaction,
+        )
+        reports.append(StationReport(station.code, station.name, figures))
+    return reports
+
+
+def _officer_label(officer: Officer | None) -> str:
+    if officer is None:
+        return "Unknown officer"
+    return f"{officer.rank} {officer.collar_number} {officer.name}"
+
+
+def _sum_maps(parts: Sequence[Mapping[str, int]], keys: Sequence[str]) -> dict[str, int]:
+    return {k: sum(p.get(k, 0) for p in parts) for k in keys}
+
+
+def combine(parts: Sequence[Figures], weeks: Sequence[date]) -> Figures:
+    """The figures of several stations as one (sums; waits and ratings merged, not averaged)."""
+    histogram: Counter[int] = Counter()
+    for p in parts:
+        for minutes, n in p.wait_histogram:
+            histogram[minutes] += n
+    by_week: dict[date, list[int]] = {w: [0, 0, 0] for w in weeks}
+    for p in parts:
+        for w in p.satisfaction:
+            totals = by_week.setdefault(w.week_start, [0, 0, 0])
+            totals[0] += w.responses
+            totals[1] += w.rating_sum
+            totals[2] += w.satisfied
+    return Figures(
+        outcomes=_sum_maps([p.outcomes for p in parts], OUTCOMES),
+        cancelled_by_reason=_sum_maps([p.cancelled_by_reason for p in parts], REASON_GROUPS),
+        postponed_by_reason=_sum_maps([p.postponed_by_reason for p in parts], REASON_GROUPS),
+        at_risk_outcomes=_sum_maps([p.at_risk_outcomes for p in parts], OUTCOMES),
+        follow_ups=_sum_maps([p.follow_ups for p in parts], FOLLOW_UP_STATES),
+        wait_histogram=tuple(sorted(histogram.items())),
+        wait_seconds=sum(p.wait_seconds for p in parts),
+        open_hours=sum(p.open_hours for p in parts),
+        rooms=tuple(r for p in parts for r in p.rooms),
+        officers=tuple(o for p in parts for o in p.officers),
+        satisfaction=tuple(WeekSatisfaction(w, *t) for w, t in sorted(by_week.items())),
+    )
+
+
+def report_stations(ctx: ServiceContext, actor: Actor) -> list[tuple[str, str]]:
+    """(code, name) of the stations the actor may report on from this database."""
+    guard(ctx, actor, Action.VIEW_REPORTS, action="report.view")
+    with ctx.read() as session:
+        if ctx.mode == "station" and ctx.station_code:
+            station = station_by_code(session, ctx.station_code)
+            return [(station.code, station.name)]
+        if actor.role not in FORCE_WIDE_ROLES:
+            station = station_by_code(session, actor.station_code or "")
+            return [(station.code, station.name)]
+        return [(s.code, s.name) for s in session.scalars(
+            select(Station).where(Station.deleted.is_(False), Station.active.is_(True)).order_by(Station.name))]
+
+
+# --- Drill-down ----------------------------------------------------------------------------
+
+#: The figure keys a chart bar can stand for; see ``figure_clauses``.
+FIGURE_KINDS = ("booked", "outcome", "cancelled", "postponed", "at_risk", "wait", "room", "officer",
+                "station", "feedback", "follow_up")
+
+
+def _uuid_value(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationError(f"{value[:40]!r} is not a record id.") from None
+
+
+def figure_clauses(
+    session: Session, dialect: str, figure_key: str, date_from: date, date_to: date
+) -> list[ColumnElement[bool]]:
+    """The conditions that pick, from the period's appointments, the ones behind a figure.
+
+    Keys: ``booked``; ``outcome:<kept|postponed|…>``; ``cancelled:<reason group>``;
+    ``postponed:<reason group>``; ``at_risk`` or ``at_risk:<outcome>``; ``wait:<band>``;
+    ``room:<id>``; ``officer:<id>``; ``station:<code>`` (what holds its rooms and officers);
+    ``feedback`` or ``feedback:<Monday>``; ``follow_up:<open|done|cancelled>``.
+    """
+    A = Appointment
+    kind, _, value = figure_key.partition(":")
+    if kind == "booked":
+        return []
+    if kind == "outcome" and value in OUTCOME_STATUSES:
+        return [A.status.in_(OUTCOME_STATUSES[value])]
+    if kind in ("cancelled", "postponed"):
+        status = Status.CANCELLED if kind == "cancelled" else Status.RESCHEDULED
+        clauses = [A.status == status.value]
+        return clauses + [_reason_clause(value)] if value else clauses
+    if kind == "at_risk":
+        clauses = [A.at_risk.is_(True)]
+        if value:
+            if value not in OUTCOME_STATUSES:
+                raise ValidationError(f"Unknown outcome {value!r}.")
+            clauses.append(A.status.in_(OUTCOME_STATUSES[value]))
+        return clauses
+    if kind == "wait":
+        band = next((b for b in WAIT_BANDS if b[0] == value), None)
+        if band is None:
+            raise ValidationError(f"Unknown wait band {value!r}.")
+        minutes = _wait_minutes(dialect)
+        clauses = [_has_wait(), minutes > band[1]]
+        return clauses + ([minutes <= band[2]] if band[2] is not None else [])
+    if kind == "room":
+        return [A.room_id == _uuid_value(value), _held()]
+    if kind == "officer":
+        return [A.officer_id == _uuid_value(value), _held()]
+    if kind == "station":
+        return [A.station_id == station_by_code(session, value).id, _held()]
+    if kind == "feedback":
+        clauses = [A.feedback_rating.is_not(None)]
+        if value:
+            try:
+                monday = week_start(date.fromisoformat(value))
+            except ValueError:
+                raise ValidationError(f"{value[:20]!r} is not a date.") from None
+            first = max(monday, date_from)
+            last = min(monday + timedelta(days=6), date_to)
+            start, end = period_bounds(first, last)
+            clauses += [A.start_at >= start, A.start_at < end]
+        return clauses
+    if kind == "follow_up" and value in FOLLOW_UP_STATES:
+        follow_ups = select(FollowUp.appointment_id).where(FollowUp.status == value, FollowUp.deleted.is_(False))
+        return [A.status == Status.NO_SHOW.value, A.id.in_(follow_ups)]
+    raise ValidationError(f"Unknown report figure {figure_key[:60]!r}.")
+
+
+def appointments_behind(
+    ctx: ServiceContext,
+    actor: Actor,
+    figure_key: str,
+    date_from: date,
+    date_to: date,
+    station_code: str | None = None,
+    *,
+    limit: int = 2000,
+) -> list[AppointmentView]:
+    """The appointments behind one figure (a chart bar), in start order.
+
+    They carry visitors' names, so this is a consultation and is audited with the figure asked.
+    """
+    with ctx.read() as session:
+        scope = _resolve_scope(ctx, actor, session, date_from, date_to, station_code, "report.drill_down")
+        dialect = session.get_bind().dialect.name
+        clauses = figure_clauses(session, dialect, figure_key, date_from, date_to)
+        rows = session.scalars(
+            select(Appointment).where(*scope.appointment_clauses(), *clauses)
+            .order_by(Appointment.start_at, Appointment.reference).limit(limit)
+        )
+        views = to_views(rows, load_lookups(session))
+    audit(ctx, actor, category="consultation", action="report.drill_down", record=f"report:{figure_key[:100]}",
+          details={"from": date_from.isoformat(), "to": date_to.isoformat(),
+                   "station": scope.station_code or "all", "results": len(views)})
+    return views
+
+
+def wait_minutes_of(view: AppointmentView) -> int | None:
+    """A visitor's wait rounded up to whole minutes, as the report counts it (None if not seen)."""
+    if view.arrived_at is None or view.seen_at is None or view.seen_at < view.arrived_at:
+        return None
+    seconds = int(view.seen_at.timestamp()) - int(view.arrived_at.timestamp())
+    return (seconds + 59) // 60
