@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from frontcounter.config import Settings, load_settings, save_settings
 from frontcounter.db.engine import make_engine, sqlite_url
@@ -88,7 +89,11 @@ def create_demo(
         central.dispose()
     settings = load_settings(paths.config_file)
     settings.station_code = station_code
-    settings.central_url = url
+    from frontcounter.services import secrets
+
+    if make_url(url).password:  # the password belongs in the keyring, never in config.json
+        secrets.store_password(url, str(make_url(url).password))
+    settings.central_url = secrets.strip_password(url)
     settings.demo = True
     save_settings(paths.config_file, settings)
     logger.info("demo ready in %s for station %s", paths.data_dir, station_code)

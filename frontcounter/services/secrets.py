@@ -21,7 +21,8 @@ def redact_url(url: str) -> str:
 
 
 def strip_password(url: str) -> str:
-    return make_url(url).set(password=None).render_as_string(hide_password=False)
+    # Not ``URL.set(password=None)``: SQLAlchemy reads None there as "leave unchanged".
+    return make_url(url)._replace(password=None).render_as_string(hide_password=False)
 
 
 def store_password(url: str, password: str) -> None:
