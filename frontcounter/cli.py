@@ -440,6 +440,30 @@ def self_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a command-and-control export; exit 1 if any row was rejected (the rest still go in)."""
+    from frontcounter.services import importer
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    show_progress = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show_progress and (done == total or done % 50 == 0):
+            print(f"\r{done}/{total} rows", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    report = importer.import_file(runtime.ctx, actor, args.file, progress=progress)
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    print(f"{report.file_name}: {len(report.imported)} imported, {len(report.skipped)} skipped "
+          f"(already imported), {len(report.rejected)} rejected")
+    if report.at_risk:
+        print(f"{len(report.at_risk)} imported at risk (no officer on duty and free): {', '.join(report.at_risk)}")
+    for problem in report.rejected:
+        print(f"rejected {problem.describe()}")
+    return 1 if report.rejected else 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "db": cmd_db,
@@ -450,7 +474,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "slip": cmd_slip,
     "audit": cmd_audit,
     "sync": _not_yet("sync", 6),
-    "import": _not_yet("import", 4),
+    "import": cmd_import,
     "purge": cmd_purge,
     "report": _not_yet("report", 10),
 }
