@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 #: Columns that never travel: per-workstation state.
 LOCAL_ONLY_COLUMNS = frozenset({"failed_attempts", "locked_until"})
@@ -37,8 +38,10 @@ def decode_value(python_type: type | None, value: Any) -> Any:
 
 def _python_type(model: type[DeclarativeBase], key: str) -> type | None:
     column = sa_inspect(model).columns[key]
+    # A TypeDecorator (UTCDateTime) reports ``object``; what travels is its underlying type.
+    column_type = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
     try:
-        return column.type.python_type
+        return column_type.python_type
     except NotImplementedError:
         return None
 
