@@ -232,23 +232,54 @@ def get(ctx: ServiceContext, actor: Actor, appointment_id: uuid.UUID) -> Appoint
         return to_view(row, load_lookups(session))
 
 
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A free-text query prepared once, then matched against many rows (one per keystroke)."""
+
+    needle: str
+    digits: str
+    #: The query read as a reference (``hh4kq7m`` → ``hh-4kq7m``, casefolded), if it can be one.
+    reference: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchKey:
+    """What a row is matched on, computed once per row rather than once per keystroke."""
+
+    text: str
+    phone_digits: str
+
+
+def prepare_query(query: str) -> SearchQuery:
+    needle = query.strip().casefold()
+    canonical = normalise_reference(query)
+    return SearchQuery(needle, re.sub(r"\D", "", needle), canonical.casefold() if canonical else None)
+
+
+def search_key(view: AppointmentView) -> SearchKey:
+    text = " ".join(
+        x for x in (view.reference, view.visitor_name, view.visitor_preferred_name, view.crime_reference) if x
+    ).casefold()
+    return SearchKey(text, re.sub(r"\D", "", view.visitor_phone or ""))
+
+
+def matches_key(key: SearchKey, query: SearchQuery) -> bool:
+    """``matches`` on prepared parts: the UI's filter calls this for every row on every keystroke."""
+    if not query.needle or query.needle in key.text:
+        return True
+    if query.reference is not None and query.reference in key.text:
+        return True
+    return len(query.digits) >= 4 and query.digits in key.phone_digits
+
+
 def matches(view: AppointmentView, query: str) -> bool:
     """Does ``view`` match a free-text query (reference, name, phone or crime reference)?
 
-    Shared by the service search and the UI's live filter so both agree on what matches.
+    Shared by the service search and the UI's live filter so both agree on what matches. A
+    reference typed without its hyphen or in lower case still matches; a phone number matches on
+    its digits (four or more), whatever spaces either side has.
     """
-    needle = query.strip().casefold()
-    if not needle:
-        return True
-    digits = re.sub(r"\D", "", needle)
-    haystack = " ".join(
-        x for x in (view.reference, view.visitor_name, view.visitor_preferred_name, view.crime_reference) if x
-    ).casefold()
-    if needle in haystack:
-        return True
-    if len(digits) >= 4 and view.visitor_phone:
-        return digits in re.sub(r"\D", "", view.visitor_phone)
-    return False
+    return matches_key(search_key(view), prepare_query(query))
 
 
 def search(

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from frontcounter.db.models import Appointment, FollowUp, Station, Status
+from frontcounter.db.models import Appointment, FollowUp, Officer, Station, Status
 from frontcounter.services import status as status_machine
 from frontcounter.services.actor import Actor
 from frontcounter.services.appointments import AppointmentView, load_lookups, normalise_reference, to_view
@@ -21,7 +22,19 @@ from frontcounter.services.clock import local
 from frontcounter.services.commands import CommandScope, command, guard
 from frontcounter.services.context import ServiceContext
 from frontcounter.services.errors import IllegalTransition, NotFound, ValidationError, WrongPlaceOrTime
-from frontcounter.services.permissions import Action
+from frontcounter.services.permissions import Action, allowed
+
+
+class WrongStation(WrongPlaceOrTime):
+    """The appointment is at another station: direct the visitor there (no checking in here)."""
+
+
+class WrongTime(WrongPlaceOrTime):
+    """Too early, another day or already over: the clerk may still check in with ``force=True``."""
+
+
+class MissedAppointment(WrongPlaceOrTime):
+    """The appointment was on an earlier day: book the visitor a new one (a walk-in)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +70,7 @@ def _when(at: datetime, now: datetime) -> str:
     return f"{shown:%H:%M} {day}"
 
 
-def _find_row(session, reference: str) -> Appointment | None:  # type: ignore[no-untyped-def]
+def _find_row(session: Session, reference: str) -> Appointment | None:
     return session.scalars(
         select(Appointment).where(Appointment.reference == reference, Appointment.deleted.is_(False))
     ).one_or_none()
@@ -99,16 +112,18 @@ def check_in(
         row = _find_row(session, canonical)
         here = session.scalars(select(Station).where(Station.code == ctx.station_code)).one_or_none()
         if row is None:
-            _explain_unknown(canonical, session, remote_lookup, now)
+            _explain_unknown(canonical, session, remote_lookup, now, here.code if here else None)
         assert row is not None
-        guard(ctx, actor, Action.CHECK_IN, station_id=row.station_id, action="appointment.check_in",
-              record=f"appointment:{canonical}")
+        # Where the visitor should be comes before the permission check: it is what the slip in
+        # their hand says anyway, and a counter may not check in another station's visitor.
         if here is not None and row.station_id != here.id and not force:
             station = session.get(Station, row.station_id)
-            raise WrongPlaceOrTime(
+            raise WrongStation(
                 f"{canonical} is booked at {station.name if station else 'another station'} at "
                 f"{_when(row.start_at, now)}. Please direct the visitor there."
             )
+        guard(ctx, actor, Action.CHECK_IN, station_id=row.station_id, action="appointment.check_in",
+              record=f"appointment:{canonical}")
         if row.status != Status.BOOKED.value:
             label = status_machine.LABELS[Status(row.status)]
             if row.status == Status.ARRIVED.value and row.arrived_at:
@@ -132,19 +147,26 @@ def check_in(
     return CheckInResult(view, warning)
 
 
-def _explain_unknown(canonical: str, session, remote_lookup: RemoteLookup | None, now: datetime) -> None:  # type: ignore[no-untyped-def]
+def _explain_unknown(
+    canonical: str, session: Session, remote_lookup: RemoteLookup | None, now: datetime, here_code: str | None
+) -> None:
     remote = remote_lookup(canonical) if remote_lookup else None
+    if remote is not None and remote.station_code == here_code:
+        raise NotFound(
+            f"{canonical} is booked here at {_when(remote.start, now)} but has not reached this workstation "
+            "yet. Sync now, then check the visitor in."
+        )
     if remote is not None:
-        raise WrongPlaceOrTime(
+        raise WrongStation(
             f"{canonical} is booked at {remote.station_name} at {_when(remote.start, now)}. "
             "Please direct the visitor there."
         )
     code = canonical.split("-")[0]
     station = session.scalars(select(Station).where(Station.code == code)).one_or_none()
-    if station is not None and station.code != code:  # pragma: no cover - defensive
-        station = None
+    if station is not None and station.code == here_code:
+        station = None  # one of ours that this cache does not hold: a mistyped or cancelled reference
     if station is not None:
-        raise WrongPlaceOrTime(
+        raise WrongStation(
             f"{canonical} is a reference for {station.name}, not this station. Please direct the visitor "
             f"there, or call 101 to confirm their appointment."
         )
@@ -156,23 +178,23 @@ def _timing_problem(ctx: ServiceContext, row: Appointment, canonical: str, now: 
     start_local = local(row.start_at)
     if start_local.date() != local(now).date():
         if row.start_at < now:
-            raise WrongPlaceOrTime(
+            raise MissedAppointment(
                 f"{canonical} was booked for {_when(row.start_at, now)}, which has passed. "
                 "Book the visitor a new appointment (walk-in)."
             )
-        raise WrongPlaceOrTime(
+        raise WrongTime(
             f"{canonical} is booked for {_when(row.start_at, now)}, not today. "
             "Ask the visitor to come back then, or check them in anyway if an officer is free."
         )
     early = row.start_at - now
     if early > timedelta(minutes=ctx.policy.early_checkin_minutes):
         minutes = int(early.total_seconds() // 60)
-        raise WrongPlaceOrTime(
+        raise WrongTime(
             f"{canonical} is booked at {start_local:%H:%M} today, {minutes} minutes from now. "
             "Ask the visitor to come back nearer the time, or check them in anyway."
         )
     if now >= row.end_at:
-        raise WrongPlaceOrTime(
+        raise WrongTime(
             f"{canonical} was booked at {start_local:%H:%M} today and has ended. "
             "Check the visitor in anyway if the officer can still see them, or book a new appointment."
         )
@@ -272,3 +294,27 @@ def complete(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) ->
     return _simple_transition(ctx, actor, appointment, permission=Action.COMPLETE,
                               new=Status.COMPLETED, stamp="completed_at", by_field=None,
                               op_type="appointment.complete")
+
+
+def arrivals_for_officer(ctx: ServiceContext, actor: Actor, since: datetime) -> list[AppointmentView]:
+    """The signed-in officer's visitors checked in after ``since``: the officer's arrival notice.
+
+    The officer's views poll this (cheap: one officer's rows), so a check-in made at the counter,
+    or one that sync brings from another workstation, reaches the officer without a message bus.
+    The officer is the ``Officer`` whose ``username`` is the actor's. Polling is not audited (it
+    would flood the log); a refusal is.
+    """
+    guard(ctx, actor, Action.VIEW_APPOINTMENTS, action="appointments.arrivals", record=f"user:{actor.username}")
+    with ctx.read() as session:
+        mine = select(Officer.id).where(Officer.username == actor.username, Officer.deleted.is_(False))
+        rows = session.scalars(
+            select(Appointment)
+            .where(Appointment.officer_id.in_(mine), Appointment.arrived_at > since,
+                   Appointment.deleted.is_(False))
+            .order_by(Appointment.arrived_at, Appointment.reference)
+        ).all()
+        if not rows:
+            return []
+        lookups = load_lookups(session)
+        views = [to_view(row, lookups) for row in rows]
+    return [v for v in views if allowed(actor, Action.VIEW_APPOINTMENTS, v.station_id)]
