@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, cast, select
 
 from frontcounter.db.models import AuditEvent
 from frontcounter.services.actor import Actor
 from frontcounter.services.clock import local
-from frontcounter.services.commands import guard
+from frontcounter.services.commands import audit, guard
 from frontcounter.services.context import ServiceContext
 from frontcounter.services.permissions import Action
 
@@ -30,36 +33,136 @@ class AuditView:
     details: dict[str, Any]
 
 
+def _query(
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    text: str | None,
+    user: str | None,
+    category: str | None,
+    outcome: str | None,
+) -> Select[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.local_seq.desc())
+    if since is not None:
+        query = query.where(AuditEvent.at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.at < until)
+    if text:
+        like = f"%{_escape_like(text.strip())}%"
+        # The details too: an auditor looks for who searched for a name.
+        query = query.where(
+            AuditEvent.username.ilike(like, escape="\\")
+            | AuditEvent.action.ilike(like, escape="\\")
+            | AuditEvent.record.ilike(like, escape="\\")
+            | AuditEvent.workstation.ilike(like, escape="\\")
+            | cast(AuditEvent.details, String).ilike(like, escape="\\")
+            # JSON is stored ASCII-escaped ("Wi\\u015bniewski"): match a non-ASCII query that way too.
+            | cast(AuditEvent.details, String).ilike(f"%{_escape_like(json.dumps(text.strip())[1:-1])}%",
+                                                     escape="\\")
+        )
+    if user:
+        query = query.where(AuditEvent.username == user.strip())
+    if category:
+        query = query.where(AuditEvent.category == category)
+    if outcome:
+        query = query.where(AuditEvent.outcome == outcome)
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _views(ctx: ServiceContext, query: Select[AuditEvent], limit: int) -> list[AuditView]:
+    with ctx.read() as session:
+        rows = session.scalars(query.limit(limit)).all()
+        return [
+            AuditView(e.at, e.username, e.role, e.station_code, e.workstation, e.category, e.action, e.record,
+                      e.outcome, dict(e.details or {}))
+            for e in rows
+        ]
+
+
 def list_events(
     ctx: ServiceContext,
     actor: Actor,
     *,
     limit: int = 200,
     since: datetime | None = None,
+    until: datetime | None = None,
     text: str | None = None,
+    user: str | None = None,
+    category: str | None = None,
+    outcome: str | None = None,
 ) -> list[AuditView]:
-    """Newest first. Reading the audit log is itself audited."""
+    """Newest first, filtered. Reading the audit log is itself audited, with the filter used."""
     guard(ctx, actor, Action.VIEW_AUDIT, action="audit.view")
-    with ctx.read() as session:
-        query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.local_seq.desc())
-        if since is not None:
-            query = query.where(AuditEvent.at >= since)
-        if text:
-            like = f"%{text}%"
-            query = query.where(
-                AuditEvent.username.like(like) | AuditEvent.action.like(like) | AuditEvent.record.like(like)
-            )
-        rows = session.scalars(query.limit(limit)).all()
-        views = [
-            AuditView(e.at, e.username, e.role, e.station_code, e.workstation, e.category, e.action, e.record,
-                      e.outcome, dict(e.details or {}))
-            for e in rows
-        ]
-    from frontcounter.services.commands import audit
-
+    query = _query(since=since, until=until, text=text, user=user, category=category, outcome=outcome)
+    views = _views(ctx, query, limit)
     audit(ctx, actor, category="consultation", action="audit.view", record=None,
-          details={"filter": text or "", "results": len(views)})
+          details={"filter": _filter_details(since, until, text, user, category, outcome), "results": len(views)})
     return views
+
+
+def _filter_details(
+    since: datetime | None, until: datetime | None, text: str | None, user: str | None, category: str | None,
+    outcome: str | None,
+) -> dict[str, str]:
+    given = {
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "text": (text or "")[:200] or None,
+        "user": user,
+        "category": category,
+        "outcome": outcome,
+    }
+    return {k: v for k, v in given.items() if v}
+
+
+#: The columns of an exported audit log, in order (a spreadsheet's first row).
+CSV_COLUMNS = ("at", "user", "role", "station", "workstation", "category", "action", "record", "outcome", "details")
+
+#: The most events one export writes; a longer period is exported in pieces.
+MAX_EXPORT = 200_000
+
+
+def export_csv(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    recipient: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    text: str | None = None,
+    user: str | None = None,
+    category: str | None = None,
+    outcome: str | None = None,
+) -> str:
+    """The filtered audit log as CSV text; the export is a disclosure, audited with its recipient
+    (for a file, its name). The caller writes the text where it said it would."""
+    guard(ctx, actor, Action.EXPORT_AUDIT, action="audit.export", record=None)
+    query = _query(since=since, until=until, text=text, user=user, category=category, outcome=outcome)
+    views = _views(ctx, query, MAX_EXPORT)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([ctx.policy.protective_marking])  # every document carries the marking
+    writer.writerow(CSV_COLUMNS)
+    for view in views:
+        row = event_json(view)
+        writer.writerow([
+            _cell(row["at"]), _cell(row["user"]), row["role"], row["station"] or "", _cell(row["workstation"]),
+            row["category"], row["action"], _cell(row["record"] or ""), row["outcome"],
+            _cell(json.dumps(row["details"], ensure_ascii=False, sort_keys=True)),
+        ])
+    audit(ctx, actor, category="disclosure", action="audit.export", record=None,
+          details={"recipient": recipient[:200], "events": len(views),
+                   "filter": _filter_details(since, until, text, user, category, outcome)})
+    return buffer.getvalue()
+
+
+def _cell(value: str) -> str:
+    """Defuse spreadsheet formulas: a cell starting with = + - @ is shown as text, not run."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def event_json(e: AuditView) -> dict[str, Any]:

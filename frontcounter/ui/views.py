@@ -35,6 +35,7 @@ class ViewSpec:
 
 VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("today", "Today", "today", Action.VIEW_APPOINTMENTS, "today_view:TodayView", "Ctrl+1"),
+    ViewSpec("audit", "Audit log", "reports", Action.VIEW_AUDIT, "audit_view:AuditView", "Ctrl+8"),
 )
 
 
