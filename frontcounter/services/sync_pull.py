@@ -1,19 +1,30 @@
 """Pull: bring a station cache up to date with the centre (DESIGN.md section 4).
 
-Per table, rows with ``version > cursor`` in the station's scope are applied locally in one
-transaction together with the new cursor, so a crash leaves either the old state and old cursor or
-the new state and new cursor. Pages end on a version boundary: rows of one central transaction
-share a version and are never split across two cursors.
+Per table, rows with ``version > cursor`` in the station's scope are applied locally, one local
+transaction per page together with the table's new cursor, so a crash leaves either the old rows
+and the old cursor or the new rows and the new cursor.
+
+Every central write takes the next value of the one-row clock and holds its lock until it commits,
+so versions become visible in order. The pull reads all tables in one central snapshot (REPEATABLE
+READ on PostgreSQL; a read transaction on SQLite) after reading the clock, so it sees exactly the
+versions up to that clock value, parents before children; a transaction that commits later has a
+higher version and is picked up next time. When the clock has not moved since the last complete
+pull, nothing else is read at all.
+
+Pages are keyset-paginated on (version, id), so one huge central transaction (the demo seed, a bulk
+import) still arrives in small local transactions; the committed cursor only ever covers versions
+seen completely, so an interrupted pull re-reads at most one version.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, false, insert, select, update
+from sqlalchemy import Engine, and_, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
@@ -25,24 +36,38 @@ from frontcounter.db.models import (
     FollowUp,
     OutboxEntry,
     Station,
+    SyncClock,
     SyncCursor,
     SyncedMixin,
+    SyncMeta,
     User,
 )
-from frontcounter.services.errors import NotFound
+from frontcounter.services.errors import FrontCounterError, NotFound
 from frontcounter.services.rowcodec import LOCAL_ONLY_COLUMNS
 
-PAGE_SIZE = 2000
+PAGE_SIZE = 1000
 
 #: Tables a station holds only for itself; the rest (stations, rooms, officers…) it holds whole.
 STATION_SCOPED: tuple[type[SyncedMixin], ...] = (Duty, User, Appointment, FollowUp, AttentionItem)
 
+#: SyncMeta key: the central clock value up to which every table has been pulled.
+PULLED_CLOCK = "pulled_clock"
+
 Progress = Callable[[int, int], None]
+#: Called with a step name at each point a test may cut the link ("pull.page").
+Step = Callable[[str], None]
+
+
+class SyncCancelled(FrontCounterError):
+    """The user or the app stopped a sync; it resumes where it stopped next time."""
 
 
 @dataclass
 class PullResult:
     rows: dict[str, int] = field(default_factory=dict)
+    #: The central clock value this pull brought the cache up to (None if nothing was read).
+    clock: int | None = None
+    first: bool = False
 
     @property
     def total(self) -> int:
@@ -54,43 +79,56 @@ def _columns(model: type[SyncedMixin]) -> list[str]:
     return [c.key for c in table.columns if c.key not in LOCAL_ONLY_COLUMNS]
 
 
-def _scoped(model: type[SyncedMixin], station_id: uuid.UUID) -> Any:
+def _scope(model: type[SyncedMixin], station_id: uuid.UUID) -> Any:
     if model in STATION_SCOPED:
         return model.station_id == station_id  # type: ignore[attr-defined]
     return None
 
 
 def fetch_page(
-    central: Session, model: type[SyncedMixin], station_id: uuid.UUID, cursor: int, limit: int = PAGE_SIZE
-) -> tuple[list[dict[str, Any]], int]:
-    """Rows after ``cursor`` up to a version boundary, and the cursor that follows them."""
-    columns = _columns(model)
+    central: Session,
+    model: type[SyncedMixin],
+    station_id: uuid.UUID,
+    after: tuple[int, uuid.UUID | None],
+    limit: int = PAGE_SIZE,
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` rows after position ``after`` = (version, id) in (version, id) order."""
     table = model.__table__  # type: ignore[attr-defined]
-    query = select(*(table.c[c] for c in columns)).where(table.c.version > cursor)
-    scope = _scoped(model, station_id)
+    version, after_id = after
+    if after_id is None:
+        position = table.c.version > version
+    else:
+        position = or_(table.c.version > version, and_(table.c.version == version, table.c.id > after_id))
+    query = select(*(table.c[c] for c in _columns(model))).where(position)
+    scope = _scope(model, station_id)
     if scope is not None:
         query = query.where(scope)
-    rows = [dict(r._mapping) for r in central.execute(query.order_by(table.c.version).limit(limit + 1))]
-    if len(rows) > limit:
-        last = rows[-1]["version"]
-        complete = [r for r in rows if r["version"] < last]
-        if complete:
-            rows = complete
-        else:  # one version bigger than a page: take the whole version at once
-            rows = [dict(r._mapping) for r in central.execute(query.where(table.c.version == last))]
-    new_cursor = max((r["version"] for r in rows), default=cursor)
-    return rows, new_cursor
+    query = query.order_by(table.c.version, table.c.id).limit(limit)
+    return [dict(r._mapping) for r in central.execute(query)]
+
+
+def count_after(central: Session, model: type[SyncedMixin], station_id: uuid.UUID, cursor: int) -> int:
+    table = model.__table__  # type: ignore[attr-defined]
+    query = select(func.count()).select_from(table).where(table.c.version > cursor)
+    scope = _scope(model, station_id)
+    if scope is not None:
+        query = query.where(scope)
+    return int(central.scalar(query) or 0)
 
 
 def pending_entity_ids(local: Session) -> set[uuid.UUID]:
-    """Rows with local changes not yet answered by the centre: a pull must not overwrite them."""
+    """Rows with local changes not yet answered by the centre: a pull must not overwrite them.
+
+    The centre re-stamps such a row when it answers the change (applied, resolved or rejected),
+    so the row comes back in a later pull with the centre's values.
+    """
     return set(local.scalars(select(OutboxEntry.entity_id).where(OutboxEntry.state == "pending")))
 
 
-def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, Any]]) -> None:
+def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, Any]]) -> int:
     """Upsert pulled rows by primary key (bulk, no per-row SELECT), keeping pending local edits."""
     if not rows:
-        return
+        return 0
     skip = pending_entity_ids(local)
     rows = [r for r in rows if r["id"] not in skip]
     ids = [r["id"] for r in rows]
@@ -104,6 +142,7 @@ def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, An
         local.execute(insert(model), new)
     if old:
         local.execute(update(model), old)
+    return len(rows)
 
 
 def get_cursor(local: Session, entity: str) -> int:
@@ -119,43 +158,102 @@ def set_cursor(local: Session, entity: str, value: int) -> None:
         row.cursor = value
 
 
+def get_meta(local: Session, key: str) -> str | None:
+    row = local.get(SyncMeta, key)
+    return row.value if row else None
+
+
+def set_meta(local: Session, key: str, value: str) -> None:
+    row = local.get(SyncMeta, key)
+    if row is None:
+        local.add(SyncMeta(key=key, value=value))
+    else:
+        row.value = value
+
+
+@contextmanager
+def central_snapshot(central_engine: Engine) -> Iterator[Session]:
+    """One consistent read-only view of the centre for a whole pull."""
+    bind = central_engine
+    if central_engine.dialect.name == "postgresql":
+        bind = central_engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    factory = make_session_factory(bind)
+    with factory() as session, session.begin():
+        yield session
+
+
+def read_clock(central: Session) -> int:
+    return int(central.scalar(select(SyncClock.value).where(SyncClock.id == 1)) or 0)
+
+
 def pull(
     central_engine: Engine,
     local_engine: Engine,
     station_code: str,
     *,
     progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    on_step: Step | None = None,
     page_size: int = PAGE_SIZE,
 ) -> PullResult:
     """Pull every synced table for ``station_code``; each page commits with its cursor."""
-    central_read = make_session_factory(central_engine)
     local_write = make_session_factory(local_engine, write=True)
+    local_read = make_session_factory(local_engine)
     result = PullResult()
-    with central_read() as central:
+    with local_read() as local:
+        cursors = {c.entity: c.cursor for c in local.scalars(select(SyncCursor))}
+        pulled_clock = get_meta(local, PULLED_CLOCK)
+    with central_snapshot(central_engine) as central:
+        clock = read_clock(central)
+        if pulled_clock is not None and int(pulled_clock) == clock:
+            result.clock = clock
+            return result  # nothing committed anywhere since the last complete pull
         station = central.scalars(
             select(Station).where(Station.code == station_code, Station.deleted == false())
         ).one_or_none()
         if station is None:
-            raise NotFound(f"The centre has no station {station_code!r}.")
+            raise NotFound(f"The centre has no station {station_code!r}; check this station's code.")
         station_id = station.id
-    done = 0
-    for model in SYNCED_MODELS:
-        entity = model.__tablename__  # type: ignore[attr-defined]
-        while True:
-            with local_write.begin() as local:
-                cursor = get_cursor(local, entity)
-            with central_read() as central:
-                rows, new_cursor = fetch_page(central, model, station_id, cursor, page_size)
-            if not rows:
-                break
-            with local_write.begin() as local:
-                # Re-read the cursor inside the write: another puller may have moved it meanwhile.
-                if get_cursor(local, entity) != cursor:
-                    continue
-                apply_rows(local, model, rows)
-                set_cursor(local, entity, new_cursor)
-            result.rows[entity] = result.rows.get(entity, 0) + len(rows)
-            done += len(rows)
-            if progress:
-                progress(done, 0)
+        result.first = not cursors
+        total = 0
+        if result.first and progress is not None:
+            total = sum(count_after(central, m, station_id, 0) for m in SYNCED_MODELS)
+            progress(0, total)
+        done = 0
+        for model in SYNCED_MODELS:
+            entity = model.__tablename__  # type: ignore[attr-defined]
+            committed = cursors.get(entity, 0)
+            position: tuple[int, uuid.UUID | None] = (committed, None)
+            while True:
+                if cancel is not None and cancel():
+                    raise SyncCancelled("Sync stopped; it carries on from here next time.")
+                rows = fetch_page(central, model, station_id, position, page_size)
+                if not rows:
+                    if position[0] > committed:  # the last full page ended exactly on a version
+                        with local_write.begin() as local:
+                            set_cursor(local, entity, position[0])
+                    break
+                last = rows[-1]
+                full = len(rows) == page_size
+                # A full page may have cut a version in two: only the versions before it are complete.
+                new_cursor = max(committed, last["version"] - 1 if full else last["version"])
+                with local_write.begin() as local:
+                    if get_cursor(local, entity) != committed:
+                        raise SyncCancelled("Another sync of this station is running; this one stopped.")
+                    applied = apply_rows(local, model, rows)
+                    if new_cursor != committed:
+                        set_cursor(local, entity, new_cursor)
+                committed = new_cursor
+                position = (last["version"], last["id"])
+                result.rows[entity] = result.rows.get(entity, 0) + applied
+                done += len(rows)
+                if progress is not None:
+                    progress(done, max(total, done))
+                if on_step is not None:
+                    on_step("pull.page")
+                if not full:
+                    break
+        with local_write.begin() as local:
+            set_meta(local, PULLED_CLOCK, str(clock))
+        result.clock = clock
     return result
