@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sync", parents=[common], help="sync the station cache with the centre")
     p.add_argument("--once", action="store_true", help="run one sync and report what moved")
+    p.add_argument("--set-password", action="store_true",
+                   help="ask for the central database password and keep it in the OS keyring first")
 
     p = sub.add_parser("appointments", parents=[common], help="the station's appointments for a day")
     p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D", help="YYYY-MM-DD (default today)")
@@ -464,6 +466,55 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Sync with the centre: once (``--once``, reporting what moved) or every
+    ``sync_interval_seconds`` until Ctrl+C, backing off while the centre is unreachable.
+
+    No sign-in: what authorises a station's sync is the centre's own database login, whose
+    password lives in the OS keyring (``--set-password`` puts it there).
+    """
+    import time
+
+    from frontcounter.services import secrets, sync
+    from frontcounter.services.errors import AuthenticationError, OfflineError, SchemaMismatch
+
+    runtime = _open(args)
+    url = _central_url(args) or runtime.settings.central_url
+    if not url:
+        raise FrontCounterError("No centre is configured: give --central URL, or set it in Settings.")
+    if args.set_password:
+        if not sys.stdin.isatty():
+            raise UsageError("--set-password needs a terminal to ask for the password.")
+        secrets.store_password(url, getpass.getpass(f"Password for {sync.describe_url(url)}: "))
+        print("Password stored in the OS keyring.")
+    code = runtime.ctx.station_code
+    engine = sync.open_central(url)
+    try:
+        if args.once:
+            report = sync.sync_once(runtime.engine, engine, code, clock=runtime.ctx.clock)
+            print("\n".join(report.lines()))
+            return 0
+        interval = max(1, runtime.settings.sync_interval_seconds)
+        print(f"Syncing {code} with {sync.describe_url(url)} every {interval} s; Ctrl+C stops.", flush=True)
+        failures = 0
+        while True:
+            try:
+                report = sync.sync_once(runtime.engine, engine, code, clock=runtime.ctx.clock)
+                failures, delay = 0, interval
+                if report.pushed or report.pulled_total or report.audit_sent:
+                    print(f"{time.strftime('%H:%M:%S')} " + "; ".join(report.lines()), flush=True)
+            except (OfflineError, AuthenticationError, SchemaMismatch) as exc:
+                failures += 1
+                delay = sync.retry_delay(failures, interval)
+                print(f"frontcounter: {exc.message} Retrying in {delay} s.", file=sys.stderr, flush=True)
+            time.sleep(delay)
+    except KeyboardInterrupt:
+        print("Stopped.")
+        return 0
+    finally:
+        engine.dispose()
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "db": cmd_db,
@@ -473,7 +524,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "day-sheet": cmd_day_sheet,
     "slip": cmd_slip,
     "audit": cmd_audit,
-    "sync": _not_yet("sync", 6),
+    "sync": cmd_sync,
     "import": cmd_import,
     "purge": cmd_purge,
     "report": _not_yet("report", 10),
