@@ -19,6 +19,7 @@ FONT_FILES: dict[str, str] = {
     "DroidSansFallback": "DroidSansFallback.ttf",
     "NotoSansArabic": "NotoSansArabic-Regular.ttf",
     "NotoSansArabic-Bold": "NotoSansArabic-Bold.ttf",
+    "Symbola": "Symbola.ttf",  # emoji and symbols, last in the fallback chain
 }
 
 
