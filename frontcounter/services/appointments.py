@@ -2,7 +2,7 @@
 
 Views are frozen dataclasses, never ORM rows, so the UI cannot write through them and never holds
 a Session. ``AppointmentView`` has no confidential notes: those come only from
-``frontcounter.services.briefing_data.load_briefing`` after a ``read_briefing`` permission check.
+``frontcounter.services.briefing.load_briefing`` after a ``read_briefing`` permission check.
 """
 
 from __future__ import annotations

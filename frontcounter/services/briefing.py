@@ -213,6 +213,12 @@ def _name_key(name: str | None) -> str | None:
     return " ".join(name.split()).casefold() or None
 
 
+def record_for(appointment_ref_or_id: str | uuid.UUID) -> str:
+    """The audit record of an appointment as asked for, before anything is looked up."""
+    text = str(appointment_ref_or_id)
+    return f"appointment:{normalise_reference(text) or text.strip()[:100]}"
+
+
 def _find(session: Session, appointment_ref_or_id: str | uuid.UUID) -> Appointment:
     row: Appointment | None = None
     if isinstance(appointment_ref_or_id, uuid.UUID):
@@ -277,7 +283,7 @@ def _outcome(row: Appointment) -> str:
 def load_briefing(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str | uuid.UUID) -> BriefingData:
     """The whole briefing for one appointment, confidential notes included (audited consultation)."""
     # Check the role before looking anything up, so a refused user learns nothing of what exists.
-    guard(ctx, actor, Action.READ_BRIEFING, action="briefing.open", record=str(appointment_ref_or_id)[:120])
+    guard(ctx, actor, Action.READ_BRIEFING, action="briefing.open", record=record_for(appointment_ref_or_id))
     with ctx.read() as session:
         a = _find(session, appointment_ref_or_id)
         record = f"appointment:{a.reference}"
@@ -395,7 +401,7 @@ def load_day_sheet(
 
 def load_slip(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str | uuid.UUID) -> SlipData:
     """The visitor's slip (``print_slip`` at the appointment's station)."""
-    guard(ctx, actor, Action.PRINT_SLIP, action="slip.print", record=str(appointment_ref_or_id)[:120])
+    guard(ctx, actor, Action.PRINT_SLIP, action="slip.print", record=record_for(appointment_ref_or_id))
     with ctx.read() as session:
         a = _find(session, appointment_ref_or_id)
         guard(ctx, actor, Action.PRINT_SLIP, station_id=a.station_id, action="slip.print",

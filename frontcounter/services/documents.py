@@ -431,6 +431,9 @@ def build_briefing_pdf(data: BriefingData, marking: str, printed_by: str, printe
     ]))
     story: list[Flowable] = [top, Spacer(1, 4 * mm)]
 
+    if data.status in ("cancelled", "rescheduled"):
+        story += [para(f"This appointment was {data.status}: it no longer takes place at this time.", "alert"),
+                  Spacer(1, 3 * mm)]
     if data.at_risk:
         story += [para(f"AT RISK: {data.at_risk_reason or 'the officer was withdrawn and is not yet replaced'}",
                        "alert"), Spacer(1, 3 * mm)]
@@ -692,7 +695,7 @@ def briefing_pdf(ctx: ServiceContext, actor: Actor, ref: str, recipient: str | N
     """The briefing for ``ref``. Printing or saving needs ``print_briefing`` and is a disclosure;
     ``destination="screen"`` (the preview) needs only ``read_briefing``."""
     if destination != "screen":
-        guard(ctx, actor, Action.PRINT_BRIEFING, action="briefing.print", record=ref[:120])
+        guard(ctx, actor, Action.PRINT_BRIEFING, action="briefing.print", record=briefing.record_for(ref))
     data = briefing.load_briefing(ctx, actor, ref)
     record = f"appointment:{data.reference}"
     if destination == "screen":

@@ -238,11 +238,12 @@ def test_counter_is_refused_the_briefing_and_the_attempt_is_audited(world: World
     with pytest.raises(PermissionDenied):
         briefing.load_briefing(world.ctx, counter, a.reference)
     with pytest.raises(PermissionDenied):
-        documents.briefing_pdf(world.ctx, counter, a.reference)
+        documents.briefing_pdf(world.ctx, counter, a.reference.lower().replace("-", " "))
     denied = [e for e in audits(world) if e.outcome == "denied"]
-    assert [(e.action, e.username, e.role) for e in denied] == [
-        ("briefing.open", "counter.HH", "counter"),
-        ("briefing.print", "counter.HH", "counter"),
+    record = f"appointment:{a.reference}"
+    assert [(e.action, e.username, e.role, e.record) for e in denied] == [
+        ("briefing.open", "counter.HH", "counter", record),
+        ("briefing.print", "counter.HH", "counter", record),
     ]
     assert not [e for e in audits(world) if e.outcome == "success"]
 
