@@ -50,6 +50,10 @@ def run_gui(args: argparse.Namespace) -> int:
 
     state = AppState(runtime.ctx, actor, runtime.settings, paths)
     window = MainWindow(state)  # 6. window
+    from frontcounter.ui.lock import install_session_lock
+
+    # Idle lock, Lock now (Ctrl+L) and Switch user; another role gets a freshly built window.
+    install_session_lock(window, state, rebuild=lambda: MainWindow(state))
     window.show()
     return int(app.exec())
 

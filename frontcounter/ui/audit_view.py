@@ -182,10 +182,12 @@ class AuditView(QWidget):
         marking = QLabel(state.ctx.policy.protective_marking)
         marking.setObjectName("protectiveMarking")
         marking.setAccessibleName(self.tr("Protective marking"))
+        marking.setProperty("marking", "true")
 
         top = QHBoxLayout()
         title = QLabel(self.tr("Audit log"))
         title.setObjectName("viewTitle")
+        title.setProperty("heading", "true")
         top.addWidget(title)
         top.addStretch(1)
         top.addWidget(marking)
