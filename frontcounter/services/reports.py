@@ -468,16 +468,20 @@ def _resolve_scope(
             raise ValidationError(
                 f"This workstation holds only {here}'s appointments: report on {station.name} from the centre."
             )
-        return _Scope([station], [station.id], station.code, station.name, None, start, end)
+        note = _cache_note(station) if here is not None and actor.role in FORCE_WIDE_ROLES else None
+        return _Scope([station], [station.id], station.code, station.name, note, start, end)
     if here is not None:
         station = station_by_code(session, here)
-        note = (f"This workstation holds {station.name}'s appointments only; connect to the centre to "
-                "report on every station.")
-        return _Scope([station], [station.id], None, station.name, note, start, end)
+        return _Scope([station], [station.id], None, station.name, _cache_note(station), start, end)
     stations = list(session.scalars(
         select(Station).where(Station.deleted.is_(False), Station.active.is_(True)).order_by(Station.name)
     ))
     return _Scope(stations, None, None, "All stations", None, start, end)
+
+
+def _cache_note(station: Station) -> str:
+    return (f"This workstation holds {station.name}'s appointments only; connect to the centre to report on "
+            "every station.")
 
 
 # --- Computing -----------------------------------------------------------------------------

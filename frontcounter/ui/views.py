@@ -35,6 +35,7 @@ class ViewSpec:
 
 VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("today", "Today", "today", Action.VIEW_APPOINTMENTS, "today_view:TodayView", "Ctrl+1"),
+    ViewSpec("reports", "Reports", "reports", Action.VIEW_REPORTS, "reports_view:ReportsView", "Ctrl+6"),
     ViewSpec("audit", "Audit log", "reports", Action.VIEW_AUDIT, "audit_view:AuditView", "Ctrl+8"),
 )
 
