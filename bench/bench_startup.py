@@ -1,0 +1,257 @@
+"""Start-up and memory: what a counter clerk feels at the start of a shift, and what the app costs
+an ordinary office PC all day.
+
+Figures (each against a floor from the same run):
+
+- time from process start to the first painted main window on the demo, against a bare PySide6
+  main window of the same size (target: ratio <= 1.3);
+- the same with five years of history (100,000 appointments, their audit events and outbox
+  entries) in the station cache, against the demo (target: ratio <= 1.2, start-up must not grow
+  with history);
+- peak resident memory (VmHWM) after opening every screen a supervisor can see, against the bare
+  window's (target: <= 60 MB above it), on the demo and on the five-year cache.
+
+Every child runs with ``QT_QPA_PLATFORM=offscreen`` and a pinned clock (the demo's Monday evening),
+and with compiled bytecode as an installed app has it (``PYTHONPYCACHEPREFIX``; the first, unmeasured
+run of each kind compiles it). Runs of the three kinds are interleaved so a burst of noise from other
+work on the machine lands on all of them. One extra run under ``python -X importtime`` and one with
+phase markers say where the time goes; they appear as notes in docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bench.harness import figure, median, python, run_child
+from bench.startup_probe import HEAVY
+
+PASSWORD = "demo"  # the demo's shared password (frontcounter/services/demo.py)
+START_USER = "counter.HH"  # who opens the app at the start of a shift
+SCREENS_USER = "supervisor.HH"  # the role that sees the most screens
+def _pycache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "frontcounter-bench" / "pycache"
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every timed child: offscreen Qt, bytecode cached, the demo's clock."""
+    from bench.history import BENCH_NOW
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", "FRONTCOUNTER_DATA_DIR", "FRONTCOUNTER_CENTRAL_URL")}
+    env.update({
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPYCACHEPREFIX": str(_pycache_dir()),
+        "FRONTCOUNTER_BENCH_NOW": BENCH_NOW.isoformat(),
+        "FRONTCOUNTER_PASSWORD": PASSWORD,
+        **(extra or {}),
+    })
+    return env
+
+
+def probe(mode: str, *app_args: str, screens: bool = False, python_flags: tuple[str, ...] = (),
+          timeout: float = 90.0) -> dict[str, Any]:
+    """Run the probe once: milliseconds to the first frame, peak memory, and whatever else it said."""
+    args = [python(), *python_flags, "-m", "bench.startup_probe", mode, *app_args]
+    if screens:
+        args.append("--screens")
+    done = run_child(args, env=child_env(), timeout=timeout)
+    values = done.values()
+    if "first_frame" not in values:
+        raise RuntimeError(values.get("error") or f"{mode} probe failed: {done.tail()}")
+    return {"ms": (float(values["first_frame"]) - done.spawned_at) * 1000.0,
+            "vmhwm_mb": float(values.get("vmhwm_mb", "nan")), "values": values, "stderr": done.stderr,
+            "spawned_at": done.spawned_at}
+
+
+def app_args(data_dir: Path, user: str) -> tuple[str, ...]:
+    return ("--data-dir", str(data_dir), "--user", user)
+
+
+def run(quick: bool) -> dict[str, dict[str, Any]]:
+    from bench.history import cached_data_dirs
+
+    runs = 3 if quick else 7
+    screen_runs = 1 if quick else 3
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        # Fresh copies of pristine data dirs: each sign-in writes an audit event to its cache.
+        demo_template, history_template = cached_data_dirs()
+        demo = Path(shutil.copytree(demo_template, Path(tmp) / "demo"))
+        history = Path(shutil.copytree(history_template, Path(tmp) / "history"))
+
+        kinds: dict[str, tuple[str, ...]] = {
+            "bare": ("bare",),
+            "demo": ("app", *app_args(demo, START_USER)),
+            "history": ("app", *app_args(history, START_USER)),
+        }
+        samples: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        errors: dict[str, str] = {}
+        for kind, args in kinds.items():  # warm-up: compiles bytecode, fills the file cache
+            try:
+                probe(*args)
+            except Exception as exc:  # reported on the figures that need this kind
+                errors[kind] = str(exc)
+        for _ in range(runs):
+            for kind, args in kinds.items():
+                if kind not in errors:
+                    samples[kind].append(probe(*args))
+
+        memory: dict[str, list[float]] = defaultdict(list)
+        screens_seen: dict[str, str] = {}
+        for kind, data_dir in (("demo", demo), ("history", history)):
+            if kind in errors:
+                continue
+            for _ in range(screen_runs):
+                try:
+                    result = probe("app", *app_args(data_dir, SCREENS_USER), screens=True)
+                except Exception as exc:
+                    errors[f"{kind}-screens"] = str(exc)
+                    break
+                memory[kind].append(result["vmhwm_mb"])
+                screens_seen[kind] = result["values"].get("screens", "")
+
+        notes = _where_time_goes(kinds["demo"], 1 if quick else 3) if "demo" not in errors else {}
+
+    return _figures(samples, memory, screens_seen, errors, notes, runs)
+
+
+def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[float]],
+             screens_seen: dict[str, str], errors: dict[str, str], notes: dict[str, str],
+             runs: int) -> dict[str, dict[str, Any]]:
+    def ms(kind: str) -> float:
+        return median([s["ms"] for s in samples[kind]])
+
+    def failed(unit: str, target: str, error: str) -> dict[str, Any]:
+        return {"value": None, "unit": unit, "floor": None, "ratio": None, "target": target, "error": error}
+
+    out: dict[str, dict[str, Any]] = {}
+    bare_ms = ms("bare") if samples["bare"] else None
+    bare_mb = median([s["vmhwm_mb"] for s in samples["bare"]]) if samples["bare"] else None
+    floor_bare = (f"a bare PySide6 QMainWindow, 1280×780, shown offscreen in a fresh process "
+                  f"(median of {runs}: {bare_ms:.0f} ms, peak RSS {bare_mb:.0f} MB)" if bare_ms else "")
+
+    name = "start-up to first painted main window (demo)"
+    target = "ratio <= 1.3"
+    if bare_ms is None or "demo" in errors:
+        out[name] = failed("ms", target, errors.get("bare") or errors.get("demo", "no runs"))
+    else:
+        out[name] = figure(ms("demo"), "ms", bare_ms, target, floor_is=floor_bare,
+                           note=notes.get("startup", ""), runs=runs)
+
+    name = "start-up with 5 years of history (100,000 appointments)"
+    target = "ratio <= 1.2"
+    if "demo" in errors or "history" in errors:
+        out[name] = failed("ms", target, errors.get("history") or errors.get("demo", ""))
+    else:
+        out[name] = figure(ms("history"), "ms", ms("demo"), target, runs=runs,
+                           floor_is="the same start-up on the demo cache (about 80 appointments), same run",
+                           note="100,000 past appointments over five years (completed, no-show, cancelled) "
+                           "plus one audit event and one acknowledged outbox entry each; made by "
+                           "bench/history.py make_history_cache().")
+
+    for kind, label in (("demo", "demo"), ("history", "5 years of history")):
+        name = f"peak memory after opening every screen ({label})"
+        target = "<= 60 MB above floor"
+        if bare_mb is None or not memory[kind]:
+            out[name] = failed("MB", target, errors.get(f"{kind}-screens") or errors.get(kind, "no runs"))
+            continue
+        screens = screens_seen.get(kind, "")
+        out[name] = figure(median(memory[kind]), "MB", bare_mb, target,
+                           floor_is=f"peak RSS (VmHWM) of the bare PySide6 window: {bare_mb:.0f} MB",
+                           note=f"signed in as {SCREENS_USER}; screens opened (time to open each): "
+                           f"{screens.replace(',', ', ') or 'none'}")
+    return out
+
+
+# -- where the time goes -------------------------------------------------------------------------
+
+#: The ``--phases`` markers in start-up order, and what happens between one and the next.
+PHASES = (
+    ("probe", "interpreter start"),
+    ("qt_imported", "import PySide6"),
+    ("qapplication", "QApplication"),
+    ("imported", "import the app (SQLAlchemy, models, services, UI)"),
+    ("open_station_start", "arguments, logging, paths"),
+    ("open_station_end", "open the station cache and check its schema"),
+    ("apply_theme_start", ""),
+    ("apply_theme_end", "theme"),
+    ("first_sync_check_start", ""),
+    ("first_sync_check_end", "first-sync check"),
+    ("sign_in_start", ""),
+    ("sign_in_end", "sign in (scrypt)"),
+    ("start_sync_start", ""),
+    ("start_sync_end", "start the sync worker"),
+    ("main_window_start", ""),
+    ("main_window_end", "build the main window and the first view"),
+    ("attach_sync_start", ""),
+    ("attach_sync_end", "attach sync to the window"),
+    ("session_lock_start", ""),
+    ("session_lock_end", "session lock"),
+    ("first_frame", "show and paint the first frame"),
+)
+
+
+def phase_breakdown(runs: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    """Median milliseconds of each start-up step over ``--phases`` runs (steps not seen are left
+    out; the time between two steps, e.g. run_gui's own imports, goes to the later one's label)."""
+    steps: dict[str, list[float]] = defaultdict(list)
+    for result in runs:
+        values = result["values"]
+        previous = result["spawned_at"]
+        pending = 0.0
+        for key, label in PHASES:
+            name = key if key == "first_frame" else f"phase_{key}"
+            if name not in values:
+                continue
+            at = float(values[name])
+            pending += (at - previous) * 1000.0
+            previous = at
+            if label:
+                steps[label].append(pending)
+                pending = 0.0
+    order = [label for _, label in PHASES if label and label in steps]
+    return [(label, median(steps[label])) for label in order]
+
+
+def _where_time_goes(demo_args: tuple[str, ...], runs: int) -> dict[str, str]:
+    """Phase markers (medians of ``runs``) and one run under ``-X importtime``, as a note."""
+    try:
+        phased = [probe(*demo_args, "--phases") for _ in range(runs)]
+        steps = phase_breakdown(phased)
+        timed = probe(*demo_args, python_flags=("-X", "importtime"))
+    except Exception as exc:  # the breakdown is a note; its failure must not sink the figures
+        return {"startup": f"(breakdown failed: {exc})"}
+    by_package, heavy = import_breakdown(timed["stderr"])
+    top = sorted(by_package.items(), key=lambda kv: -kv[1])[:6]
+    step_text = "; ".join(f"{label} {ms:.0f} ms" for label, ms in steps)
+    import_text = ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in top)
+    loaded = [m for m in phased[0]["values"].get("loaded", "").split(",") if m]
+    heavy_text = ("Loaded before the first frame although the first screen does not need them: "
+                  + ", ".join(f"{name} ({heavy.get(name, 0) / 1000:.0f} ms under importtime)" for name in loaded)
+                  if loaded else "None of " + ", ".join(HEAVY) + " is loaded before the first frame")
+    return {"startup": f"Where the time goes (medians of {runs} runs with step markers): {step_text}. "
+            f"Import self-time by package under -X importtime (inflated by it): {import_text}. {heavy_text}."}
+
+
+_IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)$")
+
+
+def import_breakdown(stderr: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Self time in µs by top-level package, and the cumulative time of each HEAVY module imported."""
+    by_package: dict[str, int] = defaultdict(int)
+    heavy: dict[str, int] = {}
+    for line in stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if not match:
+            continue
+        self_us, cumulative_us, module = int(match.group(1)), int(match.group(2)), match.group(4)
+        by_package[module.split(".")[0]] += self_us
+        if module in HEAVY and module not in heavy:
+            heavy[module] = cumulative_us
+    return dict(by_package), heavy

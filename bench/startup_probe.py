@@ -1,0 +1,214 @@
+"""The child process the start-up and memory benchmarks time: ``python -m bench.startup_probe MODE``.
+
+``bare``: a bare PySide6 main window, the floor. ``app [FRONTCOUNTER ARGS…]``: the real app,
+started through ``frontcounter.cli.main`` exactly as ``python -m frontcounter`` starts it (sign-in
+without the dialog via ``--user`` and ``FRONTCOUNTER_PASSWORD``).
+
+Both print ``first_frame=<time.monotonic()>`` once the first frame of the window named
+``MainWindow`` has been painted (the first paint event it or a child received, plus the rest of
+that paint pass), then exit at once; the parent subtracts the time it spawned us. ``loaded=``
+names the ``HEAVY`` modules already imported by then (there should be none). With
+``--screens`` the probe then opens every view in the navigation, waits for each one's background
+work, and prints ``vmhwm_mb=`` (the process's peak resident memory) and ``screens=``. With
+``--phases`` it prints ``phase_<step>=`` times for the steps of start-up (see ``_instrument``).
+
+Kept to the standard library at import time, so the probe adds nothing to what it measures. The
+event filter is removed after the first paint, so it costs the app a few microseconds per event
+only until then (``events=`` says how many).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+#: Modules the first screen does not need (PDFs, charts, migrations, the keyring, PostgreSQL):
+#: the probe reports which of them were loaded by the time of the first frame.
+HEAVY = ("alembic", "mako", "reportlab", "pypdf", "keyring", "psycopg", "PySide6.QtCharts", "PySide6.QtPdf",
+         "PySide6.QtPdfWidgets", "PySide6.QtPrintSupport", "PySide6.QtSvgWidgets")
+ENV_NOW = "FRONTCOUNTER_BENCH_NOW"
+ENV_TIMEOUT = "FRONTCOUNTER_BENCH_PROBE_TIMEOUT"
+
+
+def _emit(**values: Any) -> None:
+    sys.stdout.write("".join(f"{k}={v}\n" for k, v in values.items()))
+    sys.stdout.flush()
+
+
+def _vmhwm_mb() -> float:
+    for line in open("/proc/self/status", encoding="ascii"):  # noqa: SIM115 (tiny, read once)
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _describe(dialog: Any) -> str:
+    """A dialog's title and message, and the last line of a crash dialog's trace (the error)."""
+    parts = [dialog.windowTitle()]
+    for attr in ("text", "informativeText"):
+        if hasattr(dialog, attr):
+            parts.append(getattr(dialog, attr)())
+    trace = dialog.detailedText().strip().splitlines() if hasattr(dialog, "detailedText") else []
+    if trace:
+        parts.append(trace[-1])
+    return " | ".join(p for p in parts if p)
+
+
+def _pin_clock(iso: str) -> None:
+    """Make the app's wall clock stand at ``iso`` so every run shows the same day's list."""
+    from datetime import datetime
+
+    from frontcounter.services import clock
+
+    at = datetime.fromisoformat(iso)
+    clock.SystemClock.now = lambda self: at  # type: ignore[method-assign]
+
+
+def _mark(name: str) -> None:
+    _emit(**{f"phase_{name}": f"{time.monotonic():.6f}"})
+
+
+def _timed(name: str, fn: Any) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        _mark(f"{name}_start")
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _mark(f"{name}_end")
+
+    return timed
+
+
+#: The steps of ``frontcounter.__main__.run_gui`` the ``--phases`` run times: (module, name, label).
+#: A step that no longer exists is skipped, so the probe outlives changes to the start-up code.
+STEPS = (
+    ("frontcounter.runtime", "open_station", "open_station"),
+    ("frontcounter.ui.theme", "apply_theme", "apply_theme"),
+    ("frontcounter.ui.sync_controller", "first_sync_if_needed", "first_sync_check"),
+    ("frontcounter.ui.login_dialog", "sign_in_interactively", "sign_in"),
+    ("frontcounter.ui.sync_controller", "start_sync", "start_sync"),
+    ("frontcounter.ui.main_window", "MainWindow.__init__", "main_window"),
+    ("frontcounter.ui.sync_controller", "attach_to_window", "attach_sync"),
+    ("frontcounter.ui.lock", "install_session_lock", "session_lock"),
+)
+
+
+def _instrument() -> None:
+    """For the ``--phases`` run only: import the start-up path up front (one lump of import time)
+    and wrap its steps with markers. ``run_gui`` imports these names when it runs, so it picks up
+    the wrapped ones; a class's ``__init__`` is wrapped in place, so the class stays a class."""
+    import importlib
+
+    importlib.import_module("frontcounter.__main__")
+    importlib.import_module("frontcounter.cli")
+    found = []
+    for module_name, name, label in STEPS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        owner: Any = module
+        *path, attr = name.split(".")
+        for part in path:
+            owner = getattr(owner, part, None)
+        if owner is not None and hasattr(owner, attr):
+            found.append((owner, attr, label))
+    _mark("imported")
+    for owner, attr, label in found:
+        setattr(owner, attr, _timed(label, getattr(owner, attr)))
+
+
+def main(argv: list[str]) -> int:
+    mode, rest = argv[0], argv[1:]
+    screens = "--screens" in rest
+    phases = "--phases" in rest
+    rest = [a for a in rest if a not in ("--screens", "--phases")]
+    if phases:
+        _mark("probe")
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QWidget
+
+    if phases:
+        _mark("qt_imported")
+    app = QApplication(sys.argv[:1])
+    if phases:
+        _mark("qapplication")
+
+    class FirstPaint(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.events = 0
+            self.window: QWidget | None = None
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+            self.events += 1
+            if event.type() == QEvent.Type.Show and isinstance(obj, QDialog):
+                # A sign-in or crash dialog instead of the window would wait forever offscreen.
+                _emit(error=f"a dialog appeared before the main window: {_describe(obj)}")
+                os._exit(6)
+            if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget):
+                window = obj.window()
+                if window.objectName() == "MainWindow" and self.window is None:
+                    self.window = window
+                    app.removeEventFilter(self)
+                    # Fires once the rest of this paint pass (every child's paint, the flush) is done.
+                    QTimer.singleShot(0, self.painted)
+            return False
+
+        def painted(self) -> None:
+            _emit(first_frame=f"{time.monotonic():.6f}", events=self.events,
+                  loaded=",".join(m for m in HEAVY if m in sys.modules))
+            if screens and self.window is not None:
+                _open_every_screen(app, self.window)
+            _emit(vmhwm_mb=f"{_vmhwm_mb():.1f}")
+            os._exit(0)  # skip teardown: it is not start-up, and the app's closeEvent may wait
+
+    watcher = FirstPaint()
+    app.installEventFilter(watcher)
+    timeout_s = float(os.environ.get(ENV_TIMEOUT, "30"))
+    QTimer.singleShot(int(timeout_s * 1000), lambda: (_emit(error=f"no paint within {timeout_s:.0f} s"),
+                                                      os._exit(3)))
+    if mode == "bare":
+        window = QMainWindow()
+        window.setObjectName("MainWindow")
+        window.setWindowTitle("bare")
+        window.resize(1280, 780)
+        window.show()
+        app.exec()
+        return 4
+    if os.environ.get(ENV_NOW):
+        _pin_clock(os.environ[ENV_NOW])
+    if phases:
+        _instrument()
+    from frontcounter.cli import main as cli_main
+
+    status = cli_main(rest)
+    _emit(error=f"the app returned {status} without painting a main window")
+    return 5
+
+
+def _open_every_screen(app: Any, window: Any) -> None:
+    """Select each view in the navigation, let it load (its background tasks too), then paint it."""
+    opened = []
+    tasks = window.state.tasks
+    for row in range(window.nav.count()):
+        start = time.monotonic()
+        window.nav.setCurrentRow(row)
+        deadline = start + 20
+        while True:
+            app.processEvents()
+            if tasks.active == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.002)
+        app.processEvents()
+        window.grab()  # paint the whole window with this view showing, as the screen would
+        key = window.current_key()
+        opened.append(f"{key}:{(time.monotonic() - start) * 1000:.0f}ms")
+    _emit(screens=",".join(opened))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
