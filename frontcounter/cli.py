@@ -108,10 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=200)
 
-    p = sub.add_parser("report", parents=[common], help="figures for station managers")
+    # After "report", --station names the station reported on (not the cache to open): "resolve"
+    # lets it replace the global option of the same name for this subcommand only.
+    p = sub.add_parser("report", parents=[common], conflict_handler="resolve",
+                       help="figures for station managers (with --central URL: every station, from the centre)")
     p.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True, metavar="D")
     p.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, metavar="D")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--station", dest="report_station", default=None, metavar="CODE",
+                   help="report on this station only (the FCR; a supervisor always gets their own)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser
 
 
@@ -515,6 +520,37 @@ def cmd_sync(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The reports' figures (``report --from D --to D [--station CODE] [--json]``).
+
+    Signed in at the station cache; with ``--central URL`` the figures come from the centre
+    (every station's appointments, for the FCR), otherwise from this station's cache.
+    """
+    from frontcounter.services import report_export, reports
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    ctx = runtime.ctx
+    central = None
+    if args.central:
+        from dataclasses import replace
+
+        from frontcounter.services import sync
+
+        central = sync.open_central(args.central)
+        ctx = replace(runtime.ctx, engine=central, mode="central")
+    try:
+        report = reports.compute_report(ctx, actor, args.date_from, args.date_to, args.report_station)
+    finally:
+        if central is not None:
+            central.dispose()
+    if args.json:
+        print(json.dumps(report_export.report_json(report), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(report_export.report_text(report)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "db": cmd_db,
@@ -527,7 +563,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "sync": cmd_sync,
     "import": cmd_import,
     "purge": cmd_purge,
-    "report": _not_yet("report", 10),
+    "report": cmd_report,
 }
 
 

@@ -174,6 +174,45 @@ def report_json(report: Report) -> dict[str, Any]:
     }
 
 
+def _figures_text(f: Figures, *, detail: bool = True) -> list[str]:
+    cancelled = ", ".join(f"{REASON_LABELS[g].lower()} {f.cancelled_by_reason[g]}" for g in REASON_GROUPS)
+    postponed = ", ".join(f"{REASON_LABELS[g].lower()} {f.postponed_by_reason[g]}" for g in REASON_GROUPS)
+    at_risk = ", ".join(f"{OUTCOME_LABELS[o].lower()} {f.at_risk_outcomes[o]}" for o in OUTCOMES)
+    follow_ups = ", ".join(f"{s} {n}" for s, n in f.follow_ups.items())
+    rooms = "; ".join(f"{r.name} {pct(r.utilisation)} ({r.booked_hours:.1f} of {r.open_hours:.1f} h)"
+                      for r in f.rooms)
+    officers = "; ".join(f"{o.label} {pct(o.used)} ({o.appointment_hours:.1f} of {o.duty_hours:.1f} h)"
+                         for o in f.officers)
+    weeks = ", ".join(f"{w.week_start.day} {w.week_start:%b} {rating(w.average)} ({w.responses})"
+                      for w in f.satisfaction)
+    return [
+        f"Booked {f.booked} · kept {f.kept} ({pct(f.kept_rate)} of those ended) · postponed {f.postponed} · "
+        f"cancelled {f.cancelled} · no-shows {f.no_show} · left unseen {f.outcome('left_unseen')} · "
+        f"still open {f.outcome('open')}",
+        f"Cancelled by reason: {cancelled}",
+        f"Postponed by reason: {postponed}",
+        f"At risk {f.at_risk}: {at_risk} · no-show follow-ups: {follow_ups}",
+        f"Wait from arrival to being seen: {f.waits} seen, average {minutes(f.wait_average)}, "
+        f"90% within {minutes(f.wait_p90)}",
+        f"Room utilisation {pct(f.room_utilisation)}" + (f": {rooms or 'no rooms'}" if detail else ""),
+        f"Officer hours used {pct(f.officer_hours_used)}" + (f": {officers or 'no duties'}" if detail else ""),
+        f"Satisfaction {rating(f.feedback_average)} from {f.feedback_responses} ratings "
+        f"({pct(f.feedback_satisfied_rate)} gave 4 or 5); by week: {weeks}",
+    ]
+
+
+def report_text(report: Report) -> list[str]:
+    """The report as lines for a terminal: the whole scope, then each station when there are several."""
+    lines = [f"{report.scope_label} — {period_label(report)}"]
+    if report.note:
+        lines.append(f"Note: {report.note}")
+    lines += _figures_text(report.total, detail=len(report.stations) == 1)
+    if len(report.stations) > 1:
+        for station in report.stations:
+            lines += ["", f"{station.name} ({station.code})", *_figures_text(station.figures)]
+    return lines
+
+
 CSV_HEADER = ("section", "station", "item", "measure", "value")
 
 
@@ -284,7 +323,8 @@ def _styles() -> dict[str, ParagraphStyle]:
                              spaceBefore=8, spaceAfter=4),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
         "cell_r": ParagraphStyle("cell_r", parent=base, fontSize=8, leading=10, alignment=TA_RIGHT),
-        "head": ParagraphStyle("head", parent=base, fontName=f.bold, fontSize=8, leading=10, textColor=colors.white),
+        "head": ParagraphStyle("head", parent=base, fontName=f.bold, fontSize=7.5, leading=9.5,
+                               textColor=colors.white),
         "tile_value": ParagraphStyle("tile_value", parent=base, fontName=f.bold, fontSize=13, leading=16,
                                      textColor=NAVY, alignment=TA_CENTER),
         "tile_label": ParagraphStyle("tile_label", parent=base, fontSize=7.5, leading=9.5, textColor=MUTED,
@@ -467,25 +507,30 @@ def line_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[f
     """Average rating by week, one line per station, on a fixed 1–5 scale."""
     drawing = Drawing(width, height)
     chart = HorizontalLineChart()
-    rows = max(1, (len(series) + 4) // 5)
-    chart.x, chart.y = 28, 30 + rows * 12
-    chart.width, chart.height = width - 36, height - 38 - rows * 12
-    chart.data = [[v for v in values] for _, values in series]
+    per_row = max(1, int((width - 28) // 46))
+    rows = max(1, -(-len(series) // per_row))
+    legend_height = rows * 14
+    chart.x, chart.y = 28, legend_height + 22
+    chart.width, chart.height = width - 36, height - legend_height - 30
+    chart.data = [list(values) for _, values in series]
     chart.categoryAxis.categoryNames = list(categories)
     chart.categoryAxis.labels.boxAnchor = "n"
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 1, 5, 1
     chart.joinedLines = 1
-    for i, _ in enumerate(series):
+    for i, (_, values) in enumerate(series):
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
-        chart.lines[i].strokeColor = colour
+        # A station rated in one week only is a lone marker: ReportLab cannot stroke a one-point line.
+        chart.lines[i].strokeColor = colour if sum(v is not None for v in values) >= 2 else None
         chart.lines[i].strokeWidth = 1.5
         chart.lines[i].symbol = makeMarker(("FilledCircle", "FilledSquare", "FilledDiamond", "FilledTriangle")[i % 4],
                                            size=4, fillColor=colour, strokeColor=colour)
     _axis_fonts(chart)
     drawing.add(chart)
-    legend = _legend([(name, LINE_COLOURS[i % len(LINE_COLOURS)]) for i, (name, _) in enumerate(series)], 28, 4)
+    legend = _legend([(name, LINE_COLOURS[i % len(LINE_COLOURS)]) for i, (name, _) in enumerate(series)], 28,
+                     legend_height)
+    legend.boxAnchor = "nw"  # hangs below the week labels
     legend.columnMaximum = rows
-    legend.deltax = 90
+    legend.deltax = 46
     drawing.add(legend)
     if not any(v is not None for _, values in series for v in values):
         drawing.add(String(width / 2, height / 2, "No ratings in this period", fontName=fonts().sans,
@@ -595,7 +640,7 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
     story.append(_section(
         "Room utilisation",
         bar_chart(use_names, [("Utilisation", room_values)], width=chart_w, height=chart_h, percent=True),
-        _grid(["Room", "Booked", "Open", "Used"], room_rows,
+        _grid(["Station" if _by_station(report) else "Room", "Booked", "Open", "Used"], room_rows,
               [table_w * 0.4, table_w * 0.2, table_w * 0.2, table_w * 0.2]),
         width))
     if _by_station(report):
@@ -614,7 +659,7 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
         "Officer hours on appointment duty",
         bar_chart(officer_names, [("On duty (h)", duty), ("In appointments (h)", used)], width=chart_w,
                   height=chart_h, value_format="%.0f"),
-        _grid(["Officer", "Appts", "Duty", "Used"], officer_rows,
+        _grid(["Station" if _by_station(report) else "Officer", "Appts", "Duty", "Used"], officer_rows,
               [table_w * 0.46, table_w * 0.18, table_w * 0.18, table_w * 0.18]),
         width))
     weeks = [f"{w.day} {w:%b}" for w in report.weeks]
@@ -631,13 +676,12 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
         width))
     if _by_station(report):
         story += [Paragraph(markup("Stations side by side"), styles["h2"]), _grid(
-            ["Station", "Booked", "Kept", "Postponed", "Cancelled", "No-show", "Avg wait", "90% within", "Rooms",
-             "Officers", "Rating"],
+            ["Station", "Booked", "Kept", "Postponed", "Cancelled", "No-show", "Avg wait", "90% within",
+             "Rating"],
             [[s.name, str(s.figures.booked), pct(s.figures.kept_rate), str(s.figures.postponed),
               str(s.figures.cancelled), str(s.figures.no_show), minutes(s.figures.wait_average),
-              minutes(s.figures.wait_p90), pct(s.figures.room_utilisation), pct(s.figures.officer_hours_used),
-              rating(s.figures.feedback_average)] for s in report.stations],
-            [width * 0.19] + [width * 0.081] * 10)]
+              minutes(s.figures.wait_p90), rating(s.figures.feedback_average)] for s in report.stations],
+            [width * 0.16] + [width * 0.105] * 8)]
     story += [Spacer(1, 4 * mm), Paragraph(markup("How the figures are counted"), styles["h2"]),
               Paragraph(markup(DEFINITIONS), styles["small"])]
     stamp = local(printed_at)
@@ -654,7 +698,7 @@ def _status_label(status: str) -> str:
 
 
 def build_appointments_pdf(views: Sequence[AppointmentView], title: str, marking: str, printed_by: str,
-                           printed_at: datetime) -> bytes:
+                           printed_at: datetime, period: str = "") -> bytes:
     """The appointments behind a figure: one line each (names visitors: a disclosure)."""
     styles = _styles()
     pagesize = landscape(A4)
@@ -670,7 +714,7 @@ def build_appointments_pdf(views: Sequence[AppointmentView], title: str, marking
     widths = [0.09, 0.12, 0.09, 0.06, 0.12, 0.18, 0.09, 0.18, 0.07]
     story: list[Flowable] = [
         Paragraph(markup(title), styles["title"]),
-        Paragraph(markup(f"{len(views)} appointments"), styles["subtitle"]),
+        Paragraph(markup(f"{len(views)} appointments" + (f" · {period}" if period else "")), styles["subtitle"]),
         Spacer(1, 3 * mm),
         _grid(header, rows, [width * w for w in widths], numeric_from=len(header) - 1),
     ]
@@ -714,7 +758,10 @@ def export_appointments(
     if fmt == "csv":
         data = appointments_csv(views, marking, title).encode("utf-8-sig")
     else:
-        data = build_appointments_pdf(views, title, marking, actor.display_name, ctx.clock.now())
+        first, last = date_from, date_to
+        period = (f"{first:%a} {first.day} {first:%b %Y}" if first == last else
+                  f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y}")
+        data = build_appointments_pdf(views, title, marking, actor.display_name, ctx.clock.now(), period)
     audit(ctx, actor, category="disclosure", action="report.export_appointments", record=record,
           details={"format": fmt, "appointments": len(views), "from": date_from.isoformat(),
                    "to": date_to.isoformat(), "destination": destination,

@@ -76,7 +76,7 @@ from frontcounter.services.appointments import AppointmentView, load_lookups, st
 from frontcounter.services.clock import LONDON, local_day_bounds
 from frontcounter.services.commands import audit, guard
 from frontcounter.services.context import ServiceContext
-from frontcounter.services.errors import ValidationError
+from frontcounter.services.errors import PermissionDenied, ValidationError
 from frontcounter.services.permissions import FORCE_WIDE_ROLES, Action
 
 logger = logging.getLogger(__name__)
@@ -463,7 +463,12 @@ def _resolve_scope(
         station_code = actor.station_code
     if station_code is not None:
         station = station_by_code(session, station_code)
-        guard(ctx, actor, Action.VIEW_REPORTS, station_id=station.id, action=action, record=record)
+        try:
+            guard(ctx, actor, Action.VIEW_REPORTS, station_id=station.id, action=action, record=record)
+        except PermissionDenied:  # audited by guard; say it in report terms
+            raise PermissionDenied(
+                f"You can report on your own station ({actor.station_code}) only; the FCR reports on others."
+            ) from None
         if here is not None and station.code != here:
             raise ValidationError(
                 f"This workstation holds only {here}'s appointments: report on {station.name} from the centre."

@@ -482,3 +482,125 @@ def test_satisfaction_weeks_across_the_autumn_clock_change(tmp_path: Path, data:
     assert [(w.week_start, w.responses, w.rating_sum) for w in report.total.satisfaction] == [
         (date(2026, 10, 19), 2, 8), (date(2026, 10, 26), 1, 1)]
     engine.dispose()
+
+
+# --- Exports and the command line --------------------------------------------------------------
+
+
+def test_csv_rows_json_and_text_carry_the_figures(ctx: ServiceContext, fcr: Actor) -> None:
+    from frontcounter.services import report_export
+
+    report = reports.compute_report(ctx, fcr, FROM, TO)
+    text = report_export.report_csv(report, "OFFICIAL-SENSITIVE")
+    lines = text.splitlines()
+    assert lines[0] == "OFFICIAL-SENSITIVE" and lines[1] == "section,station,item,measure,value"
+    for row in ("outcomes,AA,booked,count,19", "outcomes,AA,kept,count,8", "outcomes,ALL,booked,count,22",
+                "cancelled_by_reason,AA,other,count,2", "postponed_by_reason,AA,operational_demand,count,1",
+                "waits,AA,p90,minutes,45", "rooms,AA,Room A2,booked_hours,7.0", "rooms,BB,Room B1,utilisation,0.3333",
+                "officers,AA,Sgt 102 Bob Baker,duty_hours,10.0", "satisfaction,AA,2026-06-08,responses,4",
+                "no_show_follow_ups,AA,cancelled,count,1"):
+        assert row in lines, row
+    data = report_export.report_json(report)
+    assert data["total"]["booked"] == 22 and data["stations"][0]["code"] == "AA"
+    assert data["stations"][0]["figures"]["waits"]["p90_minutes"] == 45
+    assert data["stations"][0]["figures"]["satisfaction"]["weeks"][1] == {
+        "week_start": "2026-06-08", "responses": 4, "average": 2.25, "satisfied": 1}
+    summary = report_export.report_text(report)
+    assert summary[0] == "All stations — Mon 1 Jun 2026 – Sun 14 Jun 2026"
+    assert any(line.startswith("Booked 22 · kept 9 (43% of those ended)") for line in summary)
+
+
+def test_csv_cells_cannot_run_as_formulas(ctx: ServiceContext, fcr: Actor, central: Engine) -> None:
+    from frontcounter.services import report_export
+
+    views = reports.appointments_behind(ctx, fcr, "outcome:kept", FROM, TO, "AA")
+    view = views[0].__class__(**{**{f: getattr(views[0], f) for f in views[0].__dataclass_fields__},
+                                 "visitor_name": "=HYPERLINK(\"http://x\")"})
+    text = report_export.appointments_csv([view], "OFFICIAL-SENSITIVE", "+title")
+    assert "'=HYPERLINK" in text and "\n'+title" in text.replace("\r", "")
+
+
+def test_report_pdf_has_charts_marking_and_definitions(ctx: ServiceContext, fcr: Actor) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from frontcounter.services import report_export
+
+    report = reports.compute_report(ctx, fcr, FROM, TO)
+    pdf = report_export.export_report(ctx, fcr, report, "pdf")
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 2
+    assert text.count("OFFICIAL-SENSITIVE") >= 2 * len(reader.pages)
+    for words in ("Appointments report — All stations", "Room utilisation", "Satisfaction by week",
+                  "Stations side by side", "How the figures are counted", f"Page 1 of {len(reader.pages)}"):
+        assert words in text, words
+    one = reports.compute_report(ctx, fcr, date(2026, 6, 6), date(2026, 6, 6), "AA")  # an empty day
+    assert report_export.build_report_pdf(one, "OFFICIAL", "tester", NOW).startswith(b"%PDF")
+
+
+def test_exporting_a_drill_down_is_an_audited_disclosure(ctx: ServiceContext, fcr: Actor,
+                                                         supervisor_aa: Actor) -> None:
+    from frontcounter.services import report_export
+
+    views = reports.appointments_behind(ctx, fcr, "outcome:no_show", FROM, TO)
+    for fmt in ("csv", "pdf"):
+        data = report_export.export_appointments(ctx, fcr, views, fmt, figure_key="outcome:no_show",
+                                                 title="No-shows", date_from=FROM, date_to=TO,
+                                                 destination=f"noshows.{fmt}")
+        assert data
+        with ctx.read() as s:
+            event = s.scalars(select(AuditEvent).order_by(AuditEvent.local_seq.desc())).first()
+        assert event is not None and (event.category, event.action) == ("disclosure", "report.export_appointments")
+        assert event.details["appointments"] == 3 and event.details["destination"] == f"noshows.{fmt}"
+        assert sorted(event.details["references"]) == ["AA-N1", "AA-N2", "BB-B2"]
+    with pytest.raises(PermissionDenied):  # BB's no-show is not the AA supervisor's to export
+        report_export.export_appointments(ctx, supervisor_aa, views, "csv", figure_key="outcome:no_show",
+                                          title="No-shows", date_from=FROM, date_to=TO)
+
+
+def test_cli_report(demo_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from frontcounter import cli
+    from frontcounter.paths import Paths
+    from frontcounter.runtime import embedded_central_url, open_station
+    from tests.conftest import DEMO_NOW, actor_named
+
+    monkeypatch.setenv("FRONTCOUNTER_PASSWORD", "demo")
+    base = ["--data-dir", str(demo_dir)]
+    assert cli.main(["report", *base, "--user", "supervisor.HH", "--from", "2026-11-20", "--to", "2026-11-23",
+                     "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    runtime = open_station(Paths.resolve(demo_dir), clock=FixedClock(DEMO_NOW))
+    expected = reports.compute_report(runtime.ctx, actor_named(runtime, "supervisor.HH"), date(2026, 11, 20),
+                                      date(2026, 11, 23))
+    assert data["scope"] == "Hemel Hempstead" and data["total"]["booked"] == expected.total.booked
+    assert data["total"]["outcomes"] == dict(expected.total.outcomes)
+
+    assert cli.main(["report", *base, "--user", "supervisor.HH", "--from", "2026-11-20", "--to", "2026-11-23"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Hemel Hempstead — Fri 20 Nov 2026 – Mon 23 Nov 2026")
+
+    # A supervisor asking for another station, a counter clerk, a backwards period: one line, exit 1.
+    for extra, message in ((["--user", "supervisor.HH", "--station", "SG"], "your own station"),
+                           (["--user", "counter.HH"], "may not view reports")):
+        assert cli.main(["report", *base, *extra, "--from", "2026-11-20", "--to", "2026-11-23"]) == 1
+        assert message in capsys.readouterr().err
+    assert cli.main(["report", *base, "--user", "supervisor.HH", "--from", "2026-11-23", "--to", "2026-11-20"]) == 1
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["report", *base, "--to", "2026-11-20"])
+    assert usage.value.code == 2
+    capsys.readouterr()
+
+    # The FCR against the centre: every station, or the one named with --station.
+    central = embedded_central_url(runtime.paths)
+    assert cli.main(["report", *base, "--user", "fcr.HH", "--central", central, "--from", "2026-11-20",
+                     "--to", "2026-11-23", "--station", "SG", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["station"] == "SG" and [s["code"] for s in data["stations"]] == ["SG"]
+    assert cli.main(["report", *base, "--user", "fcr.HH", "--central", central, "--from", "2026-11-20",
+                     "--to", "2026-11-23", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["stations"]) == 11
+    runtime.engine.dispose()
