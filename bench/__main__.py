@@ -13,6 +13,7 @@ failed, 2 for bad options.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -82,10 +83,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_one(name: str, quick: bool, result_file: Path) -> int:
-    """The child's side: import one module, run it, write its figures (or its error) as JSON."""
+    """The child's side: import one module, run it, write its figures (or its error) as JSON.
+
+    ``name`` is a short name (``startup`` for bench/bench_startup.py) or a dotted module path."""
     sys.path.insert(0, str(REPO_ROOT))
     try:
-        module = __import__(f"bench.bench_{name}", fromlist=["run"])
+        module = importlib.import_module(name if "." in name else f"bench.bench_{name}")
         payload: dict[str, Any] = {"figures": _validate(module.run(quick))}
         status = 0
     except BaseException as exc:  # reported in the table; the other modules still run

@@ -121,6 +121,14 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
     return _figures(samples, memory, screens_seen, errors, notes, runs)
 
 
+def _screens_text(screens: str) -> str:
+    parts = []
+    for item in filter(None, screens.split(",")):
+        key, ms, mb = (item.split(":") + ["", ""])[:3]
+        parts.append(f"{key} {ms} ms → {mb} MB")
+    return ", ".join(parts) or "none"
+
+
 def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[float]],
              screens_seen: dict[str, str], errors: dict[str, str], notes: dict[str, str],
              runs: int) -> dict[str, dict[str, Any]]:
@@ -131,6 +139,7 @@ def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[fl
         return {"value": None, "unit": unit, "floor": None, "ratio": None, "target": target, "error": error}
 
     out: dict[str, dict[str, Any]] = {}
+    first_frame_mb = {kind: median([s["vmhwm_mb"] for s in runs_of]) for kind, runs_of in samples.items() if runs_of}
     bare_ms = ms("bare") if samples["bare"] else None
     bare_mb = median([s["vmhwm_mb"] for s in samples["bare"]]) if samples["bare"] else None
     floor_bare = (f"a bare PySide6 QMainWindow, 1280×780, shown offscreen in a fresh process "
@@ -161,11 +170,11 @@ def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[fl
         if bare_mb is None or not memory[kind]:
             out[name] = failed("MB", target, errors.get(f"{kind}-screens") or errors.get(kind, "no runs"))
             continue
-        screens = screens_seen.get(kind, "")
         out[name] = figure(median(memory[kind]), "MB", bare_mb, target,
                            floor_is=f"peak RSS (VmHWM) of the bare PySide6 window: {bare_mb:.0f} MB",
-                           note=f"signed in as {SCREENS_USER}; screens opened (time to open each): "
-                           f"{screens.replace(',', ', ') or 'none'}")
+                           note=f"signed in as {SCREENS_USER}, every screen in the navigation opened in turn "
+                           f"(time to open it, peak memory after it): {_screens_text(screens_seen.get(kind, ''))}; "
+                           f"a counter clerk's app at its first frame: {first_frame_mb.get(kind, 0):.0f} MB")
     return out
 
 

@@ -220,9 +220,9 @@ class Target:
 
     def holds(self, fig: Mapping[str, Any]) -> bool | None:
         """True/False when the figure meets the target, None when the units cannot be compared."""
+        limit: float | None = self.number
         if self.subject == "ratio":
             measured = fig.get("ratio")
-            limit = self.number
         else:
             measured = fig.get("value")
             if self.subject == "above_floor":
@@ -231,9 +231,7 @@ class Target:
                     return None
                 measured = measured - floor
             limit = _convert(self.number, self.unit, str(fig.get("unit") or ""))
-            if limit is None:
-                return None
-        if measured is None or (isinstance(measured, float) and math.isnan(measured)):
+        if limit is None or measured is None or (isinstance(measured, float) and math.isnan(measured)):
             return None
         return bool({"<=": measured <= limit, "<": measured < limit, ">=": measured >= limit,
                      ">": measured > limit}[self.op])

@@ -197,8 +197,9 @@ def add_history(engine: Engine, station_code: str, *, years: int = 5, now: datet
                 outbox.append(entry)
                 made_today += 1
         day -= timedelta(days=1)
-    # local_seq rises with time, as it did when the events were written: the oldest comes first.
-    audits = [(*event, seq + len(audits) - i) for i, event in enumerate(audits)]
+    # local_seq rises with time among these events, as it did when they were written.
+    audits.sort(key=lambda event: event[1])  # by "at" (text sorts as time)
+    audits = [(*event, seq + 1 + i) for i, event in enumerate(audits)]
     audits.sort()  # by id: the primary key's index then grows at its end (the ids are random)
     outbox.reverse()  # the outbox's seq follows time
 

@@ -169,8 +169,12 @@ def main(argv: list[str]) -> int:
     watcher = FirstPaint()
     app.installEventFilter(watcher)
     timeout_s = float(os.environ.get(ENV_TIMEOUT, "30"))
-    QTimer.singleShot(int(timeout_s * 1000), lambda: (_emit(error=f"no paint within {timeout_s:.0f} s"),
-                                                      os._exit(3)))
+
+    def give_up() -> None:
+        _emit(error=f"no paint within {timeout_s:.0f} s")
+        os._exit(3)
+
+    QTimer.singleShot(int(timeout_s * 1000), give_up)
     if mode == "bare":
         window = QMainWindow()
         window.setObjectName("MainWindow")
@@ -191,7 +195,9 @@ def main(argv: list[str]) -> int:
 
 
 def _open_every_screen(app: Any, window: Any) -> None:
-    """Select each view in the navigation, let it load (its background tasks too), then paint it."""
+    """Select each view in the navigation, let it load (its background tasks too), then paint it.
+
+    Prints ``screens=key:ms:MB,…``: each view's time to open and the peak memory after it."""
     opened = []
     tasks = window.state.tasks
     for row in range(window.nav.count()):
@@ -206,7 +212,7 @@ def _open_every_screen(app: Any, window: Any) -> None:
         app.processEvents()
         window.grab()  # paint the whole window with this view showing, as the screen would
         key = window.current_key()
-        opened.append(f"{key}:{(time.monotonic() - start) * 1000:.0f}ms")
+        opened.append(f"{key}:{(time.monotonic() - start) * 1000:.0f}:{_vmhwm_mb():.0f}")
     _emit(screens=",".join(opened))
 
 
