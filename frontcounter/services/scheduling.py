@@ -760,12 +760,18 @@ def week_counts(
     return [DayCount(d, *v) for d, v in per_day.items()]
 
 
-def my_officer_id(ctx: ServiceContext, actor: Actor) -> uuid.UUID | None:
-    """The officer record signed in as ``actor`` (Officer.username), if there is one."""
+def my_officer(ctx: ServiceContext, actor: Actor) -> tuple[uuid.UUID, str] | None:
+    """The officer record signed in as ``actor`` (Officer.username) and its label, if there is one."""
     with ctx.read() as session:
-        return session.scalars(
-            select(Officer.id).where(Officer.username == actor.username, Officer.deleted.is_(False))
+        officer = session.scalars(
+            select(Officer).where(Officer.username == actor.username, Officer.deleted.is_(False))
         ).first()
+        return (officer.id, _officer_label(officer)) if officer is not None else None
+
+
+def my_officer_id(ctx: ServiceContext, actor: Actor) -> uuid.UUID | None:
+    found = my_officer(ctx, actor)
+    return found[0] if found else None
 
 
 def my_appointments(
@@ -783,22 +789,6 @@ def my_appointments(
                 Appointment.status.not_in(RELEASED_STATUSES),
                 Appointment.start_at >= start, Appointment.start_at < end,
             ).order_by(Appointment.start_at, Appointment.reference)
-        )
-        return to_views(rows, load_lookups(session))
-
-
-def arrivals_since(ctx: ServiceContext, actor: Actor, since: datetime) -> list[AppointmentView]:
-    """The signed-in officer's visitors who were checked in after ``since`` (arrival notices)."""
-    guard(ctx, actor, Action.VIEW_APPOINTMENTS, action="appointments.arrivals", record=f"user:{actor.username}")
-    officer_id = my_officer_id(ctx, actor)
-    if officer_id is None:
-        return []
-    with ctx.read() as session:
-        rows = session.scalars(
-            select(Appointment).where(
-                Appointment.officer_id == officer_id, Appointment.deleted.is_(False),
-                Appointment.status == Status.ARRIVED.value, Appointment.arrived_at > since,
-            ).order_by(Appointment.arrived_at)
         )
         return to_views(rows, load_lookups(session))
 

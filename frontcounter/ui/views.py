@@ -35,6 +35,11 @@ class ViewSpec:
 
 VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("today", "Today", "today", Action.VIEW_APPOINTMENTS, "today_view:TodayView", "Ctrl+1"),
+    ViewSpec("board", "Day board", "day-board", Action.VIEW_APPOINTMENTS, "day_board:DayBoardView", "Ctrl+2"),
+    ViewSpec("mine", "My appointments", "my-appointments", Action.READ_BRIEFING,
+             "my_appointments_view:MyAppointmentsView", "Ctrl+3"),
+    ViewSpec("book", "Book", "book", Action.BOOK, "booking_dialog:BookingView", "Ctrl+4"),
+    ViewSpec("roster", "Roster & rooms", "settings", Action.MANAGE_ROSTER, "roster_admin:RosterAdminView", "Ctrl+7"),
     ViewSpec("reports", "Reports", "reports", Action.VIEW_REPORTS, "reports_view:ReportsView", "Ctrl+6"),
     ViewSpec("audit", "Audit log", "reports", Action.VIEW_AUDIT, "audit_view:AuditView", "Ctrl+8"),
 )

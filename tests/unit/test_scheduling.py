@@ -366,6 +366,6 @@ def test_my_appointments_and_arrivals_are_the_officers_own(
     since = DEMO_NOW
     clock.set(upcoming.start - timedelta(minutes=10))
     checkin.check_in(station.ctx, counter, upcoming.reference)
-    arrived = scheduling.arrivals_since(station.ctx, officer, since)
+    arrived = checkin.arrivals_for_officer(station.ctx, officer, since)
     assert [v.reference for v in arrived] == [upcoming.reference]
-    assert scheduling.arrivals_since(station.ctx, officer, clock.now()) == []
+    assert checkin.arrivals_for_officer(station.ctx, officer, clock.now()) == []
