@@ -39,6 +39,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Erased personal data (retention) is overwritten on disk, not left in the file's free space.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -51,17 +53,22 @@ def _on_sqlite_begin(conn: Any) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None) -> Engine:
-    """An engine for a station cache or a centre, SQLite or PostgreSQL."""
+    """An engine for a station cache or a centre, SQLite or PostgreSQL.
+
+    ``hide_parameters``: a database error's message never carries the bound values (a visitor's
+    name or phone), so logging an error never logs personal data.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _create_private_file(Path(parsed.database))
-        engine = create_engine(url, echo=echo, poolclass=NullPool, connect_args=connect_args or {})
+        engine = create_engine(url, echo=echo, poolclass=NullPool, connect_args=connect_args or {},
+                               hide_parameters=True)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     args = {"connect_timeout": 10, **(connect_args or {})}
-    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=args)
+    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=args, hide_parameters=True)
 
 
 def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:

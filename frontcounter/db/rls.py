@@ -155,11 +155,13 @@ def install_row_level_security(engine: Engine) -> None:
             _policy(conn, table, "station_update_own",
                     f"FOR UPDATE TO {STATION_GROUP} USING (station_id = {own}) WITH CHECK (station_id = {own})")
             _policy(conn, table, "fcr_all_rows", f"FOR ALL TO {FCR_GROUP} USING (true) WITH CHECK (true)")
-        for table, column in (("audit_events", "station_code"), ("applied_ops", "station_code")):
+        # applied_ops names the pushing cache ("node": the station code's first two letters and a
+        # suffix, services/sync.py node_id), so it is matched by that prefix.
+        own_node = f"(station_code LIKE left({own_code}, 2) || '%')"
+        for table, mine in (("audit_events", f"station_code = {own_code}"), ("applied_ops", own_node)):
             conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
-            _policy(conn, table, "station_own_read", f"FOR SELECT TO {STATION_GROUP} USING ({column} = {own_code})")
-            _policy(conn, table, "station_own_insert",
-                    f"FOR INSERT TO {STATION_GROUP} WITH CHECK ({column} = {own_code})")
+            _policy(conn, table, "station_own_read", f"FOR SELECT TO {STATION_GROUP} USING ({mine})")
+            _policy(conn, table, "station_own_insert", f"FOR INSERT TO {STATION_GROUP} WITH CHECK ({mine})")
             _policy(conn, table, "fcr_read", f"FOR SELECT TO {FCR_GROUP} USING (true)")
             _policy(conn, table, "fcr_insert", f"FOR INSERT TO {FCR_GROUP} WITH CHECK (true)")
 

@@ -269,8 +269,19 @@ def purge(
                    "outbox_scrubbed": scrubbed, "audit_due": int(audit_due),
                    "personal_data_days": policy.personal_data_days,
                    "closed_follow_up_days": policy.closed_follow_up_days, "audit_days": policy.audit_days})
+    _flush_journal(ctx)
     logger.info("retention purge: %d appointments, %d follow-ups erased, %d held", appointments, follow_ups, held)
     return result
+
+
+def _flush_journal(ctx: ServiceContext) -> None:
+    """SQLite keeps the pages as they were before the erasure in its write-ahead log until a
+    checkpoint; take one now (best effort: a reader still open keeps its pages a little longer).
+    The database file itself overwrites freed space (``secure_delete``, db/engine.py)."""
+    if ctx.engine.dialect.name != "sqlite":
+        return
+    with ctx.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def last_run(ctx: ServiceContext) -> datetime | None:

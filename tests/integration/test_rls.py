@@ -243,3 +243,39 @@ def test_cli_db_upgrade_installs_row_security_and_keeps_the_password_out_of_conf
         owner.dispose()
     logs = "".join(p.read_text(errors="replace") for p in (data / "logs").glob("*"))
     assert "Centr4l-Pa55" not in logs and "r0le-secret" not in logs
+
+
+def test_a_whole_sync_runs_as_the_station_role(centre: Centre, tmp_path: Path) -> None:
+    """The station's real sync (schema check, push of a command and the audit log, pull) works
+    within what row security allows it, and lands only in its own station's rows."""
+    from sqlalchemy import select
+
+    from frontcounter.config import Settings, save_settings
+    from frontcounter.db.models import Station, User
+    from frontcounter.paths import Paths
+    from frontcounter.runtime import open_station
+    from frontcounter.services import checkin, sync
+    from frontcounter.services.auth import actor_for
+
+    clock = FixedClock(DEMO_NOW)
+    paths = Paths.resolve(tmp_path / "hh")
+    paths.ensure()
+    save_settings(paths.config_file, Settings(station_code="HH"))
+    station = open_station(paths, clock=clock)
+    try:
+        sync.sync_once(station.engine, centre.hh, "HH", clock=clock)
+        with station.ctx.read() as s:
+            user = s.scalars(select(User).where(User.username == "counter.HH")).one()
+            counter = actor_for(user, s.get(Station, user.station_id), "ws")
+            ref = s.execute(text(
+                "SELECT reference FROM appointments WHERE status = 'booked' AND start_at > :now ORDER BY start_at"
+            ), {"now": clock.now()}).scalars().first()
+        checkin.check_in(station.ctx, counter, ref, force=True)
+        report = sync.sync_once(station.engine, centre.hh, "HH", clock=clock)
+        assert (report.applied, report.rejected, report.audit_sent) == (1, 0, 1)
+        with centre.owner.connect() as c:
+            status = c.execute(text("SELECT status FROM appointments WHERE reference = :r"), {"r": ref}).scalar_one()
+            audit_stations = set(c.execute(text("SELECT DISTINCT station_code FROM audit_events")).scalars())
+        assert status == "arrived" and audit_stations == {"HH"}
+    finally:
+        station.engine.dispose()

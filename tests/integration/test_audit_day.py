@@ -1,0 +1,79 @@
+"""Audit completeness on a real PostgreSQL centre: a scripted day (sign in, book, check in, search,
+a refused and an allowed briefing, print, export, purge) leaves exactly the expected audit events
+at the station, the same events reach the centre by sync, the erasure reaches the centre without
+the erased values, and the centre refuses any update or delete of an audit row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from frontcounter.db.engine import make_engine, make_session_factory
+from frontcounter.db.models import Appointment
+from frontcounter.paths import Paths
+from frontcounter.runtime import create_demo, open_station
+from frontcounter.services import sync
+from frontcounter.services.clock import FixedClock
+from frontcounter.services.retention import PERSONAL_FIELDS
+from tests import scripted_day
+from tests.conftest import DEMO_NOW
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_scripted_day_leaves_exactly_the_expected_audit_trail_here_and_at_the_centre(
+    pg_url: str, tmp_path: Path
+) -> None:
+    clock = FixedClock(DEMO_NOW)
+    paths = Paths.resolve(tmp_path / "hh")
+    create_demo(paths, clock=clock, central_url=pg_url, station_code="HH")
+    central = make_engine(pg_url)
+    station = open_station(paths, clock=clock)
+    try:
+        scripted_day.add_clerk(central)
+        sync.sync_once(station.engine, central, "HH", clock=clock)
+
+        day = scripted_day.run_day(station, central, str(tmp_path))
+
+        here = scripted_day.events_since(station.engine, day.first_seq)
+        assert scripted_day.as_expected(here) == day.expected
+        # Who, role, station, workstation, when: on every event.
+        assert {(e.station_code, e.workstation) for e in here} == {("HH", station.ctx.workstation)}
+        assert all(e.at == clock.now() and e.role for e in here)
+        # The disclosures name their recipient; the erasures name the fields, never the values.
+        by_action = {e.action: e for e in here}
+        assert by_action["briefing.print"].details["recipient"] == "printer:HH front office"
+        assert by_action["report.export_appointments"].details["destination"] == day.export_file
+        erasures = json.dumps([e.details for e in here if e.category == "erasure"], ensure_ascii=False)
+        assert scripted_day.VISITOR_NAME not in erasures and "Jane Smith" not in erasures
+
+        report = sync.sync_once(station.engine, central, "HH", clock=clock)
+        assert report.audit_sent == len(here) and report.rejected == 0
+
+        there = scripted_day.events_since(central, day.first_seq)
+        assert scripted_day.as_expected(there) == day.expected
+        assert [e.id for e in there] == [e.id for e in here]
+        # A second sync sends nothing twice.
+        assert sync.sync_once(station.engine, central, "HH", clock=clock).audit_sent == 0
+        assert len(scripted_day.events_since(central, day.first_seq)) == len(here)
+
+        # The erasure reached the centre: the purged appointments hold no personal data there.
+        with make_session_factory(central)() as s:
+            rows = s.scalars(select(Appointment).where(Appointment.reference.in_(day.purged))).all()
+        assert len(rows) == len(day.purged)
+        assert all(r.purged_at is not None for r in rows)
+        assert all(getattr(r, f) == v for r in rows for f, v in PERSONAL_FIELDS.items())
+
+        # Append-only at the centre: the database refuses to change or remove an audit row.
+        for sql in ("UPDATE audit_events SET outcome = 'success' WHERE outcome = 'denied'",
+                    "DELETE FROM audit_events WHERE username = :u", "TRUNCATE audit_events"):
+            with pytest.raises(DBAPIError, match="append-only"), central.begin() as c:
+                c.execute(text(sql), {"u": scripted_day.CLERK})
+        assert len(scripted_day.events_since(central, day.first_seq)) == len(here)
+    finally:
+        station.engine.dispose()
+        central.dispose()
