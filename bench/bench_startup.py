@@ -24,11 +24,12 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.harness import figure, median, python, run_child
+from bench.harness import Deadline, figure, median, python, run_child
 from bench.startup_probe import HEAVY
 
 PASSWORD = "demo"  # the demo's shared password (frontcounter/services/demo.py)
@@ -77,7 +78,8 @@ def app_args(data_dir: Path, user: str) -> tuple[str, ...]:
 def run(quick: bool) -> dict[str, dict[str, Any]]:
     from bench.history import cached_data_dirs
 
-    runs = 3 if quick else 7
+    deadline = Deadline.from_env(40 if quick else 270)
+    wanted_runs = 3 if quick else 7
     screen_runs = 1 if quick else 3
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         # Fresh copies of pristine data dirs: each sign-in writes an audit event to its cache.
@@ -87,27 +89,45 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
 
         kinds: dict[str, tuple[str, ...]] = {
             "bare": ("bare",),
+            "stack": ("stack", "--data-dir", str(demo)),
             "demo": ("app", *app_args(demo, START_USER)),
             "history": ("app", *app_args(history, START_USER)),
         }
         samples: dict[str, list[dict[str, Any]]] = defaultdict(list)
         errors: dict[str, str] = {}
-        for kind, args in kinds.items():  # warm-up: compiles bytecode, fills the file cache
+        started = time.monotonic()
+        # Warm-up, unmeasured: compiles bytecode and fills the file cache. The app's run covers
+        # nearly everything the other kinds load, so a quick run warms up with it alone.
+        for kind, args in kinds.items():
+            if quick and kind != "demo":
+                continue
             try:
                 probe(*args)
             except Exception as exc:  # reported on the figures that need this kind
                 errors[kind] = str(exc)
-        for _ in range(runs):
+        round_s = (time.monotonic() - started) * (len(kinds) if quick else 1)
+        # Keep time for one memory run per cache and the notes; drop timing rounds first.
+        reserve = 3 * round_s
+        for done in range(wanted_runs):
+            if done and not deadline.allows(round_s * 1.2 + reserve):
+                break
             for kind, args in kinds.items():
-                if kind not in errors:
+                if kind in errors:
+                    continue
+                try:
                     samples[kind].append(probe(*args))
+                except Exception as exc:  # e.g. the app broke after its warm-up: keep the rest
+                    errors[kind] = str(exc)
 
         memory: dict[str, list[float]] = defaultdict(list)
         screens_seen: dict[str, str] = {}
+        heavy_after: dict[str, str] = {}
         for kind, data_dir in (("demo", demo), ("history", history)):
             if kind in errors:
                 continue
-            for _ in range(screen_runs):
+            for done in range(screen_runs):
+                if done and not deadline.allows(round_s + 5):
+                    break
                 try:
                     result = probe("app", *app_args(data_dir, SCREENS_USER), screens=True)
                 except Exception as exc:
@@ -115,10 +135,13 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
                     break
                 memory[kind].append(result["vmhwm_mb"])
                 screens_seen[kind] = result["values"].get("screens", "")
+                heavy_after[kind] = result["values"].get("loaded_after_screens", "")
 
-        notes = _where_time_goes(kinds["demo"], 1 if quick else 3) if "demo" not in errors else {}
+        notes: dict[str, str] = {}
+        if "demo" not in errors and deadline.allows(round_s):
+            notes = _where_time_goes(kinds["demo"], 1 if quick or not deadline.allows(3 * round_s) else 3)
 
-    return _figures(samples, memory, screens_seen, errors, notes, runs)
+    return _figures(samples, memory, screens_seen, heavy_after, errors, notes)
 
 
 def _screens_text(screens: str) -> str:
@@ -130,8 +153,10 @@ def _screens_text(screens: str) -> str:
 
 
 def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[float]],
-             screens_seen: dict[str, str], errors: dict[str, str], notes: dict[str, str],
-             runs: int) -> dict[str, dict[str, Any]]:
+             screens_seen: dict[str, str], heavy_after: dict[str, str], errors: dict[str, str],
+             notes: dict[str, str]) -> dict[str, dict[str, Any]]:
+    samples, memory = defaultdict(list, samples), defaultdict(list, memory)
+
     def ms(kind: str) -> float:
         return median([s["ms"] for s in samples[kind]])
 
@@ -139,6 +164,7 @@ def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[fl
         return {"value": None, "unit": unit, "floor": None, "ratio": None, "target": target, "error": error}
 
     out: dict[str, dict[str, Any]] = {}
+    runs = min((len(v) for v in samples.values()), default=0)
     first_frame_mb = {kind: median([s["vmhwm_mb"] for s in runs_of]) for kind, runs_of in samples.items() if runs_of}
     bare_ms = ms("bare") if samples["bare"] else None
     bare_mb = median([s["vmhwm_mb"] for s in samples["bare"]]) if samples["bare"] else None
@@ -153,6 +179,20 @@ def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[fl
         out[name] = figure(ms("demo"), "ms", bare_ms, target, floor_is=floor_bare,
                            note=notes.get("startup", ""), runs=runs)
 
+    name = "start-up over the library stack (demo)"
+    target = "ratio <= 1.5 (proposed)"
+    if "stack" in errors or "demo" in errors:
+        out[name] = failed("ms", target, errors.get("stack") or errors.get("demo", ""))
+    else:
+        stack_peak = median([s["vmhwm_mb"] for s in samples["stack"]])
+        out[name] = figure(ms("demo"), "ms", ms("stack"), target, runs=runs,
+                           floor_is="the bare window after the work no app of this design can skip: import "
+                           "SQLAlchemy's ORM, one query on the station cache, one scrypt password check "
+                           f"(peak RSS {stack_peak:.0f} MB)",
+                           note="What our own code adds on top of Qt, SQLAlchemy and scrypt; the issue's "
+                           "ratio against the bare window cannot reach 1.3 while those three come first "
+                           "(see the first figure's note). The target here is a proposal, not the issue's.")
+
     name = "start-up with 5 years of history (100,000 appointments)"
     target = "ratio <= 1.2"
     if "demo" in errors or "history" in errors:
@@ -164,17 +204,31 @@ def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[fl
                            "plus one audit event and one acknowledged outbox entry each; made by "
                            "bench/history.py make_history_cache().")
 
-    for kind, label in (("demo", "demo"), ("history", "5 years of history")):
-        name = f"peak memory after opening every screen ({label})"
-        target = "<= 60 MB above floor"
-        if bare_mb is None or not memory[kind]:
+    def screens_note(kind: str) -> str:
+        loaded = heavy_after.get(kind, "").replace(",", ", ") or "none of " + ", ".join(HEAVY)
+        return (f"signed in as {SCREENS_USER}, every screen in the navigation opened in turn (time to open "
+                f"it, peak memory after it): {_screens_text(screens_seen.get(kind, ''))}; a counter clerk's app "
+                f"at its first frame: {first_frame_mb.get(kind, 0):.0f} MB; loaded by the last screen: {loaded}")
+
+    stack_mb = median([s["vmhwm_mb"] for s in samples["stack"]]) if samples["stack"] else None
+    memory_figures = (
+        ("peak memory after opening every screen (demo)", "demo", bare_mb, "<= 60 MB above floor",
+         f"peak RSS (VmHWM) of the bare PySide6 window: {bare_mb or 0:.0f} MB", screens_note("demo")),
+        ("peak memory after every screen over the library stack (demo)", "demo", stack_mb,
+         "<= 60 MB above floor (proposed)",
+         f"peak RSS of the library-stack floor (bare window, SQLAlchemy ORM, one query, one scrypt check): "
+         f"{stack_mb or 0:.0f} MB",
+         "What our own code and screens hold on top of Qt, SQLAlchemy and scrypt, which already take the "
+         "stack floor that far above the bare window. The target here is a proposal, not the issue's."),
+        ("peak memory after every screen with 5 years of history", "history",
+         median(memory["demo"]) if memory["demo"] else None, "<= 20 MB above floor (proposed)",
+         "the same on the demo cache, same run", screens_note("history")),
+    )
+    for name, kind, floor_mb, target, floor_is, note in memory_figures:
+        if floor_mb is None or not memory[kind]:
             out[name] = failed("MB", target, errors.get(f"{kind}-screens") or errors.get(kind, "no runs"))
             continue
-        out[name] = figure(median(memory[kind]), "MB", bare_mb, target,
-                           floor_is=f"peak RSS (VmHWM) of the bare PySide6 window: {bare_mb:.0f} MB",
-                           note=f"signed in as {SCREENS_USER}, every screen in the navigation opened in turn "
-                           f"(time to open it, peak memory after it): {_screens_text(screens_seen.get(kind, ''))}; "
-                           f"a counter clerk's app at its first frame: {first_frame_mb.get(kind, 0):.0f} MB")
+        out[name] = figure(median(memory[kind]), "MB", floor_mb, target, floor_is=floor_is, note=note)
     return out
 
 

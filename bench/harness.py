@@ -63,6 +63,29 @@ def figure(value: float, unit: str, floor: float, target: str, **extra: Any) -> 
             "target": target, **extra}
 
 
+class Deadline:
+    """The time a benchmark module has left (``python -m bench`` sets ``FRONTCOUNTER_BENCH_BUDGET_S``).
+
+    A module that checks it before each optional step returns what it has measured instead of
+    being stopped by the harness with nothing.
+    """
+
+    ENV = "FRONTCOUNTER_BENCH_BUDGET_S"
+
+    def __init__(self, seconds: float) -> None:
+        self.ends = time.monotonic() + seconds
+
+    @classmethod
+    def from_env(cls, default: float) -> Deadline:
+        return cls(float(os.environ.get(cls.ENV, default)))
+
+    def left(self) -> float:
+        return self.ends - time.monotonic()
+
+    def allows(self, seconds: float) -> bool:
+        return self.left() > seconds
+
+
 # -- child processes ----------------------------------------------------------------------------
 
 

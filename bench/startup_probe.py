@@ -1,6 +1,7 @@
 """The child process the start-up and memory benchmarks time: ``python -m bench.startup_probe MODE``.
 
-``bare``: a bare PySide6 main window, the floor. ``app [FRONTCOUNTER ARGS…]``: the real app,
+``bare``: a bare PySide6 main window, the floor. ``stack --data-dir DIR``: the same after the
+work no app of this design can skip (SQLAlchemy's ORM imported, one query, one scrypt check). ``app [FRONTCOUNTER ARGS…]``: the real app,
 started through ``frontcounter.cli.main`` exactly as ``python -m frontcounter`` starts it (sign-in
 without the dialog via ``--user`` and ``FRONTCOUNTER_PASSWORD``).
 
@@ -54,6 +55,22 @@ def _describe(dialog: Any) -> str:
     if trace:
         parts.append(trace[-1])
     return " | ".join(p for p in parts if p)
+
+
+def _stack_work(args: list[str]) -> None:
+    """What any app built this way must do before its first window, with none of our code: import
+    SQLAlchemy's ORM, read one row of the station cache, verify one scrypt password (the app's
+    cost parameters, frontcounter/services/auth.py). ``args`` is the app's ``--data-dir DIR``."""
+    import hashlib
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session
+
+    data_dir = args[args.index("--data-dir") + 1]
+    engine = create_engine(f"sqlite+pysqlite:///{data_dir}/station.sqlite")
+    with Session(engine) as session:
+        session.execute(text("SELECT count(*) FROM users")).scalar()
+    hashlib.scrypt(b"demo", salt=b"0123456789abcdef", n=2**14, r=8, p=1, dklen=32)
 
 
 def _pin_clock(iso: str) -> None:
@@ -175,7 +192,9 @@ def main(argv: list[str]) -> int:
         os._exit(3)
 
     QTimer.singleShot(int(timeout_s * 1000), give_up)
-    if mode == "bare":
+    if mode in ("bare", "stack"):
+        if mode == "stack":
+            _stack_work(rest)
         window = QMainWindow()
         window.setObjectName("MainWindow")
         window.setWindowTitle("bare")
@@ -213,7 +232,7 @@ def _open_every_screen(app: Any, window: Any) -> None:
         window.grab()  # paint the whole window with this view showing, as the screen would
         key = window.current_key()
         opened.append(f"{key}:{(time.monotonic() - start) * 1000:.0f}:{_vmhwm_mb():.0f}")
-    _emit(screens=",".join(opened))
+    _emit(screens=",".join(opened), loaded_after_screens=",".join(m for m in HEAVY if m in sys.modules))
 
 
 if __name__ == "__main__":

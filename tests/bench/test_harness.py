@@ -125,3 +125,36 @@ def test_import_breakdown_sums_self_time_by_package() -> None:
     by_package, heavy = import_breakdown(stderr)
     assert by_package == {"sqlalchemy": 400, "alembic": 50}
     assert heavy == {"alembic": 2500}
+
+
+def _sample(ms: float, mb: float) -> dict:
+    return {"ms": ms, "vmhwm_mb": mb, "values": {}, "stderr": "", "spawned_at": 0.0}
+
+
+def test_startup_figures_from_samples() -> None:
+    from bench.bench_startup import _figures
+
+    samples = {"bare": [_sample(100, 50), _sample(120, 50)], "stack": [_sample(300, 100)] * 2,
+               "demo": [_sample(400, 120)] * 2, "history": [_sample(440, 121)] * 2}
+    memory = {"demo": [150.0], "history": [160.0]}
+    out = _figures(samples, memory, {"demo": "today:20:130,reports:300:150"}, {"demo": "reportlab"}, {},
+                   {"startup": "imports"})
+    assert out["start-up to first painted main window (demo)"]["ratio"] == pytest.approx(400 / 110, abs=1e-3)
+    assert out["start-up to first painted main window (demo)"]["note"] == "imports"
+    assert out["start-up over the library stack (demo)"]["floor"] == 300
+    assert out["start-up with 5 years of history (100,000 appointments)"]["ratio"] == pytest.approx(1.1)
+    demo_memory = out["peak memory after opening every screen (demo)"]
+    assert target_status(demo_memory) == "NOT MET"  # 150 - 50 = 100 MB above the bare window
+    assert "reports 300 ms → 150 MB" in demo_memory["note"] and "reportlab" in demo_memory["note"]
+    assert target_status(out["peak memory after every screen over the library stack (demo)"]) == "met"
+    assert target_status(out["peak memory after every screen with 5 years of history"]) == "met"
+
+
+def test_startup_figures_when_the_app_does_not_start() -> None:
+    from bench.bench_startup import _figures
+
+    samples = {"bare": [_sample(100, 50)], "stack": [_sample(300, 100)]}
+    out = _figures(samples, {}, {}, {}, {"demo": "a dialog appeared before the main window: crash",
+                                         "history": "a dialog appeared before the main window: crash"}, {})
+    assert all(target_status(fig) == "failed" for fig in out.values())
+    assert "crash" in out["start-up to first painted main window (demo)"]["error"]
