@@ -210,7 +210,7 @@ def open_central(url: str, *, password: str | None = None, connect_args: dict[st
             parsed = parsed.set(password=secret)
         return make_engine(parsed.render_as_string(hide_password=False),
                            connect_args={**PG_CONNECT_ARGS, **(connect_args or {})})
-    return make_engine(url, connect_args=connect_args)
+    return make_engine(url)  # the embedded SQLite centre: a local file, nothing to tune
 
 
 @functools.lru_cache(maxsize=1)

@@ -45,7 +45,7 @@ from frontcounter.db.models import (
 from frontcounter.services.errors import FrontCounterError, NotFound
 from frontcounter.services.rowcodec import LOCAL_ONLY_COLUMNS
 
-PAGE_SIZE = 1000
+PAGE_SIZE = 500
 
 #: Tables a station holds only for itself; the rest (stations, rooms, officers…) it holds whole.
 STATION_SCOPED: tuple[type[SyncedMixin], ...] = (Duty, User, Appointment, FollowUp, AttentionItem)

@@ -3,7 +3,6 @@ hold, rejections reach the needs-attention list, and the pull converges the cach
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -417,10 +416,11 @@ def test_cli_sync_once_reports_what_moved(
 ) -> None:
     from frontcounter import cli
 
-    shutil.copy(demo_dir / "central.sqlite", demo_dir / "central-copy.sqlite")
+    # The copied demo's config names the template's centre: point at this test's own copy.
+    central = sqlite_url(demo_dir / "central.sqlite")
     assert cli.main(["--data-dir", str(demo_dir), "check-in", _first_booked_reference(demo_dir), "--force"]) == 0
     capsys.readouterr()
-    assert cli.main(["--data-dir", str(demo_dir), "sync", "--once"]) == 0
+    assert cli.main(["--data-dir", str(demo_dir), "--central", central, "sync", "--once"]) == 0
     out = capsys.readouterr().out
     assert "Pushed 1 change: 1 applied, 0 resolved, 0 rejected" in out
     assert "Pulled 1 row: appointments 1" in out and "0 changes waiting" in out
@@ -433,3 +433,26 @@ def _first_booked_reference(demo_dir: Path) -> str:
                                 "DESC LIMIT 1")).scalar_one()
     engine.dispose()
     return str(ref)
+
+
+def test_the_bounded_overlap_guard_still_refuses_every_overlap_and_over_long_appointments(
+    station: StationRuntime
+) -> None:
+    """The SQLite guard only searches a day back (so a first sync stays fast): that is only sound
+    because no appointment may last longer than a day, which the database refuses too."""
+    from sqlalchemy.exc import IntegrityError
+
+    from frontcounter.services.errors import DoubleBooking
+
+    counter = actor_named(station, "counter.HH")
+    rooms, officers = rooms_and_officers(station.ctx, "HH")
+    start = station.ctx.clock.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=30)
+    create_appointment(station.ctx, counter, "HH", rooms[0].id, officers[0].id, start, minutes=24 * 60)
+    # Starts 23 h 30 min after the day-long one began: still inside it, still refused.
+    with pytest.raises(DoubleBooking, match="room is already booked"):
+        create_appointment(station.ctx, counter, "HH", rooms[0].id, officers[1].id,
+                           start + timedelta(hours=23, minutes=30))
+    create_appointment(station.ctx, counter, "HH", rooms[0].id, officers[1].id, start + timedelta(hours=24))
+    with pytest.raises(IntegrityError, match="ck_appointments_max_duration"):
+        create_appointment(station.ctx, counter, "HH", rooms[1].id, officers[2].id, start + timedelta(days=3),
+                           minutes=24 * 60 + 1)
