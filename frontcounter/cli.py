@@ -110,7 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     # After "report", --station names the station reported on (not the cache to open): "resolve"
     # lets it replace the global option of the same name for this subcommand only.
-    p = sub.add_parser("report", parents=[common], conflict_handler="resolve",
+    # A parent of its own: "resolve" edits the parent's shared option objects in place, and on the
+    # common parent it would turn --station into a positional for every other subcommand.
+    report_common = argparse.ArgumentParser(add_help=False)
+    _global_options(report_common, suppress=True)
+    p = sub.add_parser("report", parents=[report_common], conflict_handler="resolve",
                        help="figures for station managers (with --central URL: every station, from the centre)")
     p.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True, metavar="D")
     p.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, metavar="D")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, cast, select
+from sqlalchemy import Select, String, cast, or_, select
 
 from frontcounter.db.models import AuditEvent
 from frontcounter.services.actor import Actor
@@ -33,6 +33,11 @@ class AuditView:
     details: dict[str, Any]
 
 
+#: The columns an AuditView is made of, selected as plain values (no ORM objects to build).
+_COLUMNS = (AuditEvent.at, AuditEvent.username, AuditEvent.role, AuditEvent.station_code, AuditEvent.workstation,
+            AuditEvent.category, AuditEvent.action, AuditEvent.record, AuditEvent.outcome, AuditEvent.details)
+
+
 def _query(
     *,
     since: datetime | None,
@@ -41,25 +46,31 @@ def _query(
     user: str | None,
     category: str | None,
     outcome: str | None,
-) -> Select[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.local_seq.desc())
+    fold_case: bool = True,
+) -> Select[Any]:
+    """The filtered, newest-first query. ``fold_case=False`` on SQLite, whose LIKE already ignores
+    (ASCII) case: wrapping every column in lower() would only cost time."""
+    query = select(*_COLUMNS).order_by(AuditEvent.at.desc(), AuditEvent.local_seq.desc())
     if since is not None:
         query = query.where(AuditEvent.at >= since)
     if until is not None:
         query = query.where(AuditEvent.at < until)
-    if text:
-        like = f"%{_escape_like(text.strip())}%"
+    if text and text.strip():
+        needle = text.strip()
+        plain = f"%{_escape_like(needle)}%"
+        # JSON is stored ASCII-escaped ("Wi\\u015bniewski"): match a non-ASCII query that way too.
+        escaped = f"%{_escape_like(json.dumps(needle)[1:-1])}%"
+        details = cast(AuditEvent.details, String)
+
+        def match(column: Any, pattern: str) -> Any:
+            return column.ilike(pattern, escape="\\") if fold_case else column.like(pattern, escape="\\")
+
         # The details too: an auditor looks for who searched for a name.
-        query = query.where(
-            AuditEvent.username.ilike(like, escape="\\")
-            | AuditEvent.action.ilike(like, escape="\\")
-            | AuditEvent.record.ilike(like, escape="\\")
-            | AuditEvent.workstation.ilike(like, escape="\\")
-            | cast(AuditEvent.details, String).ilike(like, escape="\\")
-            # JSON is stored ASCII-escaped ("Wi\\u015bniewski"): match a non-ASCII query that way too.
-            | cast(AuditEvent.details, String).ilike(f"%{_escape_like(json.dumps(text.strip())[1:-1])}%",
-                                                     escape="\\")
-        )
+        columns = (AuditEvent.username, AuditEvent.action, AuditEvent.record, AuditEvent.workstation, details)
+        conditions = [match(column, plain) for column in columns]
+        if escaped != plain:
+            conditions.append(match(details, escaped))
+        query = query.where(or_(*conditions))
     if user:
         query = query.where(AuditEvent.username == user.strip())
     if category:
@@ -73,14 +84,18 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _views(ctx: ServiceContext, query: Select[AuditEvent], limit: int) -> list[AuditView]:
+def _views(ctx: ServiceContext, query: Select[Any], limit: int) -> list[AuditView]:
     with ctx.read() as session:
-        rows = session.scalars(query.limit(limit)).all()
         return [
-            AuditView(e.at, e.username, e.role, e.station_code, e.workstation, e.category, e.action, e.record,
-                      e.outcome, dict(e.details or {}))
-            for e in rows
+            AuditView(at, username, role, station, workstation, category, action, record, outcome,
+                      dict(details or {}))
+            for at, username, role, station, workstation, category, action, record, outcome, details
+            in session.execute(query.limit(limit))
         ]
+
+
+def _fold_case(ctx: ServiceContext) -> bool:
+    return ctx.engine.dialect.name != "sqlite"
 
 
 def list_events(
@@ -97,7 +112,8 @@ def list_events(
 ) -> list[AuditView]:
     """Newest first, filtered. Reading the audit log is itself audited, with the filter used."""
     guard(ctx, actor, Action.VIEW_AUDIT, action="audit.view")
-    query = _query(since=since, until=until, text=text, user=user, category=category, outcome=outcome)
+    query = _query(since=since, until=until, text=text, user=user, category=category, outcome=outcome,
+                   fold_case=_fold_case(ctx))
     views = _views(ctx, query, limit)
     audit(ctx, actor, category="consultation", action="audit.view", record=None,
           details={"filter": _filter_details(since, until, text, user, category, outcome), "results": len(views)})
@@ -141,7 +157,8 @@ def export_csv(
     """The filtered audit log as CSV text; the export is a disclosure, audited with its recipient
     (for a file, its name). The caller writes the text where it said it would."""
     guard(ctx, actor, Action.EXPORT_AUDIT, action="audit.export", record=None)
-    query = _query(since=since, until=until, text=text, user=user, category=category, outcome=outcome)
+    query = _query(since=since, until=until, text=text, user=user, category=category, outcome=outcome,
+                   fold_case=_fold_case(ctx))
     views = _views(ctx, query, MAX_EXPORT)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -126,14 +126,16 @@ class _AlreadyErased(Exception):
     """Rolls back a purge command whose row another purge has already erased."""
 
 
-def _due_appointments(ctx: ServiceContext, cutoff: datetime) -> tuple[list[uuid.UUID], int]:
-    """Ids of appointments due for erasure, and how many more are held by an open follow-up."""
+def _due_appointments(ctx: ServiceContext, cutoff: datetime) -> tuple[list[tuple[uuid.UUID, str]], int]:
+    """Appointments due for erasure (id, reference), and how many more an open follow-up holds."""
     with ctx.read() as session:
         open_follow_up = exists().where(FollowUp.appointment_id == Appointment.id, FollowUp.status == "open",
                                         FollowUp.deleted.is_(False))
-        base = select(Appointment.id).where(Appointment.end_at < cutoff, Appointment.purged_at.is_(None))
-        due = list(session.scalars(base.where(~open_follow_up).order_by(Appointment.end_at, Appointment.id)))
-        held = session.scalar(select(func.count()).select_from(base.where(open_follow_up).subquery())) or 0
+        due_now = (Appointment.end_at < cutoff, Appointment.purged_at.is_(None))
+        due = [(row.id, row.reference) for row in session.execute(
+            select(Appointment.id, Appointment.reference).where(*due_now, ~open_follow_up)
+            .order_by(Appointment.end_at, Appointment.id))]
+        held = session.scalar(select(func.count()).select_from(Appointment).where(*due_now, open_follow_up)) or 0
     return due, int(held)
 
 
@@ -149,12 +151,10 @@ def _due_follow_ups(ctx: ServiceContext, cutoff: datetime) -> list[uuid.UUID]:
         ))
 
 
-def _erase_appointment(ctx: ServiceContext, actor: Actor, appointment_id: uuid.UUID, period: int) -> bool:
+def _erase_appointment(
+    ctx: ServiceContext, actor: Actor, appointment_id: uuid.UUID, reference: str, period: int
+) -> bool:
     """One appointment's erasure as one command. False if someone erased it meanwhile."""
-    with ctx.read() as session:
-        reference = session.scalar(select(Appointment.reference).where(Appointment.id == appointment_id))
-    if reference is None:
-        return False
     erased = sorted(PERSONAL_FIELDS)
     try:
         _erase_appointment_command(ctx, actor, appointment_id, reference, erased, period)
@@ -247,8 +247,8 @@ def purge(
     follow_up_ids = _due_follow_ups(ctx, follow_up_cutoff)
     total = len(appointment_ids) + len(follow_up_ids)
     done = appointments = follow_ups = 0
-    for appointment_id in appointment_ids:
-        appointments += _erase_appointment(ctx, actor, appointment_id, policy.personal_data_days)
+    for appointment_id, reference in appointment_ids:
+        appointments += _erase_appointment(ctx, actor, appointment_id, reference, policy.personal_data_days)
         done += 1
         if progress is not None:
             progress(done, total)

@@ -68,12 +68,27 @@ def test_a_scripted_day_leaves_exactly_the_expected_audit_trail_here_and_at_the_
         assert all(r.purged_at is not None for r in rows)
         assert all(getattr(r, f) == v for r in rows for f, v in PERSONAL_FIELDS.items())
 
+        # The auditor searches the centre's log (PostgreSQL: case folded by ILIKE) and exports it.
+        from frontcounter.services import audit_log
+        from frontcounter.services.context import ServiceContext
+        from tests.conftest import actor_named
+
+        centre_ctx = ServiceContext(engine=central, clock=clock, mode="central", workstation="audit-office")
+        auditor = actor_named(station, "auditor.HH")
+        found = audit_log.list_events(centre_ctx, auditor, text="QUENBY", user=scripted_day.CLERK)
+        assert [(e.action, e.details["query"]) for e in found] == [("appointments.search", "Quenby")]
+        exported = audit_log.export_csv(centre_ctx, auditor, recipient="hh-day.csv", user=scripted_day.CLERK)
+        assert exported.count("\r\n") == 2 + sum(1 for e in day.expected if e[0] == scripted_day.CLERK)
+
         # Append-only at the centre: the database refuses to change or remove an audit row.
         for sql in ("UPDATE audit_events SET outcome = 'success' WHERE outcome = 'denied'",
                     "DELETE FROM audit_events WHERE username = :u", "TRUNCATE audit_events"):
             with pytest.raises(DBAPIError, match="append-only"), central.begin() as c:
                 c.execute(text(sql), {"u": scripted_day.CLERK})
-        assert len(scripted_day.events_since(central, day.first_seq)) == len(here)
+        # Nothing was removed; the auditor's own search and export were added (at the centre).
+        after = scripted_day.events_since(central, day.first_seq)
+        assert [e.action for e in after[len(here):]] == ["audit.view", "audit.export"]
+        assert {e.workstation for e in after[len(here):]} == {"audit-office"}
     finally:
         station.engine.dispose()
         central.dispose()
