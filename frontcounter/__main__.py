@@ -41,7 +41,10 @@ def run_gui(args: argparse.Namespace) -> int:
         logger.warning("compiled resources missing; running without the theme")
 
     from frontcounter.ui.login_dialog import sign_in_interactively
+    from frontcounter.ui.sync_controller import attach_to_window, first_sync_if_needed, start_sync
 
+    if not first_sync_if_needed(runtime):  # a new station fetches its users and data first
+        return 0
     actor = sign_in_interactively(runtime, preset_user=args.user)  # 5. credentials
     if actor is None:
         return 0
@@ -49,11 +52,12 @@ def run_gui(args: argparse.Namespace) -> int:
     from frontcounter.ui.main_window import MainWindow
 
     state = AppState(runtime.ctx, actor, runtime.settings, paths)
-    window = MainWindow(state)  # 6. window
+    sync = start_sync(state)  # in the background: on a timer, after each command, backing off offline
+    window = attach_to_window(MainWindow(state), sync)  # 6. window
     from frontcounter.ui.lock import install_session_lock
 
     # Idle lock, Lock now (Ctrl+L) and Switch user; another role gets a freshly built window.
-    install_session_lock(window, state, rebuild=lambda: MainWindow(state))
+    install_session_lock(window, state, rebuild=lambda: attach_to_window(MainWindow(state), sync))
     window.show()
     return int(app.exec())
 

@@ -39,6 +39,8 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("mine", "My appointments", "my-appointments", Action.READ_BRIEFING,
              "my_appointments_view:MyAppointmentsView", "Ctrl+3"),
     ViewSpec("book", "Book", "book", Action.BOOK, "booking_dialog:BookingView", "Ctrl+4"),
+    ViewSpec("attention", "Needs attention", "needs-attention", Action.SETTLE_ATTENTION, "attention_view:AttentionView",
+             "Ctrl+5"),
     ViewSpec("roster", "Roster & rooms", "settings", Action.MANAGE_ROSTER, "roster_admin:RosterAdminView", "Ctrl+7"),
     ViewSpec("reports", "Reports", "reports", Action.VIEW_REPORTS, "reports_view:ReportsView", "Ctrl+6"),
     ViewSpec("audit", "Audit log", "reports", Action.VIEW_AUDIT, "audit_view:AuditView", "Ctrl+8"),
