@@ -225,7 +225,7 @@ def markdown(table: Sequence[dict[str, Any]], results: Sequence[ModuleResult], c
         outcome = f"failed: {cell(m.error)}" if m.error else "ok"
         out.append(f"| `bench/bench_{m.name}.py` | {m.seconds:.1f} s | {m.budget:.0f} s | {len(m.figures)} | "
                    f"{outcome} |")
-    notes = [(r["figure"], r["note"]) for r in table if r.get("note")]
+    notes = [(r["figure"], r.get("note") or r.get("notes")) for r in table if r.get("note") or r.get("notes")]
     floors = [(r["figure"], r["floor_is"]) for r in table if r.get("floor_is")]
     if floors:
         out += ["", "## What each floor is", ""]

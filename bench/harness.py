@@ -225,7 +225,7 @@ _SIZE_MB = {"b": 1 / MB, "kb": 1 / 1024, "kib": 1 / 1024, "mb": 1.0, "mib": 1.0,
 _OPS = {"<=": "<=", "≤": "<=", "<": "<", ">=": ">=", "≥": ">=", ">": ">", "at most": "<=",
         "under": "<", "below": "<", "at least": ">=", "over": ">"}
 _TARGET = re.compile(
-    r"^\s*(?P<subject>ratio\s*)?(?P<op><=|>=|≤|≥|<|>|at most|at least|under|below|over)\s*"
+    r"^\s*(?P<subject>ratio\s*)?(?P<stat>(?:p\d{1,2}|median|mean|max|min)\s+)?(?P<op><=|>=|≤|≥|<|>|at most|at least|under|below|over)\s*"
     r"(?P<number>[0-9]*\.?[0-9]+)\s*(?P<unit>[a-zA-Zµ/%]+(?:/[a-zA-Z]+)?|[x×])?"
     r"\s*(?P<rest>.*)$",
     re.IGNORECASE,
@@ -240,6 +240,8 @@ class Target:
     op: str
     number: float
     unit: str | None
+    #: "p95 <= 10 ms" compares the figure's "p95" entry when it has one, else its value.
+    stat: str | None = None
 
     def holds(self, fig: Mapping[str, Any]) -> bool | None:
         """True/False when the figure meets the target, None when the units cannot be compared."""
@@ -247,7 +249,7 @@ class Target:
         if self.subject == "ratio":
             measured = fig.get("ratio")
         else:
-            measured = fig.get("value")
+            measured = fig.get(self.stat, fig.get("value")) if self.stat else fig.get("value")
             if self.subject == "above_floor":
                 floor = fig.get("floor")
                 if measured is None or floor is None:
@@ -271,7 +273,8 @@ def _convert(number: float, unit: str | None, to_unit: str) -> float | None:
 
 
 def parse_target(text: str | None) -> Target | None:
-    """Read "<= 30 ms", "ratio <= 1.3", "<= 1.2x", "<= 60 MB above floor", ">= 500 rows/s"."""
+    """Read "<= 30 ms", "p95 <= 10 ms", "ratio <= 1.3", "<= 1.2x", "<= 60 MB above floor",
+    ">= 500 rows/s"."""
     if not text:
         return None
     match = _TARGET.match(text)
@@ -286,7 +289,8 @@ def parse_target(text: str | None) -> Target | None:
         unit = None
     elif "above" in rest or "over floor" in rest or "more than" in rest:
         subject = "above_floor"
-    return Target(subject, _OPS[match.group("op").lower()], float(match.group("number")), unit)
+    stat = (match.group("stat") or "").strip().lower() or None
+    return Target(subject, _OPS[match.group("op").lower()], float(match.group("number")), unit, stat)
 
 
 def target_status(fig: Mapping[str, Any]) -> str:

@@ -31,7 +31,6 @@ import math
 import os
 import random
 import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -124,21 +123,28 @@ def _shaping_key(years: int, now: datetime, per_year: int) -> str:
 
 def cached_data_dirs(years: int = 5, *, now: datetime = BENCH_NOW, per_year: int = PER_YEAR) -> tuple[Path, Path]:
     """A pristine demo data dir and the same with ``years`` of history, built once per version of
-    the code that shapes them (about 12 s) and kept under ``cache_root()``. Copy before use."""
+    the code that shapes them (about 12 s) and kept under ``cache_root()``. Copy before use.
+
+    Several benchmark runs may ask at once (engineers share machines): a file lock lets one build
+    while the others wait for it, and only other versions' data dirs are ever removed.
+    """
+    import fcntl
+
     from frontcounter.runtime import create_demo
 
     root = cache_root()
+    root.mkdir(parents=True, exist_ok=True)
     ready = root / f"data-{_shaping_key(years, now, per_year)}"
-    if not (ready / "done").exists():
-        root.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix="building-", dir=root))
-        create_demo(Paths.resolve(building / "demo"), clock=FixedClock(now))
-        make_history_cache(building / "history", years, template=building / "demo", now=now, per_year=per_year)
-        (building / "done").write_text("ok\n")
-        for stale in [*root.glob("data-*"), *root.glob("building-*")]:  # keep one version: ~150 MB each
-            if stale != building:
-                shutil.rmtree(stale, ignore_errors=True)
-        os.replace(building, ready)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (ready / "done").exists():
+            shutil.rmtree(ready, ignore_errors=True)  # a build that was stopped half-way
+            create_demo(Paths.resolve(ready / "demo"), clock=FixedClock(now))
+            make_history_cache(ready / "history", years, template=ready / "demo", now=now, per_year=per_year)
+            (ready / "done").write_text("ok\n")
+            for stale in root.glob("data-*"):  # keep one version: each is about 150 MB
+                if stale.name != ready.name:
+                    shutil.rmtree(stale, ignore_errors=True)
     return ready / "demo", ready / "history"
 
 

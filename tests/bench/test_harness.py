@@ -29,6 +29,10 @@ FAKE = "tests.bench.fake_bench"
         ("<= 30 ms", {"value": 3.0, "unit": "rows", "floor": 1.0, "ratio": 3.0}, "?"),
         ("fast please", {"value": 3.0, "unit": "ms", "floor": 1.0, "ratio": 3.0}, "?"),
         ("", {"value": 3.0, "unit": "ms", "floor": 1.0, "ratio": 3.0}, "?"),
+        ("p95 <= 10 ms", {"value": 9.0, "unit": "ms", "floor": 1.0, "ratio": 9.0}, "met"),
+        ("p95 <= 10 ms", {"value": 9.0, "p95": 12.0, "unit": "ms", "floor": 1.0, "ratio": 9.0}, "NOT MET"),
+        ("<= 3x", {"value": 50.0, "unit": "ms", "floor": 10.0, "ratio": 5.0}, "NOT MET"),
+        ("<= 150 µs", {"value": 111.0, "unit": "µs", "floor": 96.0, "ratio": 1.15}, "met"),
     ],
 )
 def test_targets_are_read_against_value_ratio_or_floor(target: str, fig: dict, status: str) -> None:
