@@ -226,9 +226,12 @@ def cmd_db(args: argparse.Namespace) -> int:
         from frontcounter.services.secrets import central_engine
 
         engine = central_engine(central)
-        upgrade(engine)
-        install_row_level_security(engine)  # PostgreSQL only; idempotent
-        print(f"Centre: schema {current_revision(engine)}")
+        try:
+            upgrade(engine)
+            install_row_level_security(engine)  # PostgreSQL only; idempotent
+            print(f"Centre: schema {current_revision(engine)}")
+        finally:
+            engine.dispose()
     return 0
 
 
@@ -386,15 +389,18 @@ def cmd_purge(args: argparse.Namespace) -> int:
         runtime: Any = SimpleNamespace(ctx=ctx, settings=settings)
     else:
         runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    policy = runtime.settings.retention()
-    if args.if_due:
-        result = retention.purge_if_due(runtime.ctx, actor, policy)
-        if result is None:
-            print("A purge ran in the last 24 hours; nothing to do.")
-            return 0
-    else:
-        result = retention.purge(runtime.ctx, actor, policy)
+    try:
+        actor = _sign_in(args, runtime)
+        policy = runtime.settings.retention()
+        if args.if_due:
+            result = retention.purge_if_due(runtime.ctx, actor, policy)
+            if result is None:
+                print("A purge ran in the last 24 hours; nothing to do.")
+                return 0
+        else:
+            result = retention.purge(runtime.ctx, actor, policy)
+    finally:
+        runtime.ctx.engine.dispose()
     print(result.summary())
     return 0
 
