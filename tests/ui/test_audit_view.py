@@ -104,3 +104,18 @@ def test_screenshot(qtbot: QtBot, station: StationRuntime) -> None:
     qtbot.wait(50)
     DOCS.mkdir(exist_ok=True)
     assert window.grab().save(str(DOCS / "audit-view.png"))
+
+
+def test_the_window_title_and_the_view_carry_the_configured_marking(qtbot: QtBot, station: StationRuntime) -> None:
+    import dataclasses
+
+    from PySide6.QtWidgets import QLabel
+
+    station.ctx.policy = dataclasses.replace(station.ctx.policy, protective_marking="OFFICIAL-SENSITIVE PERSONAL")
+    state = AppState(station.ctx, actor_named(station, "auditor.HH"), station.settings, station.paths)
+    window = MainWindow(state)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: state.tasks.active == 0, timeout=10000)
+    assert window.windowTitle() == "FrontCounter — Hemel Hempstead — OFFICIAL-SENSITIVE PERSONAL"
+    marking = window.view("audit").findChild(QLabel, "protectiveMarking")
+    assert marking is not None and marking.text() == "OFFICIAL-SENSITIVE PERSONAL"
