@@ -125,12 +125,13 @@ def run_child(args: Sequence[str], *, env: Mapping[str, str] | None = None, time
     """
     full_env = dict(os.environ if env is None else env)
     spawned_at = time.monotonic()
+    # In our own process group, so the harness stopping a module stops its children too.
     proc = subprocess.Popen(list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=full_env, cwd=cwd or REPO_ROOT, start_new_session=True)
+                            env=full_env, cwd=cwd or REPO_ROOT)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        kill_group(proc)
+        proc.kill()
         stdout, stderr = proc.communicate()
         stderr += f"\n(killed after {timeout:.0f} s)"
     return ChildRun(spawned_at, proc.returncode, stdout, stderr, time.monotonic() - spawned_at)

@@ -34,8 +34,11 @@ ENV_TIMEOUT = "FRONTCOUNTER_BENCH_PROBE_TIMEOUT"
 
 
 def _emit(**values: Any) -> None:
-    sys.stdout.write("".join(f"{k}={v}\n" for k, v in values.items()))
-    sys.stdout.flush()
+    try:
+        sys.stdout.write("".join(f"{k}={v}\n" for k, v in values.items()))
+        sys.stdout.flush()
+    except OSError:  # nobody is listening any more (the parent was stopped): stop too
+        os._exit(2)
 
 
 def _vmhwm_mb() -> float:
@@ -176,12 +179,18 @@ def main(argv: list[str]) -> int:
             return False
 
         def painted(self) -> None:
-            _emit(first_frame=f"{time.monotonic():.6f}", events=self.events,
-                  loaded=",".join(m for m in HEAVY if m in sys.modules))
-            if screens and self.window is not None:
-                _open_every_screen(app, self.window)
-            _emit(vmhwm_mb=f"{_vmhwm_mb():.1f}")
-            os._exit(0)  # skip teardown: it is not start-up, and the app's closeEvent may wait
+            status = 0
+            try:
+                _emit(first_frame=f"{time.monotonic():.6f}", events=self.events,
+                      loaded=",".join(m for m in HEAVY if m in sys.modules))
+                if screens and self.window is not None:
+                    _open_every_screen(app, self.window)
+                _emit(vmhwm_mb=f"{_vmhwm_mb():.1f}")
+            except BaseException as exc:  # a screen that fails to open: say so, never hang
+                _emit(error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+                status = 7
+            finally:
+                os._exit(status)  # skip teardown: it is not start-up, and closeEvent may wait
 
     watcher = FirstPaint()
     app.installEventFilter(watcher)
