@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import os
 import socket
 from datetime import timedelta
@@ -17,9 +18,10 @@ from sqlalchemy import select
 
 from frontcounter.db.models import Role, Station, User
 from frontcounter.services.actor import Actor
-from frontcounter.services.commands import append_audit
+from frontcounter.services.commands import append_audit, guard
 from frontcounter.services.context import ServiceContext
-from frontcounter.services.errors import AuthenticationError
+from frontcounter.services.errors import AuthenticationError, NotFound
+from frontcounter.services.permissions import Action
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MAX_FAILURES = 5
@@ -81,10 +83,10 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> Actor:
         if user.locked_until is not None and user.locked_until > now:
             append_audit(session, ctx, actor, category="authentication", action="sign_in",
                          record=f"user:{user.username}", outcome="denied", details={"reason": "locked"})
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+            minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
             refusal = AuthenticationError(
                 f"Too many wrong passwords: this account is locked here for {minutes} more minutes, "
-                "or until a supervisor unlocks it."
+                "or until an administrator unlocks it on this computer."
             )
         elif not verify_password(password, user.password_hash):
             user.failed_attempts += 1
@@ -103,3 +105,25 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> Actor:
     if refusal is not None:
         raise refusal
     return actor
+
+
+def unlock_account(ctx: ServiceContext, actor: Actor, username: str) -> None:
+    """End a lockout on this workstation before its time (``manage_users``: an administrator).
+
+    Lockout state never leaves the workstation, so this is no synced command: like a sign-in, it
+    changes the local columns and appends its audit event in one transaction.
+    """
+    name = username.strip()
+    record = f"user:{name[:80]}"
+    guard(ctx, actor, Action.MANAGE_USERS, action="user.unlock", record=record)
+    with ctx.read() as session:
+        station_id = session.scalar(select(User.station_id).where(User.username == name, User.deleted.is_(False)))
+        known = session.scalar(select(User.id).where(User.username == name, User.deleted.is_(False)))
+    if known is None:
+        raise NotFound(f"No user {name[:80]!r} here.")
+    guard(ctx, actor, Action.MANAGE_USERS, station_id=station_id, action="user.unlock", record=record)
+    with ctx.write.begin() as session:
+        user = session.get_one(User, known)
+        user.failed_attempts = 0
+        user.locked_until = None
+        append_audit(session, ctx, actor, category="authentication", action="user.unlock", record=record)

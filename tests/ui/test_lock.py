@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,25 @@ def test_the_app_starts_with_the_lock_in_the_session_menu(
     args = build_parser().parse_args(["--data-dir", str(demo_dir), "--user", "auditor.HH"])
     assert run_gui(args) == 0
     assert seen["menu"][0] == "Ctrl+L" and len(seen["menu"]) == 2
+
+
+def test_the_sign_in_dialog_says_when_an_account_is_locked_out(qtbot: QtBot, station: StationRuntime) -> None:
+    from frontcounter.ui.login_dialog import LoginDialog
+
+    dialog = LoginDialog(station.ctx, username="counter.HH")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    for _ in range(5):
+        dialog.password.setText("not-it")
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+        assert dialog.error.text() == "Wrong user name or password." and dialog.actor is None
+        assert dialog.password.text() == ""
+    dialog.password.setText("demo")  # right, but too late
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    assert dialog.error.text().startswith("Too many wrong passwords: this account is locked here for 15 more minutes")
+    assert dialog.actor is None and dialog.isVisible()
+    # The lockout ends by itself.
+    station.ctx.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
+    dialog.password.setText("demo")
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    assert dialog.actor is not None and dialog.actor.username == "counter.HH"

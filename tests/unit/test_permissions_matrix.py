@@ -44,6 +44,7 @@ from frontcounter.services import (
     appointments,
     attention,
     audit_log,
+    auth,
     booking,
     briefing,
     checkin,
@@ -210,11 +211,11 @@ PROBES: dict[Action, Probe] = {
     A.VIEW_AUDIT: lambda w, a: audit_log.list_events(w.ctx, a),
     A.EXPORT_AUDIT: lambda w, a: audit_log.export_csv(w.ctx, a, recipient="audit.csv"),
     A.PURGE: lambda w, a: retention.purge(w.ctx, a, retention.RetentionPolicy()),
+    A.MANAGE_USERS: lambda w, a: auth.unlock_account(w.ctx, a, "counter.HH"),
 }
 #: Actions no service performs yet, or that guard nothing of their own (said here, not hidden).
 UNPROBED = {
     A.MANAGE_FOLLOW_UPS: "no follow-up service yet",
-    A.MANAGE_USERS: "no user-management service yet",
     A.SYNC: "every role may sync; the sync worker acts for the station, not for a user",
 }
 
