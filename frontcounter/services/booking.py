@@ -35,7 +35,7 @@ from frontcounter.db.models import (
     Status,
 )
 from frontcounter.services.actor import Actor
-from frontcounter.services.appointments import AppointmentView, load_lookups, to_view
+from frontcounter.services.appointments import AppointmentView, view_of
 from frontcounter.services.clock import LONDON, local, local_day_bounds
 from frontcounter.services.commands import command, guard
 from frontcounter.services.context import ServiceContext
@@ -222,28 +222,56 @@ def _session_slots(day: date, start_time: time, end_time: time, step: timedelta,
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _RoomInfo:
+    key: int  # the id as an int: hashing a UUID runs Python code, an int's does not
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class _OfficerInfo:
+    key: int
+    id: uuid.UUID
+    label: str
+    collar: str
+    languages: tuple[str, ...]
+
+
+Interval = tuple[datetime, datetime]
+
+
 @dataclass
 class _Period:
-    """What the finder loads once for a set of stations and days, then computes on in Python."""
+    """What the finder loads once for a set of stations and days, then computes on in Python.
 
-    sessions: dict[uuid.UUID, dict[int, list[tuple[time, time]]]]
-    rooms: dict[uuid.UUID, list[Room]]
-    duties: dict[uuid.UUID, list[tuple[uuid.UUID, datetime, datetime]]]
-    officers: dict[uuid.UUID, Officer]
-    room_busy: dict[uuid.UUID, list[tuple[datetime, datetime]]]
-    officer_busy: dict[uuid.UUID, list[tuple[datetime, datetime]]]
-    officer_load: dict[tuple[uuid.UUID, date], int]
+    Keys are ids as ints and London days: a slot's checks look at that day's few bookings.
+    """
+
+    sessions: dict[int, dict[int, list[tuple[time, time]]]]
+    rooms: dict[int, list[_RoomInfo]]
+    #: By (station, day): the officers available then, from when and until when.
+    duties: dict[tuple[int, date], list[tuple[int, datetime, datetime]]]
+    officers: dict[int, _OfficerInfo]
+    room_busy: dict[tuple[int, date], list[Interval]]
+    officer_busy: dict[tuple[int, date], list[Interval]]
+
+
+def _days_of(start: datetime, end: datetime) -> list[date]:
+    """The London days an interval touches (usually one)."""
+    first, last = local(start).date(), local(end - timedelta(microseconds=1)).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _load_period(session: Session, station_ids: list[uuid.UUID], needs: SlotNeeds,
                  start: datetime, end: datetime) -> _Period:
-    sessions: dict[uuid.UUID, dict[int, list[tuple[time, time]]]] = defaultdict(lambda: defaultdict(list))
+    sessions: dict[int, dict[int, list[tuple[time, time]]]] = defaultdict(lambda: defaultdict(list))
     for sid, weekday, s, e in session.execute(
         select(OpeningSession.station_id, OpeningSession.weekday, OpeningSession.start_time,
                OpeningSession.end_time)
         .where(OpeningSession.station_id.in_(station_ids), OpeningSession.deleted.is_(False))
     ):
-        sessions[sid][weekday].append((s, e))
+        sessions[sid.int][weekday].append((s, e))
 
     room_query = select(Room).where(Room.station_id.in_(station_ids), Room.active.is_(True),
                                     Room.deleted.is_(False))
@@ -251,12 +279,11 @@ def _load_period(session: Session, station_ids: list[uuid.UUID], needs: SlotNeed
                            (needs.video_link, Room.video_link), (needs.child_friendly, Room.child_friendly)):
         if wanted:
             room_query = room_query.where(column.is_(True))
-    rooms: dict[uuid.UUID, list[Room]] = defaultdict(list)
-    for room in session.scalars(room_query):
-        rooms[room.station_id].append(room)
-    for station_rooms in rooms.values():
-        # The plainest suitable room first: keep the step-free and family rooms for those who need them.
-        station_rooms.sort(key=lambda r: (_extras(r, needs), r.name.casefold()))
+    # The plainest suitable room first: keep the step-free and family rooms for those who need them.
+    found_rooms = sorted(session.scalars(room_query), key=lambda r: (_extras(r, needs), r.name.casefold()))
+    rooms: dict[int, list[_RoomInfo]] = defaultdict(list)
+    for room in found_rooms:
+        rooms[room.station_id.int].append(_RoomInfo(room.id.int, room.id, room.name))
 
     duty_rows = session.execute(
         select(Duty.officer_id, Duty.station_id, Duty.start_at, Duty.end_at, Duty.withdrawn_at)
@@ -265,43 +292,41 @@ def _load_period(session: Session, station_ids: list[uuid.UUID], needs: SlotNeed
     ).all()
     officer_ids = {row.officer_id for row in duty_rows}
     officers = {
-        o.id: o
+        o.id.int: _OfficerInfo(o.id.int, o.id, _officer_label(o), o.collar_number, tuple(o.languages or ()))
         for o in session.scalars(select(Officer).where(Officer.id.in_(officer_ids), Officer.active.is_(True),
                                                        Officer.deleted.is_(False)))
         if _speaks(o.languages or (), needs.language) and _trained(o.specialisms or (), needs.specialism)
     } if officer_ids else {}
-    duties: dict[uuid.UUID, list[tuple[uuid.UUID, datetime, datetime]]] = defaultdict(list)
+    duties: dict[tuple[int, date], list[tuple[int, datetime, datetime]]] = defaultdict(list)
     for officer_id, station_id, d_start, d_end, withdrawn in duty_rows:
-        if officer_id not in officers:
+        if officer_id.int not in officers:
             continue
         available_until = min(d_end, withdrawn) if withdrawn is not None else d_end
         if available_until > d_start:
-            duties[station_id].append((officer_id, d_start, available_until))
+            for day in _days_of(d_start, available_until):
+                duties[(station_id.int, day)].append((officer_id.int, d_start, available_until))
 
     live = (Appointment.deleted.is_(False), Appointment.status.not_in(RELEASED_STATUSES),
             Appointment.start_at >= start - MAX_DURATION, Appointment.start_at < end)
-    room_busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
-    officer_busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
-    officer_load: dict[tuple[uuid.UUID, date], int] = defaultdict(int)
-    seen: set[uuid.UUID] = set()
-    # Two indexed queries rather than one with OR: rooms by station, officers by officer (an
-    # officer may have an appointment at another station in the same period).
-    queries = [select(Appointment.id, Appointment.room_id, Appointment.officer_id, Appointment.start_at,
-                      Appointment.end_at).where(Appointment.station_id.in_(station_ids), *live)]
+    columns = (Appointment.room_id, Appointment.officer_id, Appointment.start_at, Appointment.end_at)
+    # Two indexed queries that never return the same row, rather than one with OR: these stations'
+    # bookings, then their officers' bookings elsewhere (an officer may work at two stations).
+    queries = [select(*columns).where(Appointment.station_id.in_(station_ids), *live)]
     if officers:
-        queries.append(select(Appointment.id, Appointment.room_id, Appointment.officer_id,
-                              Appointment.start_at, Appointment.end_at)
-                       .where(Appointment.officer_id.in_(list(officers)), *live))
+        queries.append(select(*columns).where(Appointment.officer_id.in_([o.id for o in officers.values()]),
+                                              Appointment.station_id.not_in(station_ids), *live))
+    room_busy: dict[tuple[int, date], list[Interval]] = defaultdict(list)
+    officer_busy: dict[tuple[int, date], list[Interval]] = defaultdict(list)
+    connection = session.connection()
     for query in queries:
-        for appt_id, room_id, busy_officer, a_start, a_end in session.execute(query):
-            if appt_id in seen or a_end <= start:
+        for room_id, busy_officer, a_start, a_end in connection.execute(query):
+            if a_end <= start:
                 continue
-            seen.add(appt_id)
-            room_busy[room_id].append((a_start, a_end))
-            if busy_officer is not None:
-                officer_busy[busy_officer].append((a_start, a_end))
-                officer_load[(busy_officer, local(a_start).date())] += 1
-    return _Period(sessions, rooms, duties, officers, room_busy, officer_busy, officer_load)
+            for day in _days_of(a_start, a_end):
+                room_busy[(room_id.int, day)].append((a_start, a_end))
+                if busy_officer is not None:
+                    officer_busy[(busy_officer.int, day)].append((a_start, a_end))
+    return _Period(sessions, rooms, duties, officers, room_busy, officer_busy)
 
 
 def _extras(room: Room, needs: SlotNeeds) -> int:
@@ -320,35 +345,39 @@ def _officer_label(officer: Officer) -> str:
 
 def _station_slots(station: Station, period: _Period, days: list[date], step: timedelta,
                    duration: timedelta, not_before: datetime, limit: int, distance: float) -> list[Slot]:
-    rooms = period.rooms.get(station.id, [])
-    duties = period.duties.get(station.id, [])
-    if not rooms or not duties:
+    key = station.id.int
+    rooms = period.rooms.get(key, [])
+    if not rooms:
         return []
     out: list[Slot] = []
+    nothing: list[Interval] = []
+    room_busy, officer_busy, officers = period.room_busy, period.officer_busy, period.officers
     for day in days:
+        duties = period.duties.get((key, day))
+        if not duties:
+            continue
         times = sorted(
-            {slot for s, e in period.sessions.get(station.id, {}).get(day.weekday(), [])
+            {slot for s, e in period.sessions.get(key, {}).get(day.weekday(), [])
              for slot in _session_slots(day, s, e, step, duration)}
         )
         for start, end in times:
             if start < not_before:
                 continue
-            room = next((r for r in rooms if not _overlaps(period.room_busy.get(r.id, []), start, end)), None)
+            room = next((r for r in rooms
+                         if not _overlaps(room_busy.get((r.key, day), nothing), start, end)), None)
             if room is None:
                 continue
-            candidates = sorted(
-                {officer_id for officer_id, d_start, d_end in duties if d_start <= start and end <= d_end
-                 and not _overlaps(period.officer_busy.get(officer_id, []), start, end)},
-                key=lambda oid: (period.officer_load.get((oid, day), 0), period.officers[oid].collar_number),
-            )
-            if not candidates:
+            free = {officer for officer, d_start, d_end in duties if d_start <= start and end <= d_end
+                    and not _overlaps(officer_busy.get((officer, day), nothing), start, end)}
+            if not free:
                 continue
-            officer = period.officers[candidates[0]]
+            # The least-loaded officer that day first, so the day's visitors are shared out.
+            officer = officers[min(free, key=lambda o: (len(officer_busy.get((o, day), nothing)),
+                                                        officers[o].collar))]
             out.append(Slot(
                 station_id=station.id, station_code=station.code, station_name=station.name, start=start,
                 end=end, room_id=room.id, room_name=room.name, officer_id=officer.id,
-                officer_label=_officer_label(officer), officer_languages=tuple(officer.languages or ()),
-                distance_km=distance,
+                officer_label=officer.label, officer_languages=officer.languages, distance_km=distance,
             ))
             if len(out) >= limit:
                 return out
@@ -595,7 +624,7 @@ def _book_once(ctx: ServiceContext, actor: Actor, request: BookingRequest, stati
         session.add(appt)
         scope.changed(appt, "appointment.book", base_version=0, created=True)
         session.flush()
-        return to_view(appt, load_lookups(session))
+        return view_of(session, appt)
 
 
 def book_walk_in(ctx: ServiceContext, actor: Actor, request: WalkInRequest) -> AppointmentView:

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from frontcounter.db.models import Appointment, FollowUp, Officer, Station, Status
 from frontcounter.services import status as status_machine
 from frontcounter.services.actor import Actor
-from frontcounter.services.appointments import AppointmentView, load_lookups, normalise_reference, to_view
+from frontcounter.services.appointments import (
+    AppointmentView,
+    lookups_for,
+    normalise_reference,
+    to_view,
+    view_of,
+)
 from frontcounter.services.clock import local
 from frontcounter.services.commands import CommandScope, command, guard
 from frontcounter.services.context import ServiceContext
@@ -143,7 +149,7 @@ def check_in(
         scope.changed(appt, "appointment.check_in", base_version=base,
                       changes={"status": appt.status, "arrived_at": appt.arrived_at,
                                "checked_in_by": appt.checked_in_by})
-        view = to_view(appt, load_lookups(scope.session))
+        view = view_of(scope.session, appt)
     return CheckInResult(view, warning)
 
 
@@ -250,7 +256,7 @@ def mark_no_show(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID
         scope.changed(appt, "appointment.no_show", base_version=base,
                       changes={"status": appt.status, "no_show_at": appt.no_show_at},
                       also_created=[follow_up])
-        return to_view(appt, load_lookups(scope.session))
+        return view_of(scope.session, appt)
 
 
 def _simple_transition(
@@ -275,7 +281,7 @@ def _simple_transition(
             setattr(appt, by_field, actor.username)
             changes[by_field] = actor.username
         scope.changed(appt, op_type, base_version=base, changes=changes)
-        return to_view(appt, load_lookups(scope.session))
+        return view_of(scope.session, appt)
 
 
 def mark_left_unseen(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) -> AppointmentView:
@@ -315,6 +321,6 @@ def arrivals_for_officer(ctx: ServiceContext, actor: Actor, since: datetime) -> 
         ).all()
         if not rows:
             return []
-        lookups = load_lookups(session)
+        lookups = lookups_for(session, rows)
         views = [to_view(row, lookups) for row in rows]
     return [v for v in views if allowed(actor, Action.VIEW_APPOINTMENTS, v.station_id)]

@@ -12,6 +12,7 @@ the service search and the live filter agree, and a keystroke costs one pass ove
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,10 @@ class Column(enum.IntEnum):
     NEEDS = 4  # need badges
 
 
+COLUMNS = len(Column)
+_COLUMN = tuple(Column)  # by number, without constructing an enum member per call
+
+
 class RowState(enum.StrEnum):
     """What a row means to the clerk right now (derived from status and the time)."""
 
@@ -78,6 +83,9 @@ STATE_ROLE = Qt.ItemDataRole.UserRole + 3
 #: The cell's second line (reference, reason, officer, minutes); the NEEDS cell's badges as a list.
 DETAIL_ROLE = Qt.ItemDataRole.UserRole + 4
 BADGES_ROLE = Qt.ItemDataRole.UserRole + 5
+_CELL_ROLES = frozenset(int(r) for r in (
+    Qt.ItemDataRole.DisplayRole, DETAIL_ROLE, BADGES_ROLE, Qt.ItemDataRole.BackgroundRole,
+    Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.AccessibleTextRole))
 
 #: Shapes that carry the status without colour (all in DejaVu Sans, the fallback on every desktop).
 GLYPHS: dict[str, str] = {
@@ -146,6 +154,18 @@ def minutes(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() // 60))
 
 
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """What one cell shows, worked out once per change rather than once per paint."""
+
+    main: str
+    detail: str
+    badges: tuple[str, ...]
+    font: str  # "", "bold" or "struck"
+    foreground: QBrush | None
+    background: QBrush | None
+
+
 class _Colours:
     """Row tints for the light theme; on a dark (high-contrast) palette, text colours instead."""
 
@@ -194,6 +214,10 @@ class AppointmentTableModel(QAbstractTableModel):
         self._grace = timedelta(minutes=15)
         self._by_id: dict[object, int] = {}
         self._by_reference: dict[str, int] = {}
+        self._sort: tuple[Column, Qt.SortOrder] = (Column.TIME, Qt.SortOrder.AscendingOrder)
+        self._cells: dict[int, Cell] = {}
+        #: Bumped whenever rows or their order change, so the filter knows its answers are stale.
+        self.generation = 0
         self._colours = _Colours()
         self._bold = QFont()
         self._bold.setBold(True)
@@ -204,27 +228,59 @@ class AppointmentTableModel(QAbstractTableModel):
 
     def set_rows(self, rows: list[AppointmentView], now: datetime) -> None:
         self.beginResetModel()
+        self._cells.clear()
         self._rows = list(rows)
+        self._now = now
+        self._states = self._derive_states()
+        if self._sort != (Column.TIME, Qt.SortOrder.AscendingOrder):
+            self._reorder(*self._sort)
+        self._reindex()
+        self.endResetModel()
+
+    def _reindex(self) -> None:
+        self.generation += 1
         self._keys = [search_key(v) for v in self._rows]
         self._by_id = {v.id: i for i, v in enumerate(self._rows)}
         self._by_reference = {v.reference: i for i, v in enumerate(self._rows)}
-        self._now = now
-        self._states = self._derive_states()
-        self.endResetModel()
+
+    def _reorder(self, column: int, order: Qt.SortOrder) -> None:
+        keys = [self._sort_key(_COLUMN[column], v, i) for i, v in enumerate(self._rows)]
+        positions = sorted(range(len(self._rows)), key=keys.__getitem__,
+                           reverse=order == Qt.SortOrder.DescendingOrder)
+        self._rows = [self._rows[i] for i in positions]
+        self._states = [self._states[i] for i in positions]
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sorted here, once, rather than by the proxy on every keystroke (a Python comparison per pair)."""
+        if column < 0:
+            return
+        self._sort = (_COLUMN[column], order)
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        ids = [self._rows[p.row()].id if p.isValid() else None for p in persistent]
+        self._reorder(column, order)
+        self._reindex()
+        self._cells.clear()
+        self.changePersistentIndexList(persistent, [
+            self.index(self._by_id[i], p.column()) if i is not None else QModelIndex()
+            for p, i in zip(persistent, ids, strict=True)])
+        self.layoutChanged.emit()
 
     def set_now(self, now: datetime) -> None:
         """The clock moved: late, next and minutes waited change, nothing else does."""
         self._now = now
         self._states = self._derive_states()
+        self._cells.clear()
         if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Column) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, COLUMNS - 1))
 
     def set_masked(self, masked: bool) -> None:
         if masked == self._masked:
             return
         self._masked = masked
+        self._cells.clear()
         if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Column) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, COLUMNS - 1))
 
     def set_grace(self, grace: timedelta) -> None:
         self._grace = grace
@@ -232,8 +288,9 @@ class AppointmentTableModel(QAbstractTableModel):
     def refresh_palette(self) -> None:
         """After a theme change: pick row colours for the new palette."""
         self._colours = _Colours()
+        self._cells.clear()
         if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(Column) - 1))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, COLUMNS - 1))
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -253,6 +310,9 @@ class AppointmentTableModel(QAbstractTableModel):
 
     def key_at(self, row: int) -> SearchKey:
         return self._keys[row]
+
+    def search_keys(self) -> list[SearchKey]:
+        return self._keys
 
     def state_at(self, row: int) -> RowState:
         return self._states[row]
@@ -330,7 +390,7 @@ class AppointmentTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt signature)
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else COLUMNS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -340,28 +400,25 @@ class AppointmentTableModel(QAbstractTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        row, column = index.row(), Column(index.column())
+        row, column = index.row(), _COLUMN[index.column()]
+        if role in _CELL_ROLES:
+            cell = self.cell(row, column)
+            if role == Qt.ItemDataRole.DisplayRole:
+                return cell.main
+            if role == DETAIL_ROLE:
+                return cell.detail
+            if role == BADGES_ROLE:
+                return list(cell.badges)
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return cell.background
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return cell.foreground
+            if role == Qt.ItemDataRole.FontRole:
+                return self._bold if cell.font == "bold" else self._struck if cell.font == "struck" else None
+            return ", ".join(t for t in (cell.main, cell.detail) if t)  # AccessibleTextRole
         view, state = self._rows[row], self._states[row]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._main(row, column, view, state)
-        if role == DETAIL_ROLE:
-            return self._detail(row, column, view)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return ", ".join(t for t in (self._main(row, column, view, state), self._detail(row, column, view)) if t)
-        if role == BADGES_ROLE:
-            return need_badges(view) if column == Column.NEEDS else []
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, column, view)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self._colours.background.get(state)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._colours.foreground.get(state)
-        if role == Qt.ItemDataRole.FontRole:
-            if state == RowState.RELEASED and column in (Column.VISITOR, Column.TIME):
-                return self._struck
-            if state in (RowState.NEXT, RowState.LATE, RowState.WAITING) and column in (Column.TIME, Column.STATUS):
-                return self._bold
-            return None
         if role == VIEW_ROLE:
             return view
         if role == SORT_ROLE:
@@ -370,10 +427,27 @@ class AppointmentTableModel(QAbstractTableModel):
             return state.value
         return None
 
+    _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return self._FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    def cell(self, row: int, column: int) -> Cell:
+        """The cell's text, badges, font and colours (cached until rows, time, mask or sort change)."""
+        key = row * COLUMNS + column
+        cell = self._cells.get(key)
+        if cell is None:
+            view, state, col = self._rows[row], self._states[row], _COLUMN[column]
+            font = ""
+            if state == RowState.RELEASED and col in (Column.VISITOR, Column.TIME):
+                font = "struck"
+            elif state in (RowState.NEXT, RowState.LATE, RowState.WAITING) and col in (Column.TIME, Column.STATUS):
+                font = "bold"
+            cell = Cell(self._main(row, col, view, state), self._detail(row, col, view),
+                        tuple(need_badges(view)) if col == Column.NEEDS else (), font,
+                        self._colours.foreground.get(state), self._colours.background.get(state))
+            self._cells[key] = cell
+        return cell
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -463,8 +537,18 @@ class AppointmentFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._query: SearchQuery = prepare_query("")
         self._text = ""
+        #: Every row's answer for the current query, worked out in one Python pass, for the
+        #: model generation it was made for.
+        self._accepted: list[bool] = []
+        self._generation = -1
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(False)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """The source model sorts; the proxy keeps its order, so filtering never re-sorts."""
+        model = self.sourceModel()
+        if isinstance(model, AppointmentTableModel):
+            model.sort(column, order)
 
     @property
     def text(self) -> str:
@@ -476,6 +560,7 @@ class AppointmentFilterProxy(QSortFilterProxyModel):
         self.beginFilterChange()
         self._text = text
         self._query = prepare_query(text)
+        self._generation = -1
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802 (Qt override)
@@ -483,69 +568,96 @@ class AppointmentFilterProxy(QSortFilterProxyModel):
             return True
         model = self.sourceModel()
         assert isinstance(model, AppointmentTableModel)
-        return matches_key(model.key_at(source_row), self._query)
+        if self._generation != model.generation:
+            query = self._query
+            self._accepted = [matches_key(key, query) for key in model.search_keys()]
+            self._generation = model.generation
+        return self._accepted[source_row]
 
 
 class AppointmentDelegate(QStyledItemDelegate):
     """Draws each cell as a main line and a quieter second line, and the needs as badges.
 
-    The background, selection and focus come from the style (and so from the theme); only the
-    text and the badges are drawn here.
+    The panel (selection, hover) comes from the style and so from the theme; the text and badges
+    are drawn here from the model's cached ``Cell``, without a round of ``data()`` calls per paint.
     """
 
     PADDING = 8
+    _TOP = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+    _BOTTOM = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    _MIDDLE = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    _SELECTED = QStyle.StateFlag.State_Selected
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fonts: dict[tuple[str, str], tuple[QFont, QFontMetrics]] = {}
+
+    def _font(self, base: QFont, kind: str) -> tuple[QFont, QFontMetrics]:
+        key = (base.key(), kind)
+        found = self._fonts.get(key)
+        if found is None:
+            font = QFont(base)
+            if kind == "bold":
+                font.setBold(True)
+            elif kind == "struck":
+                font.setStrikeOut(True)
+            elif kind == "small":
+                size = base.pointSizeF()
+                if size > 0:
+                    font.setPointSizeF(max(7.0, size * 0.9))
+            found = (font, QFontMetrics(font))
+            self._fonts[key] = found
+        return found
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        model = index.model()
+        source = model.mapToSource(index) if isinstance(model, QSortFilterProxyModel) else index
+        table = source.model()
+        if not isinstance(table, AppointmentTableModel):
+            super().paint(painter, option, index)
+            return
+        cell = table.cell(source.row(), source.column())
         opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        main = opt.text
-        opt.text = ""
+        if cell.background is not None:
+            opt.backgroundBrush = cell.background
         widget = opt.widget
         style = widget.style() if widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
 
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        selected = bool(opt.state & self._SELECTED)
         palette = opt.palette
-        foreground = index.data(Qt.ItemDataRole.ForegroundRole)
         if selected:
             colour = palette.color(QPalette.ColorRole.HighlightedText)
             quiet = colour
         else:
-            colour = foreground.color() if isinstance(foreground, QBrush) else palette.color(QPalette.ColorRole.Text)
+            colour = cell.foreground.color() if cell.foreground is not None else palette.color(QPalette.ColorRole.Text)
             quiet = palette.color(QPalette.ColorRole.PlaceholderText)
         rect = opt.rect.adjusted(self.PADDING, 3, -self.PADDING, -3)
         painter.save()
-        badges = index.data(BADGES_ROLE)
-        if badges:
-            self._paint_badges(painter, rect, badges, opt.font, colour, selected, palette)
+        if cell.badges:
+            self._paint_badges(painter, rect, list(cell.badges), self._font(option.font, "small"), colour,
+                               selected, palette)
         else:
-            detail = index.data(DETAIL_ROLE) or ""
-            metrics = QFontMetrics(opt.font)
-            painter.setFont(opt.font)
+            font, metrics = self._font(option.font, cell.font)
+            painter.setFont(font)
             painter.setPen(colour)
-            if detail:
-                top = rect.adjusted(0, 0, 0, -rect.height() // 2)
-                bottom = rect.adjusted(0, rect.height() // 2, 0, 0)
-                painter.drawText(top, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom),
-                                 metrics.elidedText(main, Qt.TextElideMode.ElideRight, rect.width()))
-                small = QFont(option.font)
-                small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.9))
+            width = rect.width()
+            if cell.detail:
+                half = rect.height() // 2
+                painter.drawText(rect.adjusted(0, 0, 0, -half), self._TOP,
+                                 metrics.elidedText(cell.main, Qt.TextElideMode.ElideRight, width))
+                small, small_metrics = self._font(option.font, "small")
                 painter.setFont(small)
                 painter.setPen(quiet)
-                painter.drawText(bottom, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
-                                 QFontMetrics(small).elidedText(detail, Qt.TextElideMode.ElideRight, rect.width()))
+                painter.drawText(rect.adjusted(0, half, 0, 0), self._BOTTOM,
+                                 small_metrics.elidedText(cell.detail, Qt.TextElideMode.ElideRight, width))
             else:
-                painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                                 metrics.elidedText(main, Qt.TextElideMode.ElideRight, rect.width()))
+                painter.drawText(rect, self._MIDDLE, metrics.elidedText(cell.main, Qt.TextElideMode.ElideRight, width))
         painter.restore()
 
-    def _paint_badges(self, painter: QPainter, rect: Any, badges: list[str], font: QFont, colour: QColor,
-                      selected: bool, palette: QPalette) -> None:
-        small = QFont(font)
-        small.setBold(False)
-        small.setStrikeOut(False)
-        small.setPointSizeF(max(7.0, font.pointSizeF() * 0.9))
-        metrics = QFontMetrics(small)
+    def _paint_badges(self, painter: QPainter, rect: Any, badges: list[str], small_font: tuple[QFont, QFontMetrics],
+                      colour: QColor, selected: bool, palette: QPalette) -> None:
+        small, metrics = small_font
         height, gap = metrics.height() + 4, 3
         max_lines = max(1, min(2, (rect.height() + gap) // (height + gap)))
         # Lay the badges out in lines first, so the block can be centred vertically.

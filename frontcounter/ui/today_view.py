@@ -577,8 +577,6 @@ class TodayView(QWidget):
         selected = self.selected_view()
         self.model.set_rows(views, self.state.ctx.clock.now())
         self._loaded_day = day
-        column = self.proxy.sortColumn()
-        self.proxy.sort(column if column >= 0 else Column.TIME, self.proxy.sortOrder())
         if self._pending_select and self.select_reference(self._pending_select):
             self._pending_select = None
         elif selected is not None:
