@@ -202,7 +202,7 @@ class _Colours:
 class AppointmentTableModel(QAbstractTableModel):
     """One row per appointment of the day, in the order the service returned them (by time)."""
 
-    HEADERS = ("Time · Ref", "Visitor · Reason", "Room · Officer", "Status", "Needs")
+    HEADERS = ("Time", "Visitor · Reason", "Room · Officer", "Status", "Needs")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
