@@ -12,8 +12,10 @@ appointments paints in a few milliseconds; all loading happens on the task runne
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import math
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -95,6 +97,26 @@ _LIGHT = {
 }
 
 
+#: PySide6 6.12 returns ``None`` from void methods without taking a new reference. From Python
+#: 3.12 ``None`` is immortal and that is harmless; on 3.11 every ``painter.setPen(…)`` costs one
+#: reference to ``None``, and a painted board of 200 appointments (some 4,000 such calls) would
+#: bring ``None`` to zero within a few repaints and abort the interpreter ("none_dealloc").
+_NONE_REFS_LEAK = sys.version_info < (3, 12)
+
+
+def restore_none_references(before: int) -> None:
+    """Give ``None`` back the references a stretch of PySide6 calls took from it (Python < 3.12).
+
+    ``before`` is ``sys.getrefcount(None)`` taken at the start of the stretch. The count lives in
+    the first field of the object (``ob_refcnt``), which is what ``Py_INCREF`` adds to.
+    """
+    if not _NONE_REFS_LEAK:
+        return
+    lost = before - sys.getrefcount(None)
+    if lost > 0:
+        ctypes.c_ssize_t.from_address(id(None)).value += lost
+
+
 def status_key(view: AppointmentView) -> str:
     """The status the board shows: at risk wins while the visitor is still only booked."""
     if view.at_risk and view.status == Status.BOOKED:
@@ -146,11 +168,18 @@ class _Lane:
     height: float
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Block:
+    """One drawn block, with everything its paint needs worked out at layout time."""
+
     rect: QRectF
     view: AppointmentView
     lane: int
+    key: str = ""
+    released: bool = False
+    title: str = ""
+    #: The lines under the title, joined by newlines, already elided to the block's width.
+    body: str = ""
 
 
 class _Palette:
@@ -208,6 +237,8 @@ class DayBoardCanvas(QWidget):
         self._first_hour = 9
         self._last_hour = 21
         self._hour_px = float(self.MIN_HOUR_PX)
+        self._origin = datetime.combine(date(2000, 1, 1), time(0), tzinfo=LONDON)
+        self._laid_out_width = -1
         self._selected: uuid.UUID | None = None
         self._colours = _Palette(self.palette())
 
@@ -229,7 +260,7 @@ class DayBoardCanvas(QWidget):
 
     def set_masked(self, masked: bool) -> None:
         self._masked = masked
-        self.update()
+        self._relayout()
 
     def set_show_released(self, show: bool) -> None:
         self._show_released = show
@@ -248,9 +279,7 @@ class DayBoardCanvas(QWidget):
                 for b in self._blocks if b.view.id == appointment_id]
 
     def x_for(self, at: datetime) -> float:
-        assert self._layout is not None
-        origin = datetime.combine(self._layout.day, time(self._first_hour), tzinfo=LONDON)
-        return self.GUTTER + (at - origin).total_seconds() / 3600 * self._hour_px
+        return self.GUTTER + (at - self._origin).total_seconds() / 3600 * self._hour_px
 
     def selected(self) -> AppointmentView | None:
         return next((v for v in self._views if v.id == self._selected), None)
@@ -294,12 +323,14 @@ class DayBoardCanvas(QWidget):
 
     def _relayout(self) -> None:
         self._lanes, self._blocks = [], []
+        self._laid_out_width = self.width()
         if self._layout is None:
             self.update()
             return
         self._first_hour, self._last_hour = self._hour_range()
         hours = self._last_hour - self._first_hour
         self._hour_px = max(float(self.MIN_HOUR_PX), (self.width() - self.GUTTER - 12) / hours)
+        self._origin = datetime.combine(self._layout.day, time(self._first_hour), tzinfo=LONDON)
         y = float(self.HEADER)
         lane_of: dict[tuple[str, uuid.UUID], int] = {}
         for room in self._layout.rooms:
@@ -311,7 +342,7 @@ class DayBoardCanvas(QWidget):
             y += self.ROOM_LANE
         self._officer_section_top = y
         y += self.SECTION
-        officer_ids = [o.officer.id for o in self._layout.officers]
+        officer_ids = {o.officer.id for o in self._layout.officers}
         for on_duty in self._layout.officers:
             o = on_duty.officer
             lane_of[("officer", o.id)] = len(self._lanes)
@@ -329,30 +360,72 @@ class DayBoardCanvas(QWidget):
                 self._lanes.append(_Lane("officer", v.officer_id, v.officer_label, self.tr("not on duty"), y,
                                          self.OFFICER_LANE))
                 y += self.OFFICER_LANE
-        self.setMinimumSize(self.GUTTER + hours * self.MIN_HOUR_PX + 12, int(y) + self.fontMetrics().height() + 12)
+        minimum = QSize(int(self.GUTTER + hours * self.MIN_HOUR_PX + 12), int(y) + self.fontMetrics().height() + 12)
+        if minimum != self.minimumSize():
+            self.setMinimumSize(minimum)
+        bold, small = self._block_fonts()
+        fm_bold, fm_small = QFontMetrics(bold), QFontMetrics(small)
+        line_height = fm_small.height()
+        status_words: dict[str, str] = {}
+        elided: dict[tuple[str, int], str] = {}
+
+        def fit(text: str, width: int) -> str:
+            """The text elided to ``width`` (many lines repeat: a status, a room name)."""
+            found = elided.get((text, width))
+            if found is None:
+                found = elided[(text, width)] = fm_small.elidedText(text, Qt.TextElideMode.ElideRight, width)
+            return found
+
         for v in self._views:
             released = v.status in RELEASED_STATUSES
             if released and not self._show_released:
                 continue
-            for key in (("room", v.room_id), ("officer", v.officer_id)):
-                index = lane_of.get(key) if key[1] is not None else None  # type: ignore[arg-type]
+            x1, x2 = self.x_for(v.start), self.x_for(v.end)
+            key = status_key(v)
+            if key not in status_words:
+                status_words[key] = status_text(v)
+            glyph = STATUS_GLYPHS.get(key, "")
+            when = f"{local(v.start):%H:%M} {glyph} {status_words[key]}"
+            visitor = mask_name(v.visitor_preferred_name or v.visitor_name, self._masked) or self.tr("(no name)")
+            for kind, lane_key in (("room", v.room_id), ("officer", v.officer_id)):
+                index = lane_of.get((kind, lane_key)) if lane_key is not None else None
                 if index is None:
                     continue
                 lane = self._lanes[index]
-                x1, x2 = self.x_for(v.start), self.x_for(v.end)
-                top, height = lane.top + (9 if lane.kind == "officer" else 4), lane.height - 13
+                top, height = lane.top + (9 if kind == "officer" else 4), lane.height - 13
                 if released:  # a ghost along the bottom: the slot it released may be rebooked
                     top, height = lane.top + lane.height - 18, 14
-                self._blocks.append(_Block(QRectF(x1 + 2, top, max(8.0, x2 - x1 - 4), height), v, index))
+                rect = QRectF(x1 + 2, top, max(8.0, x2 - x1 - 4), height)
+                width = int(rect.width()) - 9
+                block = _Block(rect, v, index, key, released)
+                if released:
+                    block.body = fm_small.elidedText(f"{glyph} {v.reference} {status_words[key]}",
+                                                     Qt.TextElideMode.ElideRight, width)
+                else:
+                    fitting = max(0, int((height - 4) // line_height) - 1)
+                    title_fits = fm_bold.horizontalAdvance(v.reference) <= width
+                    block.title = v.reference if title_fits else fm_bold.elidedText(
+                        v.reference, Qt.TextElideMode.ElideRight, width)
+                    third = v.room_name if kind == "officer" else visitor
+                    block.body = "\n".join(fit(line, width) for line in (when, third)[:fitting])
+                self._blocks.append(block)
         self.updateGeometry()
         self.update()
+
+    def _block_fonts(self) -> tuple[QFont, QFont]:
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.9))
+        bold = QFont(small)
+        bold.setBold(True)
+        return bold, small
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         return self.minimumSize().expandedTo(QSize(900, 400))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        self._relayout()
+        if self.width() != self._laid_out_width:  # the hour width follows the width; heights are fixed
+            self._relayout()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
@@ -362,8 +435,16 @@ class DayBoardCanvas(QWidget):
     # -- painting -------------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        before = sys.getrefcount(None)
+        try:
+            self._paint(event)
+        finally:
+            restore_none_references(before)
+
+    def _paint(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        # Everything here is axis-aligned: antialiasing would only blur edges and cost time.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         c = self._colours
         painter.fillRect(self.rect(), c.base)
         if self._layout is None:
@@ -375,9 +456,13 @@ class DayBoardCanvas(QWidget):
         self._paint_lanes(painter, clip)
         self._paint_hours(painter)
         self._paint_now(painter, line=True)
+        bold, small = self._block_fonts()
+        fm_bold, fm_small = QFontMetrics(bold), QFontMetrics(small)
+        ascent = (float(fm_bold.ascent()), float(fm_small.ascent()), float(fm_small.height()))
         for block in self._blocks:
             if block.rect.intersects(clip):
-                self._paint_block(painter, block)
+                self._paint_block(painter, block, bold, small, ascent)
+        painter.setFont(self.font())
         self._paint_now(painter, line=False)
         painter.end()
 
@@ -468,53 +553,39 @@ class DayBoardCanvas(QWidget):
                 painter.drawText(QRectF(x + 4, 0, self._hour_px - 8, self.HEADER), Qt.AlignmentFlag.AlignVCenter,
                                  f"{hour:02d}:00")
 
-    def _paint_block(self, painter: QPainter, block: _Block) -> None:
+    def _paint_block(self, painter: QPainter, block: _Block, bold: QFont, small: QFont,
+                     ascent: tuple[float, float, float]) -> None:
         c = self._colours
-        v = block.view
-        key = status_key(v)
-        fill, text, border = c.block(key)
+        fill, text, border = c.block(block.key)
         rect = block.rect
-        released = v.status in RELEASED_STATUSES
-        pen = QPen(border, 2 if key == "at_risk" else 1.2)
-        if key == "at_risk":
-            pen.setWidthF(3)
-            pen.setStyle(Qt.PenStyle.DashLine)
-        if released:
-            pen.setStyle(Qt.PenStyle.DotLine)
+        painter.fillRect(rect, fill)
+        if block.key == "at_risk":
+            pen = QPen(border, 3, Qt.PenStyle.DashLine)
+        elif block.released:
+            pen = QPen(border, 1, Qt.PenStyle.DotLine)
+        else:
+            pen = QPen(border, 1)
         painter.setPen(pen)
-        painter.setBrush(fill)
-        painter.drawRoundedRect(rect, 4, 4)
-        if v.id == self._selected:
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(rect)
+        if block.view.id == self._selected:
             painter.setPen(QPen(c.focus, 3))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRoundedRect(rect.adjusted(-2, -2, 2, 2), 5, 5)
+            painter.drawRect(rect.adjusted(-3, -3, 3, 3))
         painter.setPen(text)
-        glyph = STATUS_GLYPHS.get(key, "")
-        inner = rect.adjusted(5, 2, -4, -2)
-        width = int(inner.width())
-        small = QFont(self.font())
-        small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.9))
-        bold = QFont(small)
-        bold.setBold(True)
-        fm = QFontMetrics(small)
-        if released:
+        left = rect.left() + 5
+        bold_ascent, small_ascent, line_height = ascent
+        if block.released:
             painter.setFont(small)
-            line = f"{glyph} {v.reference} {status_text(v)}"
-            painter.drawText(inner, Qt.AlignmentFlag.AlignVCenter, fm.elidedText(line, Qt.TextElideMode.ElideRight, width))
-            painter.setFont(self.font())
+            painter.drawText(QPointF(left, rect.top() + (rect.height() + small_ascent) / 2 - 1), block.body)
             return
-        third = v.room_name if self._lanes[block.lane].kind == "officer" else (
-            mask_name(v.visitor_preferred_name or v.visitor_name, self._masked) or self.tr("(no name)"))
-        lines = [(v.reference, bold), (f"{local(v.start):%H:%M} {glyph} {status_text(v)}", small), (third, small)]
-        line_height = fm.height()
-        fitting = max(1, int(inner.height() // line_height))
-        for i, (line, font) in enumerate(lines[:fitting]):
-            painter.setFont(font)
-            metrics = QFontMetrics(font)
-            painter.drawText(QRectF(inner.left(), inner.top() + i * line_height, inner.width(), line_height),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             metrics.elidedText(line, Qt.TextElideMode.ElideRight, width))
-        painter.setFont(self.font())
+        painter.setFont(bold)
+        y = rect.top() + 2 + bold_ascent
+        painter.drawText(QPointF(left, y), block.title)
+        if block.body:
+            painter.setFont(small)
+            for line in block.body.split("\n"):
+                y += line_height
+                painter.drawText(QPointF(left, y), line)
 
     def _paint_now(self, painter: QPainter, *, line: bool) -> None:
         """The current time: the line under the blocks, its marker and label over them."""
@@ -757,6 +828,8 @@ class DayBoardView(QWidget):
         self.scroller.setWidget(self.canvas)
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.StyledPanel)
+        self.scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the canvas takes focus and scrolls itself
+        self.scroller.setAccessibleName(self.tr("Day board"))
 
         legend = QLabel(self._legend_html())
         legend.setObjectName("boardLegend")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -22,6 +23,7 @@ from frontcounter.ui.app_state import AppState
 from frontcounter.ui.appointment_dialog import AppointmentDialog, CancelDialog, RescheduleDialog, needs_of
 from frontcounter.ui.day_board import DayBoardView
 from tests.conftest import DEMO_NOW, actor_named
+from tests.unit.roster_fixtures import QUIET_DAY, add_appointment, at, rooms
 
 TODAY = date(2026, 11, 23)
 WEDNESDAY = date(2026, 11, 25)  # the demo flags one appointment at risk that day
@@ -270,3 +272,69 @@ def test_fcr_chooses_the_station(qtbot: QtBot, station: StationRuntime) -> None:
     assert view.data.layout.station_code == "SG"
     assert "complete only at the centre" in view.notice.text()
     state.tasks.wait(5000)
+
+
+# --- import and roster admin, opened from the board's toolbar and the navigation ----------------------
+
+
+def test_import_dialog_shows_progress_and_the_bad_rows(qtbot: QtBot, supervisor_state: AppState,
+                                                       station: StationRuntime, tmp_path: Path) -> None:
+    from frontcounter.ui.import_dialog import ImportDialog
+
+    path = tmp_path / "cad.csv"
+    path.write_text("external_id,station,start,reason,visitor_name\n"
+                    "UI-1,HH,2026-11-30 17:00,other,Good Row\n"
+                    "UI-2,HH,not a date,nonsense,\n", encoding="utf-8")
+    dialog = ImportDialog(supervisor_state)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.path, str(path))
+    progress: list[tuple[int, int]] = []
+    with qtbot.waitSignal(dialog.imported, timeout=10000) as signal:
+        dialog.progress.valueChanged.connect(lambda v: progress.append((v, dialog.progress.maximum())))
+        qtbot.keyClick(dialog.path, Qt.Key.Key_Return)
+    report = signal.args[0]
+    assert (len(report.imported), len(report.rejected)) == (1, 1)
+    assert "1 imported, 0 skipped" in dialog.summary.text()
+    assert dialog.problems.topLevelItemCount() == 1
+    row = dialog.problems.topLevelItem(0)
+    assert row.text(0) == "3" and row.text(1) == "UI-2" and "visitor_name is missing" in row.text(2)
+    assert "rejected" in dialog.banner.text()
+    assert progress and progress[-1] == (2, 2)
+    with qtbot.waitSignal(dialog.imported, timeout=10000) as again:
+        qtbot.mouseClick(dialog.start, Qt.MouseButton.LeftButton)
+    assert len(again.args[0].skipped) == 1 and len(again.args[0].imported) == 0
+
+
+def test_roster_admin_adds_a_shift_and_refuses_what_would_strand_visitors(
+    qtbot: QtBot, supervisor_state: AppState, station: StationRuntime
+) -> None:
+    from frontcounter.ui.roster_admin import DutyDialog, RoomDialog, RosterAdminView
+
+    view = RosterAdminView(supervisor_state)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: view.rooms.rowCount() > 0 and view.sessions.rowCount() > 0, timeout=10000)
+    assert [view.tabs.tabText(i).replace("&", "") for i in range(view.tabs.count())] == [
+        "Duty roster", "Rooms", "Opening sessions"]
+    shifts = view.duties.rowCount()
+    assert shifts > 0, "the demo rosters this week"
+    view._on_add_duty_clicked()
+    dialog = next(d for d in view._dialogs if isinstance(d, DutyDialog))
+    dialog.day.setDate(dialog.day.date().addDays(6))  # Sunday: nothing rostered yet
+    with qtbot.waitSignal(view.loaded, timeout=10000):
+        dialog._on_buttons_accepted()
+    assert view.duties.rowCount() == shifts + 1
+    # Take the step-free room's feature away while a booked visitor needs it: refused in place.
+    room_row = next(r for r in range(view.rooms.rowCount()) if "step-free" in view.rooms.item(r, 2).text())
+    view.rooms.setCurrentCell(room_row, 0)
+    room = next(r for r in rooms(station) if r.name == view.rooms.item(room_row, 0).text())
+    add_appointment(station, room, None, at(QUIET_DAY, 18), needs_step_free=True)
+    view._on_edit_room_clicked()
+    edit = next(d for d in view._dialogs if isinstance(d, RoomDialog))
+    edit.features["step_free"].setChecked(False)
+    edit._on_buttons_accepted()
+    qtbot.waitUntil(lambda: bool(edit.banner.text()), timeout=10000)
+    assert "step-free" in edit.banner.text() and edit.isVisible()
+    edit.reject()
+    supervisor_state.tasks.wait(5000)
