@@ -64,7 +64,7 @@ def probe(mode: str, *app_args: str, screens: bool = False, python_flags: tuple[
         args.append("--screens")
     done = run_child(args, env=child_env(), timeout=timeout)
     values = done.values()
-    if "first_frame" not in values:
+    if "first_frame" not in values or "error" in values:
         raise RuntimeError(values.get("error") or f"{mode} probe failed: {done.tail()}")
     return {"ms": (float(values["first_frame"]) - done.spawned_at) * 1000.0,
             "vmhwm_mb": float(values.get("vmhwm_mb", "nan")), "values": values, "stderr": done.stderr,

@@ -225,7 +225,8 @@ def main(argv: list[str]) -> int:
 def _open_every_screen(app: Any, window: Any) -> None:
     """Select each view in the navigation, let it load (its background tasks too), then paint it.
 
-    Prints ``screens=key:ms:MB,…``: each view's time to open and the peak memory after it."""
+    Prints ``screens=key:ms:MB,…``: each view's time to open and the peak memory after it; a key
+    ends in ``(busy)`` when background work was still running after 20 s (it may be the sync's)."""
     opened = []
     tasks = window.state.tasks
     for row in range(window.nav.count()):
@@ -239,7 +240,7 @@ def _open_every_screen(app: Any, window: Any) -> None:
             time.sleep(0.002)
         app.processEvents()
         window.grab()  # paint the whole window with this view showing, as the screen would
-        key = window.current_key()
+        key = window.current_key() + ("(busy)" if tasks.active else "")
         opened.append(f"{key}:{(time.monotonic() - start) * 1000:.0f}:{_vmhwm_mb():.0f}")
     _emit(screens=",".join(opened), loaded_after_screens=",".join(m for m in HEAVY if m in sys.modules))
 

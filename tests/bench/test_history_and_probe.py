@@ -17,6 +17,8 @@ from frontcounter.db.models import Appointment, AuditEvent, OutboxEntry
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime
 from frontcounter.services import appointments
+from frontcounter.services.sync import AUDIT_PUSHED
+from frontcounter.services.sync_pull import get_meta
 from tests.conftest import DEMO_NOW, actor_named
 
 #: Loaded at start-up today through frontcounter/ui/sync_controller.py, which imports the connection
@@ -46,6 +48,7 @@ def test_history_rows_read_back_through_the_services(station: StationRuntime) ->
         assert [s for s, _ in seqs] == list(range(1, len(seqs) + 1))
         history_ats = [at for _, at in seqs[before[AuditEvent]:]]
         assert history_ats == sorted(history_ats)
+        assert get_meta(session, AUDIT_PUSHED) == str(seqs[-1][0])  # already at the centre
         # the double-booking guard's own question, asked of every row: no room holds two at once
         clashes = session.execute(text(
             "SELECT count(*) FROM appointments a JOIN appointments b ON a.room_id = b.room_id AND a.id < b.id "
