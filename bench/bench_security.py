@@ -19,6 +19,7 @@ Figures, each against a floor measured in the same run (runs interleaved where p
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -73,7 +74,8 @@ def _fill_audit(db: Path, count: int) -> None:
     for i in range(count):
         action = rng.choice(ACTIONS)
         at = start + timedelta(seconds=int(i * 365 * 86400 / count))
-        details = '{"query": "%s", "results": 3}' % rng.choice(("Smith", "Khan", "07700", "HH-4K", "Nowak"))
+        query = rng.choice(("Smith", "Khan", "07700", "HH-4K", "Nowak"))
+        details = json.dumps({"query": query, "results": 3})
         rows.append((uuid.uuid4().hex, seq + i + 1, at.replace(tzinfo=None).isoformat(sep=" "), rng.choice(USERS),
                      "counter", "HH", "counter-pc-1", "consultation", action,
                      f"appointment:HH-{rng.randrange(36**5):05X}", rng.choice(("success",) * 9 + ("denied",)),

@@ -234,11 +234,12 @@ class AuditView(QWidget):
 
     def filter(self) -> dict[str, Any]:
         """The service's keyword arguments for what the controls say (dates are London days)."""
-        first, last = self.date_from.date().toPython(), self.date_to.date().toPython()
+        first: date = self.date_from.date().toPython()  # type: ignore[assignment]
+        last: date = self.date_to.date().toPython()  # type: ignore[assignment]
         if last < first:
             first, last = last, first
-        since, _ = local_day_bounds(first)  # type: ignore[arg-type]
-        _, until = local_day_bounds(last)  # type: ignore[arg-type]
+        since, _ = local_day_bounds(first)
+        _, until = local_day_bounds(last)
         return {
             "text": self.text.text().strip() or None,
             "user": self.user.text().strip() or None,
