@@ -230,6 +230,11 @@ def markdown(table: Sequence[dict[str, Any]], results: Sequence[ModuleResult], c
         outcome = f"failed: {cell(m.error)}" if m.error else "ok"
         out.append(f"| `bench/bench_{m.name}.py` | {m.seconds:.1f} s | {m.budget:.0f} s | {len(m.figures)} | "
                    f"{outcome} |")
+    out.append(f"\nWhole run: {sum(m.seconds for m in results):.0f} s.")
+    failures = [(r["figure"], r["error"]) for r in table if r.get("error")]
+    if failures:
+        out += ["", "## Failures", ""]
+        out += [f"- **{cell(name)}**: {cell(error)}" for name, error in failures]
     notes = [(r["figure"], r.get("note") or r.get("notes")) for r in table if r.get("note") or r.get("notes")]
     floors = [(r["figure"], r["floor_is"]) for r in table if r.get("floor_is")]
     if floors:

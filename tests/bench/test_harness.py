@@ -90,6 +90,7 @@ def test_report_and_json(tmp_path: Path) -> None:
     assert "`python -m bench --quick`" in doc and "| cpu | Test CPU |" in doc
     assert "| `bench/bench_sync.py` | 3.0 s | 45 s | 0 | failed: ValueError: boom |" in doc
     assert "imports mostly" in doc
+    assert "## Failures" in doc and "- **sync: FAILED**: ValueError: boom" in doc
     merged = bench_main.json_figures(table)
     assert merged["start-up"]["ratio"] == 2.0 and merged["start-up"]["status"] == "NOT MET"
     assert merged["sync: FAILED"]["error"] == "ValueError: boom"
