@@ -545,13 +545,21 @@ def _by_station(report: Report) -> bool:
     return len(report.stations) > 1
 
 
-def _section(title: str, chart: Drawing, table: Table, width: float) -> Flowable:
+#: A numbers table longer than this goes under its chart (and may run over pages), not beside it.
+SIDE_TABLE_ROWS = 18
+
+
+def _section(title: str, chart: Drawing, table: Table, width: float) -> list[Flowable]:
     styles = _styles()
+    heading = Paragraph(markup(title), styles["h2"])
+    if len(table._cellvalues) > SIDE_TABLE_ROWS:  # a year of weeks, a big station's officers
+        table.hAlign = "LEFT"
+        return [KeepTogether([heading, chart]), Spacer(1, 2 * mm), table, Spacer(1, 3 * mm)]
     chart_width = chart.width
     row = Table([[chart, table]], colWidths=[chart_width + 4 * mm, width - chart_width - 4 * mm])
     row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                              ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    return KeepTogether([Paragraph(markup(title), styles["h2"]), row, Spacer(1, 3 * mm)])
+    return [KeepTogether([heading, row, Spacer(1, 3 * mm)])]
 
 
 def _tiles(f: Figures, width: float) -> Table:
@@ -589,7 +597,7 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
     story += [_tiles(f, width), Spacer(1, 2 * mm)]
 
     labels = [OUTCOME_LABELS[o] for o in OUTCOMES]
-    story.append(_section(
+    story.extend(_section(
         "What happened to the appointments",
         bar_chart(labels, [("Appointments", [f.outcome(o) for o in OUTCOMES])], width=chart_w, height=chart_h),
         _grid(["Outcome", "Number"], [["Booked", str(f.booked)]]
@@ -597,7 +605,7 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
               [table_w * 0.65, table_w * 0.35]),
         width))
     reasons = [REASON_LABELS[g] for g in REASON_GROUPS]
-    story.append(_section(
+    story.extend(_section(
         "Cancelled and postponed, by reason",
         bar_chart(reasons, [("Cancelled", [f.cancelled_by_reason[g] for g in REASON_GROUPS]),
                             ("Postponed", [f.postponed_by_reason[g] for g in REASON_GROUPS])],
@@ -606,7 +614,7 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
               [[REASON_LABELS[g], str(f.cancelled_by_reason[g]), str(f.postponed_by_reason[g])] for g in REASON_GROUPS],
               [table_w * 0.44, table_w * 0.28, table_w * 0.28]),
         width))
-    story.append(_section(
+    story.extend(_section(
         f"At risk ({f.at_risk}) and how they ended",
         bar_chart(labels, [("At risk", [f.at_risk_outcomes[o] for o in OUTCOMES])], width=chart_w, height=chart_h),
         _grid(["Outcome", "At risk"], [[OUTCOME_LABELS[o], str(f.at_risk_outcomes[o])] for o in OUTCOMES]
@@ -621,7 +629,7 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
     if _by_station(report):
         wait_rows += [[f"{s.code} average / 90%", f"{minutes(s.figures.wait_average)} / {minutes(s.figures.wait_p90)}"]
                       for s in report.stations if s.figures.waits]
-    story.append(_section(
+    story.extend(_section(
         "Wait from arrival to being seen",
         bar_chart([WAIT_BAND_LABELS[b] for b in bands], [("Visitors", [f.wait_bands[b] for b in bands])],
                   width=chart_w, height=chart_h),
@@ -637,7 +645,7 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
         room_values = [r.utilisation or 0.0 for r in f.rooms]
         room_rows = [[r.name, hours(r.booked_hours), hours(r.open_hours), pct(r.utilisation)] for r in f.rooms]
     room_rows.append(["All rooms", hours(f.room_booked_hours), hours(f.room_open_hours), pct(f.room_utilisation)])
-    story.append(_section(
+    story.extend(_section(
         "Room utilisation",
         bar_chart(use_names, [("Utilisation", room_values)], width=chart_w, height=chart_h, percent=True),
         _grid(["Station" if _by_station(report) else "Room", "Booked", "Open", "Used"], room_rows,
@@ -655,7 +663,7 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
         used = [o.appointment_hours for o in f.officers]
         officer_rows = [[o.label, hours(o.appointment_hours), hours(o.duty_hours), pct(o.used)] for o in f.officers]
     officer_rows.append(["All officers", hours(f.appointment_hours), hours(f.duty_hours), pct(f.officer_hours_used)])
-    story.append(_section(
+    story.extend(_section(
         "Officer hours on appointment duty",
         bar_chart(officer_names, [("On duty (h)", duty), ("In appointments (h)", used)], width=chart_w,
                   height=chart_h, value_format="%.0f"),
@@ -666,7 +674,7 @@ def build_report_pdf(report: Report, marking: str, generated_by: str, printed_at
     lines = [(s.code, [w.average for w in s.figures.satisfaction]) for s in report.stations]
     if _by_station(report):
         lines.append(("All", [w.average for w in f.satisfaction]))
-    story.append(_section(
+    story.extend(_section(
         "Satisfaction by week (average rating, 1–5)",
         line_chart(weeks, lines, width=chart_w, height=chart_h),
         _grid(["Week of", "Ratings", "Average", "4 or 5"],
