@@ -396,3 +396,15 @@ def test_slip_opens_the_preview(at_counter: Counter, station: StationRuntime) ->
     dialog = at_counter.today.slip_dialog
     assert dialog is not None and dialog.isVisible() and target.reference in dialog.windowTitle()
     dialog.close()
+
+
+def test_none_survives_a_long_day_at_the_counter(at_counter: Counter, clock: FixedClock) -> None:
+    """PySide6 6.12.0 on CPython 3.11 spends one reference to None per void call; a day of ticks
+    and repaints must not exhaust it (the interpreter would abort: "deallocating None")."""
+    import sys
+
+    for _ in range(200):  # ~100 minutes of 30-second ticks, each repainting the list
+        clock.advance(timedelta(seconds=30))
+        at_counter.today.tick()
+        at_counter.today.table.viewport().repaint()
+    assert sys.version_info >= (3, 12) or sys.getrefcount(None) > 1 << 39
