@@ -16,6 +16,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -273,6 +274,17 @@ def _earlier(session: Session, a: Appointment) -> list[Appointment]:
     return sorted(found.values(), key=lambda r: r.start_at, reverse=True)[:MAX_EARLIER]
 
 
+_Row = TypeVar("_Row", Station, Officer)
+
+
+def _by_id(session: Session, model: type[_Row], ids: set[uuid.UUID | None]) -> dict[uuid.UUID, _Row]:
+    """The rows of ``model`` with these ids (None ignored), by id, in one query."""
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(wanted)))}
+
+
 def _outcome(row: Appointment) -> str:
     text = label(OUTCOME_LABELS, row.status)
     if row.status == Status.CANCELLED and row.cancel_reason:
@@ -282,27 +294,41 @@ def _outcome(row: Appointment) -> str:
 
 def load_briefing(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str | uuid.UUID) -> BriefingData:
     """The whole briefing for one appointment, confidential notes included (audited consultation)."""
+    data, _ = fetch_briefing(ctx, actor, appointment_ref_or_id)
+    audit(ctx, actor, category="consultation", action="briefing.open", record=f"appointment:{data.reference}")
+    return data
+
+
+def fetch_briefing(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str | uuid.UUID,
+                   ) -> tuple[BriefingData, uuid.UUID]:
+    """The briefing and its station's id, after the ``read_briefing`` checks (refusals audited),
+    with the consultation NOT yet recorded: the caller records it, in the same transaction as what
+    it does with the data (``documents.briefing_pdf`` adds the disclosure), so a print costs one
+    durable write, not two. Anything else calls :func:`load_briefing`.
+    """
     # Check the role before looking anything up, so a refused user learns nothing of what exists.
     guard(ctx, actor, Action.READ_BRIEFING, action="briefing.open", record=record_for(appointment_ref_or_id))
     with ctx.read() as session:
         a = _find(session, appointment_ref_or_id)
         record = f"appointment:{a.reference}"
         guard(ctx, actor, Action.READ_BRIEFING, station_id=a.station_id, action="briefing.open", record=record)
-        station = session.get_one(Station, a.station_id)
         room = session.get_one(Room, a.room_id)
-        officer = session.get(Officer, a.officer_id) if a.officer_id else None
-        stations = {s.id: s.name for s in session.scalars(select(Station))}
-        officers = {o.id: o for o in session.scalars(select(Officer))}
+        earlier_rows = _earlier(session, a)
+        # Only the stations and officers these appointments name: a national centre has thousands.
+        stations = _by_id(session, Station, {a.station_id, *(row.station_id for row in earlier_rows)})
+        officers = _by_id(session, Officer, {a.officer_id, *(row.officer_id for row in earlier_rows)})
+        station = stations[a.station_id]
+        officer = officers.get(a.officer_id) if a.officer_id else None
         earlier = tuple(
             EarlierAppointment(
                 reference=row.reference,
                 start=row.start_at,
-                station_name=stations.get(row.station_id, "another station"),
+                station_name=stations[row.station_id].name if row.station_id in stations else "another station",
                 reason=label(REASON_LABELS, row.reason),
                 outcome=_outcome(row),
                 officer=officer_label(officers.get(row.officer_id)) if row.officer_id else None,
             )
-            for row in _earlier(session, a)
+            for row in earlier_rows
         )
         data = BriefingData(
             appointment_id=a.id,
@@ -339,8 +365,7 @@ def load_briefing(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str 
             notes=a.briefing_notes,
             earlier=earlier,
         )
-    audit(ctx, actor, category="consultation", action="briefing.open", record=record)
-    return data
+        return data, a.station_id
 
 
 def _summary(notes: str | None, limit: int = 160) -> str | None:
@@ -378,7 +403,7 @@ def load_day_sheet(
             .order_by(Appointment.start_at, Appointment.reference)
         ).all()
         rooms = {r.id: r for r in session.scalars(select(Room).where(Room.station_id == station.id))}
-        officers = {o.id: o for o in session.scalars(select(Officer))}
+        officers = _by_id(session, Officer, {a.officer_id for a in rows})
         out = [
             DaySheetRow(
                 reference=a.reference,
@@ -418,10 +443,3 @@ def load_slip(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str | uu
             crime_reference=a.crime_reference,
             status=a.status,
         )
-
-
-def station_of(ctx: ServiceContext, appointment_ref_or_id: str | uuid.UUID) -> tuple[uuid.UUID, str]:
-    """The station id and canonical reference of an appointment (for a permission check)."""
-    with ctx.read() as session:
-        a = _find(session, appointment_ref_or_id)
-        return a.station_id, a.reference

@@ -7,8 +7,14 @@ a document that leaves the screen (printer, file) is a disclosure under DPA 2018
 recorded with its destination; one only looked at on screen is a consultation.
 
 Every page of a briefing and a day sheet carries the protective marking at its head and foot,
-who printed it and when, and "Page x of y". All user text goes through ``pdf_fonts.markup``
-(escaped, per-character font fallback), so any name prints and no text acts as markup.
+who printed it and when, and "Page x of y". User text is never parsed as markup: plain text (every
+character in the face's own font, nothing to shape or reorder: see ``pdf_fonts.is_plain``) is
+drawn as it stands by :class:`_Text`, and anything else goes through ``pdf_fonts.markup`` (escaped,
+per-character font fallback) into a paragraph, so any name prints and no text acts as markup.
+
+Speed matters because the officer waits for the briefing and the counter for a 200-row day sheet
+(``bench/bench_documents.py``): plain text skips ReportLab's paragraph parser, long tables are a
+:class:`_Grid` that measures each row once, and the page furniture is made once per document.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any, Literal
 
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -26,7 +33,9 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4, A5, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
@@ -44,9 +53,18 @@ from frontcounter.services import briefing
 from frontcounter.services.actor import Actor
 from frontcounter.services.briefing import BriefingData, DaySheetData, SlipData
 from frontcounter.services.clock import local
-from frontcounter.services.commands import audit, guard
+from frontcounter.services.commands import append_audit, audit, guard
 from frontcounter.services.context import ServiceContext
-from frontcounter.services.pdf_fonts import WORD_SPLIT, Face, fonts, markup, needs_shaping
+from frontcounter.services.pdf_fonts import (
+    WORD_SPLIT,
+    Face,
+    clean,
+    face_font,
+    fonts,
+    is_plain,
+    markup,
+    needs_shaping,
+)
 from frontcounter.services.permissions import Action
 
 NAVY = colors.HexColor("#1d3557")
@@ -60,6 +78,7 @@ ALERT = colors.HexColor("#9b1c1c")
 
 FORCE = "Hertfordshire Constabulary"
 REBOOK = "To change or cancel, call 101 and quote your reference, or go online at herts.police.uk."
+FEEDBACK = " — tell us how your visit went, online or on 101."
 
 Destination = Literal["screen", "printer", "file"]
 
@@ -110,6 +129,13 @@ def _styles() -> dict[str, ParagraphStyle]:
     return s
 
 
+@cache
+def _style_face(name: str) -> Face:
+    """The face a style sets its text in."""
+    font, f = _styles()[name].fontName, fonts()
+    return "bold" if font == f.bold else "mono" if font == f.mono else "sans"
+
+
 _shaped_styles: dict[str, ParagraphStyle] = {}
 
 
@@ -142,28 +168,200 @@ class _Para(Paragraph):
         return size
 
 
-def _face_font(face: Face) -> str:
-    f = fonts()
-    return {"sans": f.sans, "bold": f.bold, "mono": f.mono}[face]
+#: One hard line of a :class:`_Text`: its words, font and colour.
+_HardLine = tuple[list[str], str, colors.Color]
+#: One laid-out line: x offset is worked out at draw time from ``width``.
+_Line = tuple[str, float, str, colors.Color]
 
 
-def para(text: str | None, style: str = "value", face: Face | None = None) -> Paragraph:
+class _Text(Flowable):
+    """Plain text in one font per line: what nearly every field and cell of our documents is.
+
+    It breaks and draws lines as a simple ``Paragraph`` does (same metrics: the first baseline one
+    font size below the top, then one ``leading`` a line; words split only where they are wider
+    than the column; the same orphan rule when split) but without the paragraph parser and its
+    fragments, which cost more than the layout itself: a 200-row day sheet holds 1,800 cells.
+    Only text :func:`pdf_fonts.is_plain` accepts comes here; the rest takes the full paragraph
+    (escaped, font fallback, shaping).
+    """
+
+    def __init__(self, hard_lines: Sequence[_HardLine], style: ParagraphStyle,
+                 laid_out: tuple[float, list[_Line]] | None = None) -> None:
+        super().__init__()
+        self.style = style
+        self._hard_lines = hard_lines
+        self._laid_out = laid_out  # (width, lines) of the last wrap: breaks depend on the width alone
+        self.width = self.height = 0.0
+
+    def _lines(self, width: float) -> list[_Line]:
+        if self._laid_out is not None and self._laid_out[0] == width:
+            return self._laid_out[1]
+        size = self.style.fontSize
+        shrink = self.style.spaceShrinkage
+        lines: list[_Line] = []
+        for words, font, colour in self._hard_lines:
+            if not words:
+                lines.append(("", 0.0, font, colour))
+                continue
+            whole = " ".join(words)
+            whole_width = stringWidth(whole, font, size)
+            if whole_width <= width:
+                lines.append((whole, whole_width, font, colour))  # most cells: one line, one measurement
+                continue
+            space = stringWidth(" ", font, size)
+            limit_per_gap = shrink * space
+            current: list[str] = []
+            current_width = -space
+            pending = list(reversed(words))
+            while pending:
+                word = pending.pop()
+                word_width = stringWidth(word, font, size)
+                new_width = current_width + space + word_width
+                if new_width > width + limit_per_gap * len(current) and word_width > width:
+                    # A word wider than the column: as much of it as fits here, the rest onwards.
+                    head, tail = _split_word(word, font, size, max(0.0, width - current_width - space), width)
+                    if head:
+                        current.append(head)
+                        current_width += space + stringWidth(head, font, size)
+                    lines.append((" ".join(current), current_width, font, colour))
+                    current, current_width = [], -space
+                    if tail:
+                        pending.append(tail)
+                    continue
+                if current and new_width > width + limit_per_gap * len(current):
+                    lines.append((" ".join(current), current_width, font, colour))
+                    current, current_width = [word], word_width
+                else:
+                    current.append(word)
+                    current_width = new_width
+            if current:
+                lines.append((" ".join(current), current_width, font, colour))
+        self._laid_out = (width, lines)
+        return lines
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        self.width = availWidth
+        self.height = len(self._lines(availWidth)) * self.style.leading
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        lines = self._lines(availWidth)
+        fit = int(availHeight / self.style.leading)
+        if fit <= 1 and not self.style.allowOrphans:
+            return []  # no single first line left alone at the foot of a page (as Paragraph)
+        if len(lines) <= fit:
+            return [self]
+        return [_Text(self._hard_lines, self.style, (availWidth, lines[:fit])),
+                _Text(self._hard_lines, self.style, (availWidth, lines[fit:]))]
+
+    def draw(self) -> None:
+        text = self.canv.beginText()
+        self.draw_into(text, 0.0, 0.0, _TextState())
+        self.canv.drawText(text)
+
+    def draw_into(self, text: PDFTextObject, x: float, bottom: float, state: _TextState) -> None:
+        """Add the lines to ``text`` with the flowable's bottom left at (``x``, ``bottom``): a grid
+        sets a whole page of cells in one text object."""
+        style = self.style
+        y = bottom + self.height - style.fontSize
+        for line, line_width, font, colour in self._lines(self.width):
+            if line:
+                if state.font != (font, style.fontSize, style.leading):
+                    text.setFont(font, style.fontSize, style.leading)
+                    state.font = (font, style.fontSize, style.leading)
+                if state.colour != colour:
+                    text.setFillColor(colour)
+                    state.colour = colour
+                dx = 0.0
+                if style.alignment == TA_CENTER:
+                    dx = (self.width - line_width) / 2
+                elif style.alignment == TA_RIGHT:
+                    dx = self.width - line_width
+                text.setTextOrigin(x + dx, y)
+                text.textOut(line)
+            y -= style.leading
+
+
+@dataclass
+class _TextState:
+    """The font and fill colour a text object was last given, so neither is repeated per line."""
+
+    font: tuple[str, float, float] | None = None
+    colour: colors.Color | None = None
+
+
+def _split_word(word: str, font: str, size: float, room: float, width: float) -> tuple[str, str]:
+    """``word`` cut where it first overflows ``room`` (or, on an empty line, ``width``)."""
+    used = 0.0
+    for i, ch in enumerate(word):
+        used += stringWidth(ch, font, size)
+        if used > room:
+            if i == 0 and room < width:
+                return "", word  # not even one letter fits after the words already on the line
+            return word[:max(i, 1)], word[max(i, 1):]
+    return word, ""
+
+
+def _plain_text(parts: Sequence[tuple[str, Face, colors.Color]], style: ParagraphStyle) -> _Text | None:
+    """The parts as a :class:`_Text`, or None when a part needs the full paragraph (a character
+    outside its face's base font) or two parts share a line (mixed fonts within a line)."""
+    hard: list[_HardLine] = []
+    words: list[str] = []
+    line_look: tuple[str, colors.Color] | None = None  # the font and colour of the line so far
+    look = (style.fontName, style.textColor)
+    for text, face, colour in parts:
+        text = clean(text)
+        if not is_plain(text, face):
+            return None
+        look = (face_font(face), colour)
+        for i, piece in enumerate(text.split("\n")):
+            if i:
+                hard.append((words, *(line_look or look)))
+                words, line_look = [], None
+            piece_words = piece.split()
+            if piece_words:
+                if line_look not in (None, look):
+                    return None  # two faces on one line: the full paragraph sets that
+                line_look = look
+                words += piece_words
+    hard.append((words, *(line_look or look)))
+    # Blank lines as a paragraph counts them: a final line break ends a line rather than starting
+    # one, and a paragraph of nothing but one line break is empty.
+    if not hard[-1][0]:
+        hard.pop()
+    if len(hard) == 1 and not hard[0][0]:
+        hard.clear()
+    return _Text(hard, style)
+
+
+def para(text: str | None, style: str = "value", face: Face | None = None) -> Flowable:
     """A paragraph of user text (escaped; HarfBuzz shaping switched on where the script needs it).
 
     ``face`` overrides the style's font for the text (a reference in the monospaced face).
+    Plain text (see :func:`pdf_fonts.is_plain`) is set as a :class:`_Text`.
     """
     text = text or ""
+    base = _styles()[style]
+    own_face = face or _style_face(style)
+    plain = _plain_text([(text, own_face, base.textColor)], base)
+    if plain is not None:
+        return plain
     shaped = _style(style, needs_shaping(text))
     if face is None:
-        by_font: dict[str, Face] = {fonts().bold: "bold", fonts().mono: "mono"}
-        return _Para(markup(text, by_font.get(shaped.fontName, "sans")), shaped)
-    return _Para(f'<font name="{_face_font(face)}">{markup(text, face)}</font>', shaped)
+        return _Para(markup(text, own_face), shaped)
+    return _Para(f'<font name="{face_font(face)}">{markup(text, face)}</font>', shaped)
 
 
 def rich(parts: Sequence[tuple[str | None, Face] | tuple[str | None, Face, colors.Color]],
-         style: str = "value") -> Paragraph:
+         style: str = "value") -> Flowable:
     """A paragraph mixing faces: each part is escaped user (or our own) text in its face, and
-    optionally its colour."""
+    optionally its colour. Plain parts that each start on a line of their own (the day sheet's
+    "17:00 / to 18:00") are set as a :class:`_Text`."""
+    base = _styles()[style]
+    given = [(text, face, colour[0] if colour else base.textColor) for text, face, *colour in parts if text]
+    plain = _plain_text(given, base)
+    if plain is not None:
+        return plain
     shaped = any(needs_shaping(part[0] or "") for part in parts)
     out = []
     previous = ""
@@ -173,7 +371,7 @@ def rich(parts: Sequence[tuple[str | None, Face] | tuple[str | None, Face, color
         if shaped and previous and not previous[-1].isspace() and not text[0].isspace():
             text = WORD_SPLIT + text  # no word in two fonts in a shaped paragraph (see markup)
         previous = text
-        attrs = f'name="{_face_font(face)}"' + (f' color="{colour[0].hexval()}"' if colour else "")
+        attrs = f'name="{face_font(face)}"' + (f' color="{colour[0].hexval()}"' if colour else "")
         out.append(f"<font {attrs}>{markup(text, face, shaped=shaped)}</font>")
     return _Para("".join(out), _style(style, shaped))
 
@@ -240,18 +438,24 @@ class _Furniture:
         self.printed = f"Printed by {printed_by} · {_stamp(printed_at)}"
         self.compact = compact
 
+    @cached_property
+    def _fixed(self) -> dict[str, Flowable]:
+        """What is the same on every page, set once: a 26-page day sheet draws it 26 times."""
+        return {"marking": para(self.marking, "marking"), "title": para(self.title, "furniture"),
+                "reference": para(self.reference, "furniture_r"), "printed": para(self.printed, "furniture")}
+
     def draw(self, canvas: Canvas, page: int, pages: int) -> None:
         # Nothing closer than 6 mm to the edge of the paper, where many printers cannot reach.
         width, height = canvas._pagesize
         margin = 11 * mm if self.compact else 16 * mm
         inner = width - 2 * margin
+        fixed = self._fixed
         canvas.saveState()
         if not self.compact:
             # Head: the marking centred, then the running head over a thin navy rule.
-            _draw(canvas, para(self.marking, "marking"), margin, height - 8 * mm, inner)
-            _draw(canvas, para(self.title, "furniture"), margin, height - 13.5 * mm, inner * 0.7)
-            _draw(canvas, para(self.reference, "furniture_r"), margin + inner * 0.7, height - 13.5 * mm,
-                  inner * 0.3)
+            _draw(canvas, fixed["marking"], margin, height - 8 * mm, inner)
+            _draw(canvas, fixed["title"], margin, height - 13.5 * mm, inner * 0.7)
+            _draw(canvas, fixed["reference"], margin + inner * 0.7, height - 13.5 * mm, inner * 0.3)
             canvas.setStrokeColor(NAVY)
             canvas.setLineWidth(0.8)
             canvas.line(margin, height - 17.5 * mm, width - margin, height - 17.5 * mm)
@@ -259,15 +463,15 @@ class _Furniture:
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)
         canvas.line(margin, 17 * mm, width - margin, 17 * mm)
-        _draw(canvas, para(self.printed, "furniture"), margin, 15.5 * mm, inner * 0.75)
+        _draw(canvas, fixed["printed"], margin, 15.5 * mm, inner * 0.75)
         if not self.compact:
             _draw(canvas, para(f"Page {page} of {pages}", "furniture_r"), margin + inner * 0.75, 15.5 * mm,
                   inner * 0.25)
-        _draw(canvas, para(self.marking, "marking"), margin, 10.5 * mm, inner)
+        _draw(canvas, fixed["marking"], margin, 10.5 * mm, inner)
         canvas.restoreState()
 
 
-def _draw(canvas: Canvas, p: Paragraph, x: float, top: float, width: float) -> None:
+def _draw(canvas: Canvas, p: Flowable, x: float, top: float, width: float) -> None:
     _, h = p.wrapOn(canvas, width, 50 * mm)
     p.drawOn(canvas, x, top - h)
 
@@ -374,23 +578,141 @@ def _needs_panel(data: BriefingData, width: float) -> Table:
     return table
 
 
+class _Grid(Flowable):
+    """A ruled table of cells under a navy header row that repeats on every page it runs onto.
+
+    ReportLab's ``Table`` can do this, but it splits a long table by building a new table of the
+    rows left over and measuring every one of them again, page after page, and draws each cell in
+    a graphics state of its own: that was most of a 200-row day sheet's time. Here each row is
+    measured once, a page break is a slice, and a page's plain cells go out in one text object.
+
+    A row the page ends in is split inside (each cell at a line) where its cells allow, as
+    ReportLab's ``splitInRow`` does; otherwise it starts the next page.
+    """
+
+    PAD_X = 4.0
+    PAD_Y = 3.5
+
+    def __init__(self, header: Sequence[Flowable], rows: Sequence[Sequence[Flowable]], widths: Sequence[float],
+                 group_starts: Sequence[bool], heights: Sequence[float] | None = None,
+                 header_height: float | None = None) -> None:
+        """``group_starts[i]`` draws a heavier rule above row ``i`` (a new time on the day sheet)."""
+        super().__init__()
+        self.hAlign = "LEFT"
+        self.header, self.rows, self.widths = list(header), [list(r) for r in rows], list(widths)
+        self.group_starts = list(group_starts)
+        self.header_height = self._measure(self.header) if header_height is None else header_height
+        self.heights = [self._measure(r) for r in self.rows] if heights is None else list(heights)
+        self.width = sum(self.widths)
+        self.height = self.header_height + sum(self.heights)
+
+    def _measure(self, row: Sequence[Flowable]) -> float:
+        tallest = max((cell.wrap(w - 2 * self.PAD_X, _UNLIMITED)[1] for cell, w in zip(row, self.widths,
+                                                                                          strict=True)),
+                      default=0.0)
+        return tallest + 2 * self.PAD_Y
+
+    def _part(self, rows: Sequence[Sequence[Flowable]], group_starts: Sequence[bool],
+              heights: Sequence[float]) -> _Grid:
+        return _Grid(self.header, rows, self.widths, group_starts, heights, self.header_height)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
+        room = availHeight - self.header_height
+        fit, used = 0, 0.0
+        for height in self.heights:
+            if used + height > room + 1e-6:
+                break
+            used += height
+            fit += 1
+        if fit == len(self.rows):
+            return [self]
+        cut = self._split_row(self.rows[fit], room - used)
+        if cut is not None:  # the page ends inside this row
+            head, tail = cut
+            return [self._part([*self.rows[:fit], head], self.group_starts[:fit + 1],
+                               [*self.heights[:fit], self._measure(head)]),
+                    self._part([tail, *self.rows[fit + 1:]], [False, *self.group_starts[fit + 1:]],
+                               [self._measure(tail), *self.heights[fit + 1:]])]
+        if not fit:
+            return []
+        return [self._part(self.rows[:fit], self.group_starts[:fit], self.heights[:fit]),
+                self._part(self.rows[fit:], self.group_starts[fit:], self.heights[fit:])]
+
+    def _split_row(self, row: Sequence[Flowable], room: float) -> tuple[list[Flowable], list[Flowable]] | None:
+        """``row`` cut to ``room``, as ReportLab's ``splitInRow`` does: the cells that fit whole go
+        in the first part, the others are split at a line (none leaving a lone first line behind,
+        the paragraphs' orphan rule); None if any cell cannot be split there."""
+        inner = room - 2 * self.PAD_Y
+        if inner <= 0:
+            return None
+        head: list[Flowable] = []
+        tail: list[Flowable] = []
+        for cell, w in zip(row, self.widths, strict=True):
+            cell_width = w - 2 * self.PAD_X
+            if cell.wrap(cell_width, inner)[1] <= inner + 1e-6:
+                head.append(cell)
+                tail.append(_Text((), _styles()["cell"]))
+                continue
+            parts = cell.split(cell_width, inner)
+            if len(parts) != 2:
+                return None
+            head.append(parts[0])
+            tail.append(parts[1])
+        return head, tail
+
+    def draw(self) -> None:
+        canvas = self.canv
+        top = self.height
+        canvas.setFillColor(NAVY)
+        canvas.rect(0, top - self.header_height, self.width, self.header_height, stroke=0, fill=1)
+        text = canvas.beginText()
+        state = _TextState()
+        others: list[tuple[Flowable, float, float, float]] = []
+        rules: list[float] = []
+        y = top
+        for row, height in ((self.header, self.header_height), *zip(self.rows, self.heights, strict=True)):
+            x = 0.0
+            for cell, w in zip(row, self.widths, strict=True):
+                cell_width = w - 2 * self.PAD_X
+                _, cell_height = cell.wrap(cell_width, _UNLIMITED)
+                cell_bottom = y - self.PAD_Y - cell_height
+                if isinstance(cell, _Text):
+                    cell.draw_into(text, x + self.PAD_X, cell_bottom, state)
+                else:
+                    others.append((cell, x + self.PAD_X, cell_bottom, cell_width))
+                x += w
+            y -= height
+            rules.append(y)
+        canvas.drawText(text)
+        for cell, x, bottom, cell_width in others:
+            cell.wrap(cell_width, _UNLIMITED)  # a cell may be shared, and last wrapped to another width
+            cell.drawOn(canvas, x, bottom)
+        canvas.setLineWidth(0.4)
+        canvas.setStrokeColor(RULE)
+        canvas.lines([(0, at, self.width, at) for at in rules[1:]])
+        heavy = [rules[i] for i, starts in enumerate(self.group_starts) if starts and i > 0]
+        if heavy:
+            canvas.setLineWidth(0.9)
+            canvas.setStrokeColor(NAVY)
+            canvas.lines([(0, at, self.width, at) for at in heavy])
+
+
+#: The height offered to a cell to learn its natural height.
+_UNLIMITED = 1e9
+
+
 def _grid(header: Sequence[str], rows: Sequence[Sequence[Flowable]], widths: Sequence[float],
-          group_starts: Sequence[int] = ()) -> Table:
-    """A ruled table with a navy header row that repeats on every page."""
-    head = [para(h, "cell_head") for h in header]
-    table = Table([head, *rows], colWidths=list(widths), repeatRows=1, splitInRow=1, hAlign="LEFT")
-    style: list[tuple[Any, ...]] = [
-        ("BACKGROUND", (0, 0), (-1, 0), NAVY),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ("TOPPADDING", (0, 0), (-1, -1), 3.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),
-    ]
-    style += [("LINEABOVE", (0, i), (-1, i), 0.9, NAVY) for i in group_starts if i > 1]
-    table.setStyle(TableStyle(style))
-    return table
+          group_starts: Sequence[int] = ()) -> _Grid:
+    """A ruled table with a navy header row that repeats on every page.
+
+    ``group_starts`` are the rows (counting the header as row 0) that open a new group.
+    """
+    starts = set(group_starts)
+    return _Grid([para(h, "cell_head") for h in header], rows, widths,
+                 [i + 1 in starts for i in range(len(rows))])
 
 
 # --- The briefing ----------------------------------------------------------------------------
@@ -536,6 +858,15 @@ def build_day_sheet_pdf(sheet: DaySheetData, marking: str, printed_by: str, prin
     else:
         header = ["Time", "Room", "Visitor", "Reference", "Officer", "Needs", "Status", "Arrived"]
         fractions = [0.06, 0.13, 0.18, 0.10, 0.17, 0.21, 0.09, 0.06]
+    made: dict[tuple[str, str, Face | None], Flowable] = {}
+
+    def cell(text: str, style: str = "cell", face: Face | None = None) -> Flowable:
+        """Cells repeat (the officer, the reason, "—"): each different one is made once."""
+        key = (text, style, face)
+        if key not in made:
+            made[key] = para(text, style, face)
+        return made[key]
+
     rows: list[list[Flowable]] = []
     group_starts: list[int] = []
     previous: datetime | None = None
@@ -546,23 +877,23 @@ def build_day_sheet_pdf(sheet: DaySheetData, marking: str, printed_by: str, prin
         previous = r.start
         row = [
             rich([(f"{local(r.start):%H:%M}", "bold"), (f"\nto {local(r.end):%H:%M}", "sans")], "cell")
-            if first else para("", "cell"),
-            para(r.room_name, "cell"),
+            if first else cell(""),
+            cell(r.room_name),
             para(r.visitor_name or "—", "cell"),
             para(r.reference, "cell", "mono"),
-            para(r.officer or "Unassigned", "cell"),
-            para("; ".join(r.needs) or "—", "cell"),
+            cell(r.officer or "Unassigned"),
+            cell("; ".join(r.needs) or "—"),
         ]
         if confidential:
             flags = " · ".join(r.vulnerability_flags)
             row += [
-                para(r.reason, "cell"),
+                cell(r.reason or ""),
                 rich([(flags + ("\n" if flags and r.notes_summary else ""), "bold", ALERT),
                       (r.notes_summary or ("" if flags else "—"), "sans")], "cell"),
             ]
         else:
-            row.append(para(briefing.label(briefing.OUTCOME_LABELS, r.status), "cell"))
-        row.append(para("☐", "box"))
+            row.append(cell(briefing.label(briefing.OUTCOME_LABELS, r.status)))
+        row.append(cell("☐", "box"))
         rows.append(row)
     if rows:
         story.append(_grid(header, rows, [f * width for f in fractions], group_starts))
@@ -635,8 +966,11 @@ def build_slip_pdf(slip: SlipData, marking: str, printed_at: datetime) -> bytes:
         "any documents, photos or messages about what happened",
         "a friend, family member or interpreter, if you would like one with you",
     ]
+    # The appointment reference is also the feedback reference (services/feedback.py): a visitor
+    # who answers later, online or on 101, is matched to this appointment by it.
     keep = Table([[para("YOUR REFERENCE", "kicker")], [para(slip.reference, "ref_big")],
-                  [para("Keep this slip and show it at the front counter when you arrive.", "small")]],
+                  [para("Keep this slip and show it at the front counter when you arrive.", "small")],
+                  [rich([("Feedback reference: ", "bold"), (slip.reference, "mono"), (FEEDBACK, "sans")], "small")]],
                  colWidths=[width])
     keep.setStyle(TableStyle([
         ("BACKGROUND", (0, 0), (-1, -1), ZEBRA),
@@ -646,10 +980,11 @@ def build_slip_pdf(slip: SlipData, marking: str, printed_at: datetime) -> bytes:
         ("BOTTOMPADDING", (0, -1), (-1, -1), 8),
         ("TOPPADDING", (0, 1), (-1, -1), 1),
         ("BOTTOMPADDING", (0, 0), (-1, -2), 1),
+        ("TOPPADDING", (0, 3), (-1, 3), 2),  # the feedback line a little apart
     ]))
     story: list[Flowable] = [
         _Band(width, 17 * mm, FORCE, "Your appointment at the police station"),
-        Spacer(1, 5 * mm),
+        Spacer(1, 4 * mm),
     ]
     if slip.visitor_name:
         story += [rich([("For ", "sans"), (slip.visitor_name, "bold")], "value"), Spacer(1, 3 * mm)]
@@ -667,9 +1002,9 @@ def build_slip_pdf(slip: SlipData, marking: str, printed_at: datetime) -> bytes:
         para("NEED TO CHANGE IT?", "kicker"),
         para(REBOOK, "value"),
         para("If you need an interpreter or help getting into the building, tell us when you call.", "small"),
-        Spacer(1, 5 * mm),
-        keep,
         Spacer(1, 4 * mm),
+        keep,
+        Spacer(1, 3 * mm),
         para("In an emergency always call 999.", "strong"),
     ]
     furniture = _Furniture(marking, "", slip.reference, "the front counter", printed_at, compact=True)
@@ -681,30 +1016,41 @@ def build_slip_pdf(slip: SlipData, marking: str, printed_at: datetime) -> bytes:
 # --- Services: permission, data, build, audit ------------------------------------------------
 
 
+def _output_event(kind: str, destination: Destination, recipient: str | None,
+                  details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The audit event of a document shown on screen (consultation) or leaving it (disclosure)."""
+    screen = destination == "screen"
+    return {"category": "consultation" if screen else "disclosure",
+            "action": f"{kind}.{'view' if screen else 'print'}",
+            "details": {"destination": destination, "recipient": recipient, **(details or {})}}
+
+
 def _output(ctx: ServiceContext, actor: Actor, *, kind: str, record: str, destination: Destination,
             recipient: str | None, details: dict[str, Any] | None = None) -> None:
     """Record that a document was shown on screen (consultation) or left it (disclosure)."""
-    screen = destination == "screen"
-    audit(ctx, actor, category="consultation" if screen else "disclosure",
-          action=f"{kind}.{'view' if screen else 'print'}", record=record,
-          details={"destination": destination, "recipient": recipient, **(details or {})})
+    audit(ctx, actor, record=record, **_output_event(kind, destination, recipient, details))
 
 
 def briefing_pdf(ctx: ServiceContext, actor: Actor, ref: str, recipient: str | None = None, *,
                  destination: Destination = "file") -> bytes:
     """The briefing for ``ref``. Printing or saving needs ``print_briefing`` and is a disclosure;
-    ``destination="screen"`` (the preview) needs only ``read_briefing``."""
-    if destination != "screen":
-        guard(ctx, actor, Action.PRINT_BRIEFING, action="briefing.print", record=briefing.record_for(ref))
-    data = briefing.load_briefing(ctx, actor, ref)
-    record = f"appointment:{data.reference}"
+    ``destination="screen"`` (the preview) needs only ``read_briefing``.
+
+    A print is recorded as the consultation and the disclosure in one transaction, once the PDF
+    is built and before it is returned: one durable write instead of two (on a station PC the
+    fsync of a commit is most of the call's time).
+    """
     if destination == "screen":
-        # load_briefing has recorded the consultation.
+        data = briefing.load_briefing(ctx, actor, ref)  # records the consultation
         return build_briefing_pdf(data, ctx.policy.protective_marking, actor.display_name, ctx.clock.now())
-    station_id, _ = briefing.station_of(ctx, data.appointment_id)
+    guard(ctx, actor, Action.PRINT_BRIEFING, action="briefing.print", record=briefing.record_for(ref))
+    data, station_id = briefing.fetch_briefing(ctx, actor, ref)
+    record = f"appointment:{data.reference}"
     guard(ctx, actor, Action.PRINT_BRIEFING, station_id=station_id, action="briefing.print", record=record)
     pdf = build_briefing_pdf(data, ctx.policy.protective_marking, actor.display_name, ctx.clock.now())
-    _output(ctx, actor, kind="briefing", record=record, destination=destination, recipient=recipient)
+    with ctx.write.begin() as session:
+        append_audit(session, ctx, actor, category="consultation", action="briefing.open", record=record)
+        append_audit(session, ctx, actor, record=record, **_output_event("briefing", destination, recipient))
     return pdf
 
 

@@ -141,6 +141,8 @@ def _register(name: str, path: Path) -> TTFont:
 def fonts() -> FontSet:
     """Register the document fonts once per process and return their names."""
     global _fonts
+    if _fonts is not None:
+        return _fonts  # registered: no lock needed to read it
     with _lock:
         if _fonts is not None:
             return _fonts
@@ -260,6 +262,51 @@ def visual_order(line: str) -> str:
     return " ".join(out)
 
 
+#: Each base font's plain characters (see :func:`plain_chars`), by font name.
+_plain: dict[str, frozenset[str]] = {}
+
+
+def _is_plain_char(code: int) -> bool:
+    if code < 0x20 or 0x7F <= code < 0xA0:
+        return False  # control characters: clean() removes them, newline aside
+    if any(lo <= code <= hi for lo, hi in _SHAPED_SCRIPTS):
+        return False
+    if any(lo <= code <= hi for ranges in _SCRIPT_RANGES.values() for lo, hi in ranges):
+        return False
+    return unicodedata.bidirectional(chr(code)) not in ("R", "AL")
+
+
+def plain_chars(font: str) -> frozenset[str]:
+    """The characters ``font`` sets on its own: in its charmap, left to right, not shaped, not
+    taken by a script's own font, not control characters (newline aside).
+
+    Built once per font (some five thousand for DejaVu Sans), so :func:`is_plain` is one C-level
+    set comparison instead of a lookup per character in each font of the fallback chain.
+    """
+    try:
+        return _plain[font]
+    except KeyError:
+        fonts()
+        plain = _plain[font] = frozenset(chr(code) for code in _coverage[font] if _is_plain_char(code)) | {"\n"}
+        return plain
+
+
+def face_font(face: Face) -> str:
+    """The registered font of ``face``."""
+    f = fonts()
+    return f.bold if face == "bold" else f.mono if face == "mono" else f.sans
+
+
+def is_plain(text: str, face: Face = "sans") -> bool:
+    """Can ``text`` (already :func:`clean`) print in ``face``'s own font as it stands?
+
+    True for almost everything a counter prints (English names, places, times, Polish diacritics):
+    no character needs a fallback font, shaping or reordering, so the text needs no splitting into
+    font runs and can be set without the paragraph parser.
+    """
+    return plain_chars(face_font(face)).issuperset(text)
+
+
 def _chain(fonts: FontSet, face: Face) -> tuple[str, ...]:
     if face == "bold":
         return (fonts.bold, fonts.sans, *fonts.bold_fallbacks)
@@ -316,8 +363,10 @@ def markup(text: str | None, face: Face = "sans", *, shaped: bool | None = None)
     """
     if not text:
         return ""
-    font_set = fonts()
     text = clean(text)
+    if is_plain(text, face):
+        return escape(text).replace("\n", "<br/>")  # one run in the base font: nothing to split
+    font_set = fonts()
     if shaped is None:
         shaped = needs_shaping(text)
     if has_rtl(text):

@@ -9,12 +9,14 @@ import unicodedata
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
-from sqlalchemy import select
+from reportlab.platypus import Paragraph
+from sqlalchemy import event, select
 
 from frontcounter.assets import FONTS_DIR
 from frontcounter.db.models import AuditEvent, Role
@@ -281,6 +283,26 @@ def test_briefing_audits_the_consultation_and_the_disclosure(world: World) -> No
     assert all(e.workstation == "test-ws" and e.station_code == "HH" for e in audits(world))
 
 
+def test_printing_a_briefing_commits_once(world: World) -> None:
+    """The consultation and the disclosure go in one transaction: a commit's fsync is most of the
+    time a print takes on a station PC, and the service once made two."""
+    a = add_appointment(world)
+    officer = world.actor(Role.OFFICER)
+    commits: list[object] = []
+
+    def committed(conn: object) -> None:
+        commits.append(conn)
+
+    event.listen(world.ctx.engine, "commit", committed)
+    try:
+        documents.briefing_pdf(world.ctx, officer, a.reference, recipient="PC Patel", destination="printer")
+    finally:
+        event.remove(world.ctx.engine, "commit", committed)
+    assert len(commits) == 1
+    assert [(e.category, e.action) for e in audits(world)] == [("consultation", "briefing.open"),
+                                                               ("disclosure", "briefing.print")]
+
+
 def test_unknown_reference_is_not_found(world: World) -> None:
     with pytest.raises(NotFound):
         briefing.load_briefing(world.ctx, world.actor(Role.OFFICER), "HH-ZZZZZ")
@@ -398,6 +420,21 @@ def test_a_long_day_sheet_repeats_its_header_and_marking(world: World) -> None:
     assert "Visitor 059" in texts[-1]
 
 
+def test_a_row_taller_than_a_page_splits_inside_the_row(world: World) -> None:
+    words = [f"need{i:04d}" for i in range(900)]
+    long_needs = " ".join(words)
+    add_appointment(world, start=datetime(2026, 11, 23, 17, tzinfo=UTC), visitor_name="Long Needs",
+                    access_needs=long_needs)
+    add_appointment(world, start=datetime(2026, 11, 23, 18, tzinfo=UTC), visitor_name="After Them")
+    texts = pages(documents.day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=False))
+    assert len(texts) >= 2
+    for page in texts:
+        assert page.count(MARKING) >= 2 and "Reference" in page  # the header row on every page
+    body = squash("".join(texts))
+    assert all(w in body for w in words)
+    assert body.index("need0000") < body.index("need0899") < body.index("AfterThem")
+
+
 def test_empty_day_sheet_says_so(world: World) -> None:
     text = text_of(documents.day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=False))
     assert "No appointments booked for this day." in text
@@ -419,6 +456,8 @@ def test_slip_tells_the_visitor_what_they_need_and_nothing_confidential(world: W
                      "Combe Street, Hemel Hempstead, HP1 1HL", "photo ID", "41/55555/26", "documents",
                      "interpreter", a.reference, "101", "online", "Jane Smith", "999"):
         assert expected in text, expected
+    # The satisfaction feedback (services/feedback.py) is matched by the appointment reference.
+    assert f"Feedback reference: {a.reference}" in text
     for secret in ("SECRET-NOTE", "domestic abuse", "Domestic abuse", "repeat victim", "Priya Patel",
                    "1234", "Sister (Anna)", "Assistance dog", "No voicemail", "07700", "SOIT",
                    "specialism", "Polish"):
@@ -475,6 +514,44 @@ def test_mixed_scripts_in_one_shaped_word_do_not_break_shaping() -> None:
     for name in ("محمد王", "王محمد", "a😀محمد", "محمد\u200d王", "ﷺ", "नमस्ते"):
         slip = SlipData("HH-4KQ7M", name, when, when + timedelta(hours=1), "S", "A", "P", None, "booked")
         assert documents.build_slip_pdf(slip, MARKING, NOW).startswith(b"%PDF")
+
+
+_PLAIN = st.text(alphabet=st.sampled_from("abcdefghij KLMNOP ąłśżŁ 0123 -,.;—·’ \n\n"), max_size=160)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_PLAIN, width=st.floats(20, 400), style=st.sampled_from(["cell", "value", "small", "notes", "ref"]))
+def test_plain_text_breaks_its_lines_as_a_paragraph_does(text: str, width: float, style: str) -> None:
+    """Plain text skips the paragraph parser (documents._Text); its layout must not change.
+
+    From 20 pt: narrower than one character, ReportLab's own breaks are erratic (it lets "a —"
+    overflow one line but gives "—" and a line break two), and no column of ours is that narrow.
+    """
+    fast = documents.para(text, style)
+    assert isinstance(fast, documents._Text)
+    full = Paragraph(pdf_fonts.markup(text), documents._styles()[style])
+    assert fast.wrap(width, 1e6)[1] == pytest.approx(full.wrap(width, 1e6)[1])
+    if full.blPara.kind == 0:
+        expected = [" ".join(words) for _, words in full.blPara.lines]
+    else:
+        expected = [" ".join("".join(getattr(f, "text", "") for f in [w]) for w in line.words)
+                    for line in full.blPara.lines]
+    assert [" ".join(line[0].split()) for line in fast._lines(width)] == [" ".join(e.split()) for e in expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=40) | _PLAIN, face=st.sampled_from(["sans", "bold", "mono"]))
+def test_plain_markup_is_what_the_font_runs_give(text: str, face: pdf_fonts.Face) -> None:
+    """Text every character of which is in the base font skips the per-character font runs."""
+    fast = pdf_fonts.markup(text, face)
+    with mock.patch.object(pdf_fonts, "is_plain", return_value=False):
+        assert pdf_fonts.markup(text, face) == fast
+
+
+def test_what_is_plain() -> None:
+    assert pdf_fonts.is_plain("Łukasz Wiśniewski — 17:00 · “ok” ☐", "sans")
+    for other in ("محمد", "王", "שלום", "नमस्ते", "a\tb"):
+        assert not pdf_fonts.is_plain(other, "sans"), other
 
 
 # --- Any visitor data, any builder -----------------------------------------------------------
