@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox, QProgressBar, QProgressDialog, QWidget
@@ -381,6 +382,10 @@ def attach_to_window(window: W, controller: SyncController) -> W:
     window.statusBar().addPermanentWidget(bar)
 
     def show(status: SyncStatus) -> None:
+        if not shiboken6.isValid(window) or not shiboken6.isValid(bar):
+            # The window was replaced (another user with another role signed in, ui/lock.py).
+            controller.state_changed.disconnect(show)
+            return
         window.sync_label.setText(controller.label_text(status))
         window.sync_label.setToolTip(status.message or window.tr("Sync with the centre (Ctrl+Shift+S syncs now)"))
         if status.progress is not None and status.progress[1]:

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from frontcounter.db.models import AuditEvent, Role, Station, User
+from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime
 from frontcounter.services.auth import hash_password
 from frontcounter.ui.app_state import AppState
@@ -242,8 +243,15 @@ def test_the_app_starts_with_the_lock_in_the_session_menu(
 
     from frontcounter.__main__ import run_gui
     from frontcounter.cli import build_parser
+    from frontcounter.config import load_settings, save_settings
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_gui installs its own
+    # Local only: the copied demo's config names the shared template's centre, and a background
+    # sync must not write there (nor outlive this test).
+    config = Paths.resolve(demo_dir).config_file
+    settings = load_settings(config)
+    settings.central_url = None
+    save_settings(config, settings)
     monkeypatch.setenv("FRONTCOUNTER_PASSWORD", "demo")
     seen: dict[str, list[str]] = {}
 
