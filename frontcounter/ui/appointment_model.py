@@ -11,9 +11,7 @@ the service search and the live filter agree, and a keystroke costs one pass ove
 
 from __future__ import annotations
 
-import ctypes
 import enum
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,24 +41,6 @@ from frontcounter.services.clock import local
 from frontcounter.ui.app_state import mask_name
 
 _Index = QModelIndex | QPersistentModelIndex
-
-
-def _keep_none_alive() -> None:
-    """Give ``None`` a reserve of references on CPython before 3.12 (where it is not immortal).
-
-    PySide6 6.12.0 returns ``None`` from every void method (``setText``, ``drawText``, …) without
-    a reference of its own, so each call costs ``None`` one reference; CPython 3.12 made ``None``
-    immortal, which hides the slip. On 3.11 the Today view's paints and 30-second ticks spend
-    about 450 a tick, and once the ~40,000 a running app holds are gone the interpreter aborts
-    ("none_dealloc: deallocating None") — after about three quarters of an hour at a quiet
-    counter. Until PySide6 is fixed or the app moves to Python 3.12, the reserve keeps it alive.
-    Runs once, at import; belongs at start-up (frontcounter/ui/__init__.py) for every view.
-    """
-    if sys.implementation.name == "cpython" and sys.version_info < (3, 12):
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
-
-
-_keep_none_alive()
 
 
 class Column(enum.IntEnum):

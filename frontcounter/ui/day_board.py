@@ -12,10 +12,8 @@ appointments paints in a few milliseconds; all loading happens on the task runne
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import math
-import sys
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -95,26 +93,6 @@ _LIGHT = {
     Status.LEFT_UNSEEN: ("#fbe2e3", "#861b22", "#e08a90"),
     "at_risk": ("#fff0bf", "#5c4300", "#b58900"),
 }
-
-
-#: PySide6 6.12 returns ``None`` from void methods without taking a new reference. From Python
-#: 3.12 ``None`` is immortal and that is harmless; on 3.11 every ``painter.setPen(…)`` costs one
-#: reference to ``None``, and a painted board of 200 appointments (some 4,000 such calls) would
-#: bring ``None`` to zero within a few repaints and abort the interpreter ("none_dealloc").
-_NONE_REFS_LEAK = sys.version_info < (3, 12)
-
-
-def restore_none_references(before: int) -> None:
-    """Give ``None`` back the references a stretch of PySide6 calls took from it (Python < 3.12).
-
-    ``before`` is ``sys.getrefcount(None)`` taken at the start of the stretch. The count lives in
-    the first field of the object (``ob_refcnt``), which is what ``Py_INCREF`` adds to.
-    """
-    if not _NONE_REFS_LEAK:
-        return
-    lost = before - sys.getrefcount(None)
-    if lost > 0:
-        ctypes.c_ssize_t.from_address(id(None)).value += lost
 
 
 def status_key(view: AppointmentView) -> str:
@@ -435,13 +413,6 @@ class DayBoardCanvas(QWidget):
     # -- painting -------------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        before = sys.getrefcount(None)
-        try:
-            self._paint(event)
-        finally:
-            restore_none_references(before)
-
-    def _paint(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         # Everything here is axis-aligned: antialiasing would only blur edges and cost time.
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)

@@ -399,12 +399,13 @@ def test_slip_opens_the_preview(at_counter: Counter, station: StationRuntime) ->
 
 
 def test_none_survives_a_long_day_at_the_counter(at_counter: Counter, clock: FixedClock) -> None:
-    """PySide6 6.12.0 on CPython 3.11 spends one reference to None per void call; a day of ticks
-    and repaints must not exhaust it (the interpreter would abort: "deallocating None")."""
+    """A day of ticks and repaints leaves None's reference count where it was: PySide6 6.12.0 on
+    CPython 3.11 lost one per void call and aborted the interpreter (pyproject.toml pins it out)."""
     import sys
 
+    before = sys.getrefcount(None)
     for _ in range(200):  # ~100 minutes of 30-second ticks, each repainting the list
         clock.advance(timedelta(seconds=30))
         at_counter.today.tick()
         at_counter.today.table.viewport().repaint()
-    assert sys.version_info >= (3, 12) or sys.getrefcount(None) > 1 << 39
+    assert sys.getrefcount(None) >= before - 100
