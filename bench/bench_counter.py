@@ -47,10 +47,16 @@ def _keep_none_alive() -> None:
     """PySide6 6.12.0 on CPython 3.11 hands back None from void methods without a reference of
     its own (3.12 made None immortal, which hides the slip): every ``label.setText(...)`` costs
     None one reference, and once they run out the interpreter aborts ("none_dealloc: deallocating
-    None"). Thousands of keystrokes in one process get there, so this process gives None a
-    reserve of references first. The app itself needs the same at start-up (reported to the lead).
+    None"). pyproject.toml keeps 6.12 out; should it be installed anyway, this process gives None
+    a reserve of references, so thousands of timed keystrokes still finish.
     """
-    if sys.version_info < (3, 12) and sys.implementation.name == "cpython":
+    from importlib import metadata
+
+    try:
+        bad_binding = metadata.version("PySide6").startswith("6.12.")
+    except metadata.PackageNotFoundError:
+        bad_binding = False
+    if bad_binding and sys.version_info < (3, 12) and sys.implementation.name == "cpython":
         import ctypes
 
         ctypes.c_ssize_t.from_address(id(None)).value += 1 << 32
