@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -83,9 +82,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
     screen_runs = 1 if quick else 3
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
         # Fresh copies of pristine data dirs: each sign-in writes an audit event to its cache.
-        demo_template, history_template = cached_data_dirs()
-        demo = Path(shutil.copytree(demo_template, Path(tmp) / "demo"))
-        history = Path(shutil.copytree(history_template, Path(tmp) / "history"))
+        demo, history = cached_data_dirs(copy_to=Path(tmp))
 
         kinds: dict[str, tuple[str, ...]] = {
             "bare": ("bare",),

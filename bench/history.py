@@ -122,12 +122,17 @@ def _shaping_key(years: int, now: datetime, per_year: int) -> str:
     return digest.hexdigest()[:16]
 
 
-def cached_data_dirs(years: int = 5, *, now: datetime = BENCH_NOW, per_year: int = PER_YEAR) -> tuple[Path, Path]:
+def cached_data_dirs(years: int = 5, *, now: datetime = BENCH_NOW, per_year: int = PER_YEAR,
+                     copy_to: Path | None = None) -> tuple[Path, Path]:
     """A pristine demo data dir and the same with ``years`` of history, built once per version of
-    the code that shapes them (about 12 s) and kept under ``cache_root()``. Copy before use.
+    the code that shapes them (about 12 s) and kept under ``cache_root()``.
+
+    Pass ``copy_to`` to get fresh copies there (``copy_to/demo``, ``copy_to/history``): the app
+    writes to its cache, and the copy is made under the lock, so it is safe while another run
+    rebuilds for newer code. Without it you get the shared dirs themselves: never write to them.
 
     Several benchmark runs may ask at once (engineers share machines): a file lock lets one build
-    while the others wait for it, and only other versions' data dirs are ever removed.
+    while the others wait for it; only other versions' data dirs are removed.
     """
     import fcntl
 
@@ -146,7 +151,11 @@ def cached_data_dirs(years: int = 5, *, now: datetime = BENCH_NOW, per_year: int
             for stale in root.glob("data-*"):  # keep one version: each is about 150 MB
                 if stale.name != ready.name:
                     shutil.rmtree(stale, ignore_errors=True)
-    return ready / "demo", ready / "history"
+        if copy_to is None:
+            return ready / "demo", ready / "history"
+        copy_to = Path(copy_to)
+        return (Path(shutil.copytree(ready / "demo", copy_to / "demo")),
+                Path(shutil.copytree(ready / "history", copy_to / "history")))
 
 
 def add_history(engine: Engine, station_code: str, *, years: int = 5, now: datetime = BENCH_NOW,

@@ -79,3 +79,14 @@ def test_app_probe_paints_the_main_window_without_heavy_imports(demo_dir: Path) 
 def test_app_probe_reports_a_failed_sign_in(demo_dir: Path) -> None:
     with pytest.raises(RuntimeError, match="without painting"):
         probe("app", *app_args(Paths.resolve(demo_dir).data_dir, "nobody.HH"))
+
+
+def test_cached_data_dirs_copies_under_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import history
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    demo, five_years = history.cached_data_dirs(1, per_year=50, copy_to=tmp_path / "copy")
+    assert demo == tmp_path / "copy" / "demo" and (five_years / "station.sqlite").exists()
+    shared_demo, _ = history.cached_data_dirs(1, per_year=50)  # built once: the second call finds it
+    assert shared_demo.parent.parent == tmp_path / "cache" / "frontcounter-bench"
+    assert len(list((tmp_path / "cache" / "frontcounter-bench").glob("data-*"))) == 1
