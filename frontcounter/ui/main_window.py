@@ -134,6 +134,9 @@ class MainWindow(QMainWindow):
         state.mask_changed.connect(self._update_mask)
         state.actor_changed.connect(lambda _a: (self._update_user(), self._update_title()))
         state.message.connect(self._on_state_message)
+        # Tab goes from the input box to the navigation, then the user menu, then the view.
+        QWidget.setTabOrder(self.search, self.nav)
+        QWidget.setTabOrder(self.nav, self.user_button)
         if self._specs:
             self.nav.setCurrentRow(0)
         self.search.setFocus()

@@ -73,6 +73,7 @@ def _table(headers: list[str], name: str) -> QTableWidget:
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
     table.setAccessibleName(name)
+    table.setTabKeyNavigation(False)  # Tab leaves the table; the arrow keys move within it
     return table
 
 

@@ -26,6 +26,10 @@ def _focusable(root: QWidget) -> list[QWidget]:
 
 
 def _tab_cycle(qtbot: QtBot, window: MainWindow, limit: int = 400) -> list[QWidget]:
+    others = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not window]
+    assert not [w for w in others if w.isModal()], f"a modal window is open: {others}"
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
     window.search.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.search)
     seen: list[QWidget] = [window.search]
@@ -63,7 +67,7 @@ def test_tab_reaches_every_control_of_every_screen(qtbot: QtBot, station: Statio
         qtbot.waitUntil(lambda: state.tasks.active == 0, timeout=10000)
         reached = _tab_cycle(qtbot, window)
         expected = [w for w in _focusable(window) if view.isAncestorOf(w) or w is window.search or w is window.nav]
-        missing = [f"{type(w).__name__}:{w.objectName() or w.accessibleName()}" for w in expected if w not in reached]
+        missing = [f"{type(w).__name__}:{w.objectName() or w.accessibleName() or getattr(w, 'text', str)()}" for w in expected if w not in reached]
         assert not missing, f"{username} / {spec.key}: Tab never reaches {missing}"
         # Sensible order: the search box first, then the navigation, then the view's own controls.
         assert reached[0] is window.search and reached[1] is window.nav, f"{spec.key}: {reached[:3]}"
