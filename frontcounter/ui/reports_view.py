@@ -146,6 +146,7 @@ class ChartCard(QFrame):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setAlternatingRowColors(True)
+        self.table.setTabKeyNavigation(False)  # Tab goes on to the next chart; arrows move in the table
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         self.table.setMinimumWidth(300)
@@ -418,6 +419,7 @@ class ReportsView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(content)
+        scroll.setAccessibleName(self.tr("Report charts (Page Up and Page Down scroll)"))
         self.scroll_area = scroll
 
         layout = QVBoxLayout(self)
@@ -502,6 +504,7 @@ class ReportsView(QWidget):
         self._columns = columns
         for card in self.cards.values():
             self.grid.removeWidget(card)
+            card.setParent(self.content)  # a card not in the grid still belongs to the view
             card.hide()
         for i, card in enumerate(self._visible_cards()):
             self.grid.addWidget(card, i // columns, i % columns)
@@ -934,6 +937,7 @@ class DrillDownDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
+        self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)

@@ -317,3 +317,16 @@ def test_screenshots(qtbot: QtBot, station: StationRuntime, central_ctx: Service
     wide = _view(qtbot, fcr, (1280, 900), up_to_today)
     qtbot.wait(50)
     assert wide.content.grab().save(str(DOCS / "reports-fcr.png"))
+
+    counter = _state(station, "counter.HH")
+    with station.ctx.read() as s:
+        row = s.scalars(select(Appointment).where(Appointment.status == Status.COMPLETED.value,
+                                                  Appointment.feedback_rating.is_(None))).first()
+    dialog = FeedbackDialog(counter, appointments.get(station.ctx, counter.actor, row.id))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.set_rating(4)
+    dialog.consent.setChecked(True)
+    dialog.comment.setPlainText("The officer explained what happens next. Thank you.")
+    qtbot.wait(50)
+    assert dialog.grab().save(str(DOCS / "feedback-dialog.png"))
