@@ -35,19 +35,10 @@ SLOTS = (10, 11, 12, 17, 18, 19, 20)
 
 
 def build_year(engine: Any, *, seed: int = 2026) -> int:
-    """Write a year of 11 stations into a migrated, empty database; returns the appointments."""
+    """Write a year of 11 stations into a migrated, empty SQLite database; returns the appointments."""
     from sqlalchemy import insert
 
-    from frontcounter.db.models import (
-        Appointment,
-        Duty,
-        FollowUp,
-        Officer,
-        OpeningSession,
-        Room,
-        Station,
-        User,
-    )
+    from frontcounter.db.models import Officer, OpeningSession, Room, Station, User
     from frontcounter.services.clock import LONDON
 
     rng = random.Random(seed)
@@ -92,7 +83,7 @@ def build_year(engine: Any, *, seed: int = 2026) -> int:
                     - timedelta(minutes=30),
                     "end_at": datetime.combine(day, clock_time(end_hour), LONDON).astimezone(UTC)
                     + timedelta(minutes=30),
-                    "withdrawn_at": None, "version": 1, "deleted": False})
+                    "withdrawn_at": None})
             cells = [(slot, r) for slot in range(len(SLOTS)) for r in range(ROOMS)]
             for slot, r in rng.sample(cells, PER_DAY):
                 serial += 1
@@ -104,30 +95,53 @@ def build_year(engine: Any, *, seed: int = 2026) -> int:
                 if row["status"] == "no_show":
                     follow_ups.append({"id": uuid.uuid4(), "appointment_id": row["id"],
                                        "station_id": station["id"], "officer_id": officer["id"],
-                                       "kind": "recontact", "status": rng.choice(("open", "done", "cancelled")),
-                                       "created_at": start + timedelta(minutes=20), "created_by": "counter",
-                                       "version": 1, "deleted": False})
+                                       "status": rng.choice(("open", "done", "cancelled")),
+                                       "created_at": start + timedelta(minutes=20)})
         day += timedelta(days=1)
 
     with engine.begin() as conn:
-        # The rows never overlap (one appointment per room and officer per slot), so the SQLite
-        # double-booking triggers are set aside for the bulk load and put back after it: checking
-        # 80,000 rows one by one would take most of the quick run's time budget.
-        triggers = []
-        if engine.dialect.name == "sqlite":
-            triggers = conn.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'appointments'"
-            ).all()
-            for name, _ in triggers:
-                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
         for model, rows in ((Station, stations), (OpeningSession, sessions),
                             (Room, [r for rs in rooms for r in rs]), (Officer, [o for os_ in officers for o in os_]),
-                            (User, users), (Duty, duties), (Appointment, appointments), (FollowUp, follow_ups)):
-            for start in range(0, len(rows), 5000):
-                conn.execute(insert(model.__table__), rows[start:start + 5000])
+                            (User, users)):
+            conn.execute(insert(model.__table__), rows)
+        # The big tables go in through the driver: the rows never overlap (one appointment per
+        # room and officer per slot), so the double-booking triggers are set aside for the load
+        # and put back after it, and values are written in SQLAlchemy's SQLite storage format.
+        # Through the ORM's per-value processing the load alone would eat the quick run's budget.
+        triggers = conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'appointments'").all()
+        for name, _ in triggers:
+            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        _raw_insert(conn, "duties", duties, {"version": 1, "deleted": 0})
+        _raw_insert(conn, "appointments", appointments, {
+            "channel": "'101_call'", "reason": "'report_crime'", "created_by": "'fcr'", "version": 1, "deleted": 0,
+            "vulnerability_flags": "'[]'", "needs_step_free": 0, "needs_hearing_loop": 0})
+        _raw_insert(conn, "follow_ups", follow_ups, {"version": 1, "deleted": 0, "kind": "'recontact'",
+                                                     "created_by": "'counter'"})
         for _, sql in triggers:
             conn.exec_driver_sql(sql)
     return len(appointments)
+
+
+def _sql_value(value: Any) -> Any:
+    """A value as SQLAlchemy stores it in SQLite (UUIDs as hex, timestamps as naive UTC text)."""
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _raw_insert(conn: Any, table: str, rows: list[dict[str, Any]], constants: dict[str, Any]) -> None:
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c not in constants]
+    names = ", ".join([*columns, *constants])
+    values = ", ".join(["?"] * len(columns) + [str(v) for v in constants.values()])
+    conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({values})",
+                         [tuple(_sql_value(row[c]) for c in columns) for row in rows])
 
 
 def _appointment(rng: random.Random, serial: int, station: dict[str, Any], room: dict[str, Any],
@@ -135,11 +149,9 @@ def _appointment(rng: random.Random, serial: int, station: dict[str, Any], room:
     row: dict[str, Any] = {
         "id": uuid.UUID(int=rng.getrandbits(128), version=4), "reference": f"{station['code']}-{serial:06d}",
         "station_id": station["id"], "room_id": room["id"], "officer_id": officer["id"], "start_at": start,
-        "end_at": start + timedelta(hours=1), "channel": "101_call", "reason": "report_crime",
-        "visitor_name": f"Visitor {serial}", "status": "completed", "at_risk": rng.random() < 0.02,
-        "cancel_reason": None, "arrived_at": None, "seen_at": None, "feedback_rating": None,
-        "vulnerability_flags": [], "needs_step_free": False, "needs_hearing_loop": False,
-        "created_at": start - timedelta(days=7), "created_by": "fcr", "version": 1, "deleted": False,
+        "end_at": start + timedelta(hours=1), "visitor_name": f"Visitor {serial}", "status": "completed",
+        "at_risk": rng.random() < 0.02, "cancel_reason": None, "arrived_at": None, "seen_at": None,
+        "feedback_rating": None, "created_at": start - timedelta(days=7),
     }
     roll = rng.random()
     if roll < 0.06:
