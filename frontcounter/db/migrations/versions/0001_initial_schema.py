@@ -12,6 +12,8 @@ from alembic import op
 # Written out rather than imported from the models: a migration must keep meaning what it meant
 # when it was written, whatever the models say later.
 RELEASED = "('cancelled', 'rescheduled')"
+#: The sync_meta key a pull sets, inside its own transaction, while it applies the centre's rows.
+PULL_APPLYING = "pull_applying"
 #: No appointment lasts longer than this: it bounds the overlap search on SQLite (see _sqlite_guards).
 MAX_HOURS = 24
 
@@ -409,7 +411,10 @@ def _sqlite_guards() -> None:
             # without it, a first sync of 10,000 rows spends minutes scanning each room's past.
             f"AND a.start_at > datetime(NEW.start_at, '-{MAX_HOURS} hours'));"
         )
-        guard = f"WHEN NEW.deleted = 0 AND NEW.status NOT IN {RELEASED}"
+        # A pull mirrors rows the centre has already checked; while it applies them (flag set in
+        # its own transaction, services/sync_pull.py) a stale local row must not refuse them.
+        guard = (f"WHEN NEW.deleted = 0 AND NEW.status NOT IN {RELEASED} "
+                 f"AND NOT EXISTS (SELECT 1 FROM sync_meta WHERE key = '{PULL_APPLYING}')")
         op.execute(
             f"CREATE TRIGGER trg_appointments_{name}_overlap_insert BEFORE INSERT ON appointments "
             f"{guard} BEGIN {clash} END"
