@@ -165,7 +165,7 @@ class CuttingProxy:
 
     ``cut()`` closes every open link now; ``down = True`` also refuses new ones (the centre is
     unreachable); ``cut_after_client_sends(marker)`` forwards the client's message containing
-    ``marker`` (e.g. b"COMMIT") to the server and then drops the link before the server's answer
+    ``marker`` (e.g. the simple-query message b"Q\\x00\\x00\\x00\\x0bCOMMIT\\x00") to the server and then drops the link before the server's answer
     comes back: the transaction commits at the centre but the station never hears so.
     """
 
@@ -180,6 +180,8 @@ class CuttingProxy:
         self._marker: bytes | None = None
         self.cuts = 0
         self.bytes_up = 0
+        self.bytes_down = 0
+        self._budget: dict[str, int] = {}
         self._links: set[tuple[socket.socket, socket.socket]] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -203,6 +205,11 @@ class CuttingProxy:
 
     def cut_after_client_sends(self, marker: bytes) -> None:
         self._marker = marker
+
+    def cut_after_bytes(self, count: int, direction: str = "up") -> None:
+        """Drop every link once ``count`` more bytes have gone up (to the server) or down."""
+        with self._lock:
+            self._budget = {direction: count}
 
     def close(self) -> None:
         self._stop.set()
@@ -230,6 +237,26 @@ class CuttingProxy:
                 self._links.add(link)
             threading.Thread(target=self._pump, args=(link,), daemon=True).start()
 
+    def _spend(self, direction: str, data: bytes) -> bytes:
+        """Forward only what is left of an armed byte budget (all of it when none is armed)."""
+        with self._lock:
+            return _spend_budget(self._budget, direction, data)
+
+    def _lose_answer(self, link: tuple[socket.socket, socket.socket]) -> None:
+        """The client's message reached the server; drop the client now and swallow the answer.
+
+        The server side stays open until the answer arrives, so the server really processes the
+        message (a COMMIT commits) rather than seeing a reset link first.
+        """
+        client, server = link
+        with self._lock:
+            self._links.discard(link)
+        _close(client)
+        server.settimeout(5)
+        with suppress(OSError):
+            server.recv(65536)
+        _close(server)
+
     def _pump(self, link: tuple[socket.socket, socket.socket]) -> None:
         client, server = link
         try:
@@ -242,16 +269,23 @@ class CuttingProxy:
                     data = sock.recv(65536)
                     if not data:
                         raise ConnectionError
-                    if sock is client:
-                        server.sendall(data)
+                    direction = "up" if sock is client else "down"
+                    data = self._spend(direction, data)
+                    (server if sock is client else client).sendall(data)
+                    if direction == "up":
                         self.bytes_up += len(data)
                         marker = self._marker
                         if marker is not None and marker in data:
                             self._marker = None
                             self.cuts += 1
-                            raise ConnectionAbortedError  # the server has it; its answer never returns
+                            self._lose_answer(link)
+                            return
                     else:
-                        client.sendall(data)
+                        self.bytes_down += len(data)
+                    if self._budget.get(direction) == 0:
+                        self._budget = {}
+                        self.cut()
+                        return
         except (OSError, ConnectionError, ValueError):
             pass
         finally:
@@ -259,6 +293,15 @@ class CuttingProxy:
                 self._links.discard(link)
             _close(client)
             _close(server)
+
+
+def _spend_budget(budget: dict[str, int], direction: str, data: bytes) -> bytes:
+    left = budget.get(direction)
+    if left is None:
+        return data
+    data = data[:left]
+    budget[direction] = left - len(data)
+    return data
 
 
 def _close(sock: socket.socket) -> None:

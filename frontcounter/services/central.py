@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from frontcounter.db.models import (
@@ -172,8 +172,11 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) ->
             outcome = _Outcome("rejected", rejection.message, quiet=rejection.quiet)
         except IntegrityError as exc:
             outcome = _Outcome("rejected", _collision(exc, op))
-        except DBAPIError:
-            raise  # the link or the server: the station retries later
+        except (OperationalError, InterfaceError):
+            raise  # the link or the server (or a deadlock): the station retries later
+        except DBAPIError as exc:  # a permanent refusal: row-level security, a value out of range…
+            logger.warning("central apply refused op %s (%s): %s", op.op_id, op.op_type, type(exc.orig).__name__)
+            outcome = _Outcome("rejected", _refusal(exc))
         except Exception:  # a bug judging this op: answer it, do not block the station's queue
             logger.exception("central apply failed for op %s (%s)", op.op_id, op.op_type)
             outcome = _Outcome("rejected", "the centre could not apply it (an internal error was logged)")
@@ -204,6 +207,12 @@ def _collision(exc: IntegrityError, op: Operation) -> str:
     if op.payload.get("created") or "overlap" not in str(exc.orig):
         return translated.message
     return "its room or officer is now booked for someone else at that time"
+
+
+def _refusal(exc: DBAPIError) -> str:
+    if getattr(exc.orig, "sqlstate", None) == "42501" or "row-level security" in str(exc.orig):
+        return "this station may not change that record at the centre"
+    return "the centre's database refused it"
 
 
 def _unknown_station(code: str) -> Exception:

@@ -430,8 +430,15 @@ def push_audit(local_engine: Engine, central_engine: Engine, *, cancel: Cancel |
             values = [{c: getattr(r, c) for c in columns} for r in rows]
         if not values:
             return sent
-        with central_errors(url), central_write.begin() as c:
-            c.execute(_insert_ignore(central_engine), values)
+        try:
+            with central_errors(url), central_write.begin() as c:
+                c.execute(_insert_ignore(central_engine), values)
+        except DBAPIError as exc:
+            # Refused for good (not the link): keep the events queued, but do not let them block
+            # the pull; the report and the log say so.
+            logger.warning("the centre refused audit events from local_seq %s: %s", values[0]["local_seq"],
+                           type(exc.orig).__name__)
+            raise AuditRefused(f"The centre refused {len(values)} audit event(s); they stay queued here.") from exc
         with local_write.begin() as s:
             set_meta(s, AUDIT_PUSHED, str(values[-1]["local_seq"]))
         sent += len(values)
@@ -445,6 +452,10 @@ def _insert_ignore(engine: Engine) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(AuditEvent).on_conflict_do_nothing(index_elements=["id"])
+
+
+class AuditRefused(FrontCounterError):
+    """The centre refused audit events for a reason other than the link (they stay queued)."""
 
 
 # -- the whole sync ----------------------------------------------------------------------------
@@ -472,7 +483,10 @@ def sync_once(
     with central_errors(url):
         check_schema(central_engine)
     push(local_engine, central_engine, station_code, clock=clock, report=report, cancel=cancel, on_step=on_step)
-    report.audit_sent = push_audit(local_engine, central_engine, cancel=cancel)
+    try:
+        report.audit_sent = push_audit(local_engine, central_engine, cancel=cancel)
+    except AuditRefused as exc:
+        report.notes.append(exc.message)
     with central_errors(url):
         pulled = sync_pull.pull(central_engine, local_engine, station_code, progress=progress, cancel=cancel,
                                 on_step=on_step, page_size=page_size)

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, false, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
@@ -125,10 +125,20 @@ def pending_entity_ids(local: Session) -> set[uuid.UUID]:
     return set(local.scalars(select(OutboxEntry.entity_id).where(OutboxEntry.state == "pending")))
 
 
+#: Set in sync_meta while a pull applies rows (same transaction): the local double-booking
+#: triggers stand aside, since the centre already refused any double booking in these rows and a
+#: cache row not yet updated (its newer version is further on, or it has a change of its own
+#: waiting) must not block the centre's truth. The migration's triggers name the same key.
+PULL_APPLYING = "pull_applying"
+
+
 def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, Any]]) -> int:
     """Upsert pulled rows by primary key (bulk, no per-row SELECT), keeping pending local edits."""
     if not rows:
         return 0
+    if model is Appointment:
+        set_meta(local, PULL_APPLYING, "1")
+        local.flush()
     skip = pending_entity_ids(local)
     rows = [r for r in rows if r["id"] not in skip]
     ids = [r["id"] for r in rows]
@@ -142,6 +152,8 @@ def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, An
         local.execute(insert(model), new)
     if old:
         local.execute(update(model), old)
+    if model is Appointment:
+        local.execute(delete(SyncMeta).where(SyncMeta.key == PULL_APPLYING))
     return len(rows)
 
 

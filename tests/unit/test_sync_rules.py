@@ -456,3 +456,24 @@ def test_the_bounded_overlap_guard_still_refuses_every_overlap_and_over_long_app
     with pytest.raises(IntegrityError, match="ck_appointments_max_duration"):
         create_appointment(station.ctx, counter, "HH", rooms[1].id, officers[2].id, start + timedelta(days=3),
                            minutes=24 * 60 + 1)
+
+
+def test_a_pull_is_not_blocked_by_a_stale_cache_row_that_a_later_version_moves(
+    station: StationRuntime, centre: ServiceContext, fcr: Actor, clock: FixedClock
+) -> None:
+    """The centre moves B away, books C into B's old slot, and (after B's check-in arrives) B's
+    newest version comes after C's: the cache must take C while its copy of B still sits there."""
+    appt = upcoming(station)
+    clock.set(appt.start_at - timedelta(minutes=5))
+    moved_start = appt.start_at + timedelta(days=2, hours=8)
+    edit(centre, fcr, appt.id, start_at=moved_start, end_at=moved_start + timedelta(hours=1))
+    taken = create_appointment(centre, fcr, "HH", appt.room_id, appt.officer_id, appt.start_at,
+                               op_type="appointment.book")
+    checkin.check_in(station.ctx, actor_named(station, "counter.HH"), appt.reference)
+
+    report = sync(station, centre)
+
+    assert report.resolved == 1  # the check-in stands on the moved appointment
+    assert local_row(station, taken) is not None
+    assert local_row(station, appt.id).start_at == moved_start  # type: ignore[union-attr]
+    assert differences(station.engine, centre.engine, "HH") == []
