@@ -522,99 +522,85 @@ def _heading(text: str) -> Flowable:
     return _Para(markup(text, "bold"), _styles()["h2"])
 
 
-def _facts(rows: Sequence[tuple[str, Paragraph | str | None]], width: float, label_width: float = 36 * mm,
-           ) -> Table:
-    """Label/value rows; long values split across pages inside their row."""
-    data = [
-        [para(lbl, "label"), value if isinstance(value, Flowable) else para(value or "—")]
-        for lbl, value in rows
-    ]
-    table = Table(data, colWidths=[label_width, width - label_width], splitInRow=1, hAlign="LEFT")
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-        ("TOPPADDING", (0, 0), (-1, -1), 3.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
-        # The labels are set smaller than the values: drop them to share the values' baseline.
-        ("TOPPADDING", (0, 0), (0, -1), 4.6),
-        ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
-    ]))
-    return table
+@dataclass(frozen=True)
+class _Look:
+    """How a :class:`_Grid` looks: the few ``TableStyle`` commands our tables use."""
+
+    pad_x: tuple[float, float] = (4.0, 4.0)  # left, right
+    pad_y: tuple[float, float] = (3.5, 3.5)  # top, bottom
+    #: Top padding of the first column's body cells: labels are set smaller than the values, and
+    #: drop by this much to share the values' baseline.
+    label_top: float | None = None
+    head_fill: colors.Color | None = NAVY
+    #: The header is one cell across every column (a panel's title).
+    head_spans: bool = False
+    fill: colors.Color | None = None
+    rule: tuple[float, colors.Color] = (0.4, RULE)
+    rule_under_last: bool = True
+    box: tuple[float, colors.Color] | None = None
 
 
-def _needs_panel(data: BriefingData, width: float) -> Table:
-    """The boxed panel an officer cannot miss: interpreter, access, person of choice, vulnerability."""
-    access = [text for on, text in ((data.needs_step_free, "Step-free access"),
-                                    (data.needs_hearing_loop, "Hearing loop")) if on]
-    if data.access_needs:
-        access.append(data.access_needs)
-    rows: list[tuple[str, Paragraph]] = [
-        ("Interpreter", para(data.interpreter_language or "Not needed",
-                             "strong" if data.interpreter_language else "value")),
-        ("Access", para("; ".join(access) if access else "None recorded",
-                        "strong" if access else "value")),
-        ("Person of choice", para(data.person_of_choice or "None", "strong" if data.person_of_choice else "value")),
-        ("Vulnerability", para(" · ".join(data.vulnerability_flags) if data.vulnerability_flags else "None recorded",
-                               "alert" if data.vulnerability_flags else "value")),
-    ]
-    label_width = 36 * mm
-    body = [[para(lbl, "label"), value] for lbl, value in rows]
-    head = [[para("NEEDS — read before the meeting", "needs_head"), ""]]
-    table = Table(head + body, colWidths=[label_width, width - label_width], splitInRow=1, repeatRows=1)
-    table.setStyle(TableStyle([
-        ("SPAN", (0, 0), (-1, 0)),
-        ("BACKGROUND", (0, 0), (-1, 0), NEEDS_EDGE),
-        ("BACKGROUND", (0, 1), (-1, -1), NEEDS_FILL),
-        ("BOX", (0, 0), (-1, -1), 1.6, NEEDS_EDGE),
-        ("LINEBELOW", (0, 1), (-1, -2), 0.4, colors.HexColor("#f0d9b5")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 8),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-        ("TOPPADDING", (0, 0), (-1, -1), 4.5),
-        ("TOPPADDING", (0, 1), (0, -1), 5.6),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4.5),
-    ]))
-    return table
+_LIST_LOOK = _Look()
+_FACTS_LOOK = _Look(pad_x=(0, 6), label_top=4.6, head_fill=None, rule_under_last=False)
+_NEEDS_LOOK = _Look(pad_x=(8, 8), pad_y=(4.5, 4.5), label_top=5.6, head_fill=NEEDS_EDGE, head_spans=True,
+                    fill=NEEDS_FILL, rule=(0.4, colors.HexColor("#f0d9b5")), rule_under_last=False,
+                    box=(1.6, NEEDS_EDGE))
 
 
 class _Grid(Flowable):
-    """A ruled table of cells under a navy header row that repeats on every page it runs onto.
+    """A ruled table of cells, cells at the top, its header row (if any) repeated on every page.
 
-    ReportLab's ``Table`` can do this, but it splits a long table by building a new table of the
-    rows left over and measuring every one of them again, page after page, and draws each cell in
-    a graphics state of its own: that was most of a 200-row day sheet's time. Here each row is
-    measured once, a page break is a slice, and a page's plain cells go out in one text object.
+    ReportLab's ``Table`` can do all this, but it splits a long table by building a new table of
+    the rows left over and measuring every one of them again, page after page, and draws each
+    cell in a graphics state of its own: that was most of a 200-row day sheet's time. Here each
+    row is measured once, a page break is a slice, and a page's plain cells go out in one text
+    object. It draws what the ``TableStyle`` it replaces drew (see :class:`_Look`).
 
     A row the page ends in is split inside (each cell at a line) where its cells allow, as
-    ReportLab's ``splitInRow`` does; otherwise it starts the next page.
+    ``Table(splitInRow=1)`` does; otherwise it starts the next page.
     """
 
-    PAD_X = 4.0
-    PAD_Y = 3.5
-
-    def __init__(self, header: Sequence[Flowable], rows: Sequence[Sequence[Flowable]], widths: Sequence[float],
-                 group_starts: Sequence[bool], heights: Sequence[float] | None = None,
-                 header_height: float | None = None) -> None:
-        """``group_starts[i]`` draws a heavier rule above row ``i`` (a new time on the day sheet)."""
+    def __init__(self, header: Sequence[Flowable] | None, rows: Sequence[Sequence[Flowable]],
+                 widths: Sequence[float], look: _Look = _LIST_LOOK, group_starts: Sequence[bool] = (), *,
+                 heights: Sequence[float] | None = None, header_height: float | None = None,
+                 ends: bool = True) -> None:
+        """``group_starts[i]`` draws a heavier rule above row ``i`` (a new time on the day sheet);
+        ``ends``: this part holds the table's last row (some looks rule every row but that one)."""
         super().__init__()
         self.hAlign = "LEFT"
-        self.header, self.rows, self.widths = list(header), [list(r) for r in rows], list(widths)
-        self.group_starts = list(group_starts)
-        self.header_height = self._measure(self.header) if header_height is None else header_height
-        self.heights = [self._measure(r) for r in self.rows] if heights is None else list(heights)
+        self.look, self.ends = look, ends
+        self.header = list(header) if header else []
+        self.rows, self.widths = [list(r) for r in rows], list(widths)
+        self.group_starts = list(group_starts) or [False] * len(self.rows)
         self.width = sum(self.widths)
+        if header_height is None:
+            header_height = self._measure(self.header, head=True) if self.header else 0.0
+        self.header_height = header_height
+        self.heights = [self._measure(r) for r in self.rows] if heights is None else list(heights)
         self.height = self.header_height + sum(self.heights)
 
-    def _measure(self, row: Sequence[Flowable]) -> float:
-        tallest = max((cell.wrap(w - 2 * self.PAD_X, _UNLIMITED)[1] for cell, w in zip(row, self.widths,
-                                                                                          strict=True)),
-                      default=0.0)
-        return tallest + 2 * self.PAD_Y
+    def _cells(self, row: Sequence[Flowable], head: bool = False) -> list[tuple[Flowable, float, float, float]]:
+        """Each cell of ``row`` with its left edge, inner width and top padding."""
+        look = self.look
+        left, right = look.pad_x
+        if head and look.head_spans:
+            return [(row[0], 0.0, self.width - left - right, look.pad_y[0])]
+        out = []
+        x = 0.0
+        for column, (cell, w) in enumerate(zip(row, self.widths, strict=True)):
+            top = look.label_top if column == 0 and not head and look.label_top is not None else look.pad_y[0]
+            out.append((cell, x, w - left - right, top))
+            x += w
+        return out
 
-    def _part(self, rows: Sequence[Sequence[Flowable]], group_starts: Sequence[bool],
-              heights: Sequence[float]) -> _Grid:
-        return _Grid(self.header, rows, self.widths, group_starts, heights, self.header_height)
+    def _measure(self, row: Sequence[Flowable], head: bool = False) -> float:
+        return max((top + cell.wrap(width, _UNLIMITED)[1] for cell, _, width, top in self._cells(row, head)),
+                   default=0.0) + self.look.pad_y[1]
+
+    def _part(self, rows: Sequence[Sequence[Flowable]], group_starts: Sequence[bool], heights: Sequence[float],
+              ends: bool) -> _Grid:
+        return _Grid(self.header, rows, self.widths, self.look, group_starts, heights=heights,
+                     header_height=self.header_height, ends=ends)
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         return self.width, self.height
@@ -633,30 +619,29 @@ class _Grid(Flowable):
         if cut is not None:  # the page ends inside this row
             head, tail = cut
             return [self._part([*self.rows[:fit], head], self.group_starts[:fit + 1],
-                               [*self.heights[:fit], self._measure(head)]),
+                               [*self.heights[:fit], self._measure(head)], ends=False),
                     self._part([tail, *self.rows[fit + 1:]], [False, *self.group_starts[fit + 1:]],
-                               [self._measure(tail), *self.heights[fit + 1:]])]
+                               [self._measure(tail), *self.heights[fit + 1:]], ends=self.ends)]
         if not fit:
             return []
-        return [self._part(self.rows[:fit], self.group_starts[:fit], self.heights[:fit]),
-                self._part(self.rows[fit:], self.group_starts[fit:], self.heights[fit:])]
+        return [self._part(self.rows[:fit], self.group_starts[:fit], self.heights[:fit], ends=False),
+                self._part(self.rows[fit:], self.group_starts[fit:], self.heights[fit:], ends=self.ends)]
 
     def _split_row(self, row: Sequence[Flowable], room: float) -> tuple[list[Flowable], list[Flowable]] | None:
-        """``row`` cut to ``room``, as ReportLab's ``splitInRow`` does: the cells that fit whole go
-        in the first part, the others are split at a line (none leaving a lone first line behind,
-        the paragraphs' orphan rule); None if any cell cannot be split there."""
-        inner = room - 2 * self.PAD_Y
-        if inner <= 0:
-            return None
+        """``row`` cut to ``room``, as ``splitInRow`` does: the cells that fit whole go in the first
+        part, the others are split at a line (none leaving a lone first line behind, the
+        paragraphs' orphan rule); None if any cell cannot be split there."""
         head: list[Flowable] = []
         tail: list[Flowable] = []
-        for cell, w in zip(row, self.widths, strict=True):
-            cell_width = w - 2 * self.PAD_X
-            if cell.wrap(cell_width, inner)[1] <= inner + 1e-6:
+        for cell, _, width, top in self._cells(row):
+            inner = room - top - self.look.pad_y[1]
+            if inner <= 0:
+                return None
+            if cell.wrap(width, inner)[1] <= inner + 1e-6:
                 head.append(cell)
                 tail.append(_Text((), _styles()["cell"]))
                 continue
-            parts = cell.split(cell_width, inner)
+            parts = cell.split(width, inner)
             if len(parts) != 2:
                 return None
             head.append(parts[0])
@@ -664,40 +649,52 @@ class _Grid(Flowable):
         return head, tail
 
     def draw(self) -> None:
-        canvas = self.canv
+        canvas, look = self.canv, self.look
         top = self.height
-        canvas.setFillColor(NAVY)
-        canvas.rect(0, top - self.header_height, self.width, self.header_height, stroke=0, fill=1)
+        body_top = top - self.header_height
+        if look.head_fill is not None and self.header:
+            canvas.setFillColor(look.head_fill)
+            canvas.rect(0, body_top, self.width, self.header_height, stroke=0, fill=1)
+        if look.fill is not None:
+            canvas.setFillColor(look.fill)
+            canvas.rect(0, 0, self.width, body_top, stroke=0, fill=1)
         text = canvas.beginText()
         state = _TextState()
         others: list[tuple[Flowable, float, float, float]] = []
-        rules: list[float] = []
+        bottoms: list[float] = []  # of each body row
         y = top
-        for row, height in ((self.header, self.header_height), *zip(self.rows, self.heights, strict=True)):
-            x = 0.0
-            for cell, w in zip(row, self.widths, strict=True):
-                cell_width = w - 2 * self.PAD_X
-                _, cell_height = cell.wrap(cell_width, _UNLIMITED)
-                cell_bottom = y - self.PAD_Y - cell_height
+        rows = [(self.header, self.header_height, True)] if self.header else []
+        rows += [(row, height, False) for row, height in zip(self.rows, self.heights, strict=True)]
+        for row, height, head in rows:
+            for cell, x, width, pad_top in self._cells(row, head):
+                _, cell_height = cell.wrap(width, _UNLIMITED)
+                cell_bottom = y - pad_top - cell_height
                 if isinstance(cell, _Text):
-                    cell.draw_into(text, x + self.PAD_X, cell_bottom, state)
+                    cell.draw_into(text, x + look.pad_x[0], cell_bottom, state)
                 else:
-                    others.append((cell, x + self.PAD_X, cell_bottom, cell_width))
-                x += w
+                    others.append((cell, x + look.pad_x[0], cell_bottom, width))
             y -= height
-            rules.append(y)
+            if not head:
+                bottoms.append(y)
         canvas.drawText(text)
-        for cell, x, bottom, cell_width in others:
-            cell.wrap(cell_width, _UNLIMITED)  # a cell may be shared, and last wrapped to another width
+        for cell, x, bottom, width in others:
+            cell.wrap(width, _UNLIMITED)  # a cell may be shared, and last wrapped to another width
             cell.drawOn(canvas, x, bottom)
-        canvas.setLineWidth(0.4)
-        canvas.setStrokeColor(RULE)
-        canvas.lines([(0, at, self.width, at) for at in rules[1:]])
-        heavy = [rules[i] for i, starts in enumerate(self.group_starts) if starts and i > 0]
-        if heavy:
-            canvas.setLineWidth(0.9)
-            canvas.setStrokeColor(NAVY)
-            canvas.lines([(0, at, self.width, at) for at in heavy])
+        if bottoms and self.ends and not look.rule_under_last:
+            bottoms.pop()
+        self._lines(bottoms, *look.rule)
+        row_tops = [body_top, *(b for b in bottoms)]
+        self._lines([row_tops[i] for i, starts in enumerate(self.group_starts) if starts and i > 0], 0.9, NAVY)
+        if look.box is not None:
+            canvas.setLineWidth(look.box[0])
+            canvas.setStrokeColor(look.box[1])
+            canvas.rect(0, 0, self.width, self.height, stroke=1, fill=0)
+
+    def _lines(self, at: Sequence[float], width: float, colour: colors.Color) -> None:
+        if at:
+            self.canv.setLineWidth(width)
+            self.canv.setStrokeColor(colour)
+            self.canv.lines([(0, y, self.width, y) for y in at])
 
 
 #: The height offered to a cell to learn its natural height.
@@ -711,8 +708,39 @@ def _grid(header: Sequence[str], rows: Sequence[Sequence[Flowable]], widths: Seq
     ``group_starts`` are the rows (counting the header as row 0) that open a new group.
     """
     starts = set(group_starts)
-    return _Grid([para(h, "cell_head") for h in header], rows, widths,
+    return _Grid([para(h, "cell_head") for h in header], rows, widths, _LIST_LOOK,
                  [i + 1 in starts for i in range(len(rows))])
+
+
+def _facts(rows: Sequence[tuple[str, Flowable | str | None]], width: float, label_width: float = 36 * mm,
+           ) -> _Grid:
+    """Label/value rows; long values split across pages inside their row."""
+    data = [
+        [para(lbl, "label"), value if isinstance(value, Flowable) else para(value or "—")]
+        for lbl, value in rows
+    ]
+    return _Grid(None, data, [label_width, width - label_width], _FACTS_LOOK)
+
+
+def _needs_panel(data: BriefingData, width: float) -> _Grid:
+    """The boxed panel an officer cannot miss: interpreter, access, person of choice, vulnerability."""
+    access = [text for on, text in ((data.needs_step_free, "Step-free access"),
+                                    (data.needs_hearing_loop, "Hearing loop")) if on]
+    if data.access_needs:
+        access.append(data.access_needs)
+    rows: list[tuple[str, Flowable]] = [
+        ("Interpreter", para(data.interpreter_language or "Not needed",
+                             "strong" if data.interpreter_language else "value")),
+        ("Access", para("; ".join(access) if access else "None recorded",
+                        "strong" if access else "value")),
+        ("Person of choice", para(data.person_of_choice or "None", "strong" if data.person_of_choice else "value")),
+        ("Vulnerability", para(" · ".join(data.vulnerability_flags) if data.vulnerability_flags else "None recorded",
+                               "alert" if data.vulnerability_flags else "value")),
+    ]
+    label_width = 36 * mm
+    body = [[para(lbl, "label"), value] for lbl, value in rows]
+    return _Grid([para("NEEDS — read before the meeting", "needs_head")], body,
+                 [label_width, width - label_width], _NEEDS_LOOK)
 
 
 # --- The briefing ----------------------------------------------------------------------------
