@@ -145,6 +145,7 @@ def test_notes_with_paragraphs_and_a_single_enormous_word_do_not_break_layout(wo
     notes = "First paragraph.\n\nSecond paragraph\nwith a line break.\n\n" + "x" * 6000
     a = add_appointment(world, briefing_notes=notes, access_needs="y" * 3000)
     pdf = documents.briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference)
+    assert all(page.count("NEEDS — read before the meeting") <= 1 for page in pages(pdf))
     text = squash(text_without_furniture(pages(pdf)))
     assert "Firstparagraph." in text and "withalinebreak." in text
     assert text.count("x") >= 6000
@@ -429,7 +430,7 @@ def test_a_row_taller_than_a_page_splits_inside_the_row(world: World) -> None:
     texts = pages(documents.day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=False))
     assert len(texts) >= 2
     for page in texts:
-        assert page.count(MARKING) >= 2 and "Reference" in page  # the header row on every page
+        assert page.count(MARKING) >= 2 and page.count("Arrived") == 1  # the header row, once a page
     body = squash("".join(texts))
     assert all(w in body for w in words)
     assert body.index("need0000") < body.index("need0899") < body.index("AfterThem")
