@@ -159,6 +159,7 @@ class DetailsPane(QFrame):
         self.facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.facts.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         self.fields: dict[str, QLabel] = {}
+        self._rows_shown: list[bool] = []
         for key, label in (("room", self.tr("Room")), ("officer", self.tr("Officer")),
                            ("reason", self.tr("Reason")), ("crime", self.tr("Crime ref")),
                            ("phone", self.tr("Phone")), ("needs", self.tr("Needs")),
@@ -170,6 +171,7 @@ class DetailsPane(QFrame):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts.addRow(label, value)
             self.fields[key] = value
+            self._rows_shown.append(True)
 
         self.check_in_button = QPushButton(self.tr("Check in ⏎"))
         _set_property(self.check_in_button, "primary", True)
@@ -214,11 +216,10 @@ class DetailsPane(QFrame):
         for widget in (self.status, self.when):
             widget.setVisible(has)
         self.hint.setVisible(not has)
-        for row in range(self.facts.rowCount()):
-            self.facts.setRowVisible(row, False)
         if view is None or model is None:
             self.name.setText(self.tr("No visitor selected"))
             self.risk.hide()
+            self._show_rows([False] * len(self.fields))
             return
         masked = model.masked
         self.name.setText(model.visitor_label(view))
@@ -249,9 +250,16 @@ class DetailsPane(QFrame):
             "contact": "" if masked else (view.safe_contact or ""),
             "arrived": arrived,
         }
-        for index, key in enumerate(self.fields):
-            self.fields[key].setText(values[key])
-            self.facts.setRowVisible(index, bool(values[key]))
+        for key, label in self.fields.items():
+            label.setText(values[key])
+        self._show_rows([bool(values[key]) for key in self.fields])
+
+    def _show_rows(self, visible: list[bool]) -> None:
+        """Show the facts that have a value; only rows that change are touched (each relayouts)."""
+        for row, (now, wanted) in enumerate(zip(self._rows_shown, visible, strict=True)):
+            if now != wanted:
+                self.facts.setRowVisible(row, wanted)
+        self._rows_shown = visible
 
 
 class TodayView(QWidget):
