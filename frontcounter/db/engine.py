@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 
 def sqlite_url(path: Path) -> str:
@@ -62,8 +61,10 @@ def make_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] | 
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _create_private_file(Path(parsed.database))
-        engine = create_engine(url, echo=echo, poolclass=NullPool, connect_args=connect_args or {},
-                               hide_parameters=True)
+        # Pooled (SQLAlchemy's default QueuePool): closing the last connection to a WAL database
+        # checkpoints and deletes the WAL, and a fresh connection re-reads the schema, which
+        # together doubled the cost of every check-in under NullPool (bench/bench_counter.py).
+        engine = create_engine(url, echo=echo, connect_args=connect_args or {}, hide_parameters=True)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
