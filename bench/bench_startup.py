@@ -166,7 +166,8 @@ def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[fl
     first_frame_mb = {kind: median([s["vmhwm_mb"] for s in runs_of]) for kind, runs_of in samples.items() if runs_of}
     bare_ms = ms("bare") if samples["bare"] else None
     bare_mb = median([s["vmhwm_mb"] for s in samples["bare"]]) if samples["bare"] else None
-    floor_bare = (f"a bare PySide6 QMainWindow, 1280×780, shown offscreen in a fresh process "
+    floor_bare = (f"a bare PySide6 QMainWindow, 1280×780, shown offscreen in a fresh process with compiled "
+                  f"bytecode, as the app's runs are "
                   f"(median of {runs}: {bare_ms:.0f} ms, peak RSS {bare_mb:.0f} MB)" if bare_ms else "")
 
     name = "start-up to first painted main window (demo)"
@@ -303,15 +304,17 @@ def _where_time_goes(demo_args: tuple[str, ...], runs: int, *, importtime: bool 
         return {"startup": f"(breakdown failed: {exc})"}
     by_package, heavy = import_breakdown(timed["stderr"])
     top = sorted(by_package.items(), key=lambda kv: -kv[1])[:6]
-    step_text = "; ".join(f"{label} {ms:.0f} ms" for label, ms in steps)
+    total = sum(ms for _, ms in steps) or 1.0
+    step_text = "; ".join(f"{label} {ms:.0f} ms ({100 * ms / total:.0f}%)" for label, ms in steps)
     import_text = ", ".join(f"{name} {us / 1000:.0f} ms" for name, us in top) or "(not measured in a quick run)"
     loaded = [m for m in phased[0]["values"].get("loaded", "").split(",") if m]
     heavy_text = ("Loaded before the first frame although the first screen does not need them: "
                   + ", ".join(f"{name} ({heavy[name] / 1000:.0f} ms under importtime)" if name in heavy else name
                               for name in loaded)
                   if loaded else "None of " + ", ".join(HEAVY) + " is loaded before the first frame")
-    return {"startup": f"Where the time goes ({'median of ' if runs > 1 else ''}{runs} run{'s' if runs > 1 else ''} "
-            f"with step markers): {step_text}. "
+    return {"startup": f"Where the time goes (step markers in {runs} separate run{'s' if runs > 1 else ''}, "
+            f"{'medians, ' if runs > 1 else ''}{total:.0f} ms in all; read the shares, the machine's load "
+            f"differs from the timed runs'): {step_text}. "
             f"Import self-time by package under -X importtime (inflated by it): {import_text}. {heavy_text}."}
 
 
