@@ -314,7 +314,7 @@ def _where_time_goes(demo_args: tuple[str, ...], runs: int, *, importtime: bool 
                   if loaded else "None of " + ", ".join(HEAVY) + " is loaded before the first frame")
     return {"startup": f"Where the time goes (step markers in {runs} separate run{'s' if runs > 1 else ''}, "
             f"{'medians, ' if runs > 1 else ''}{total:.0f} ms in all; read the shares, the machine's load "
-            f"differs from the timed runs'): {step_text}. "
+            f"differs from the timed runs): {step_text}. "
             f"Import self-time by package under -X importtime (inflated by it): {import_text}. {heavy_text}."}
 
 
