@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text
@@ -226,20 +226,29 @@ def _known_revisions() -> set[str]:
 
 def central_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        try:
-            value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except ProgrammingError:
-            return None  # no schema at all
-        except DBAPIError as exc:
-            if "no such table" in str(exc.orig).lower():
-                return None
-            raise
-        return str(value) if value is not None else None
+        return _revision_in(conn)
+
+
+def _revision_in(conn: Any) -> str | None:
+    """The schema version recorded at the centre (None when there is no schema at all)."""
+    try:  # (a missing table spoils the transaction, but a missing schema ends the sync anyway)
+        value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except ProgrammingError:
+        return None
+    except DBAPIError as exc:
+        if "no such table" in str(exc.orig).lower():
+            return None
+        raise
+    return str(value) if value is not None else None
 
 
 def check_schema(engine: Engine) -> str:
     """The centre's schema version, or SchemaMismatch when it is not exactly this build's."""
-    found, head = central_revision(engine), _head()
+    return _judge_revision(central_revision(engine))
+
+
+def _judge_revision(found: str | None) -> str:
+    head = _head()
     if found == head:
         return found
     if found is None:
@@ -362,17 +371,16 @@ def push(
     cancel: Cancel | None = None,
     on_step: Step | None = None,
     progress: Progress | None = None,
+    node: str | None = None,
+    total: int = 0,
 ) -> None:
     """Push every pending outbox entry, oldest first; stop at the first connection failure."""
     url = central_engine.url.render_as_string(hide_password=False)
     local_read = make_session_factory(local_engine)
     local_write = make_session_factory(local_engine, write=True)
     central_write = make_session_factory(central_engine, write=True)
-    node = node_id(local_engine, station_code)
+    node = node or node_id(local_engine, station_code)
     after = 0
-    with local_read() as s:
-        total = int(s.scalar(select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == "pending"))
-                    or 0)
     while True:
         with local_read() as s:
             entries = s.scalars(
@@ -461,6 +469,36 @@ class AuditRefused(FrontCounterError):
 # -- the whole sync ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _LocalState:
+    """Everything a sync needs to know about the cache, read in one short local transaction."""
+
+    node: str | None
+    pending: int
+    audit_pushed: int
+    audit_last: int
+    last_sync: datetime | None
+    pull: sync_pull.LocalPullState
+
+
+def _read_local(local_engine: Engine, station_code: str) -> _LocalState:
+    with make_session_factory(local_engine)() as s:
+        last = get_meta(s, LAST_SYNC)
+        return _LocalState(
+            node=get_meta(s, NODE_ID),
+            pending=int(s.scalar(select(func.count()).select_from(OutboxEntry)
+                                 .where(OutboxEntry.state == "pending")) or 0),
+            audit_pushed=int(get_meta(s, AUDIT_PUSHED) or 0),
+            audit_last=int(s.scalar(select(func.max(AuditEvent.local_seq))) or 0),
+            last_sync=datetime.fromisoformat(last) if last else None,
+            pull=sync_pull.read_local_state(s, station_code),
+        )
+
+
+#: A sync that moved nothing records its time at most this often (each record is a disk flush).
+LAST_SYNC_EVERY = timedelta(minutes=1)
+
+
 def sync_once(
     local_engine: Engine,
     central_engine: Engine,
@@ -476,25 +514,49 @@ def sync_once(
 
     Raises OfflineError, AuthenticationError, SchemaMismatch or SyncCancelled (all one-line
     messages); whatever was answered or pulled before that stays done.
+
+    A sync with nothing to send and nothing new at the centre costs one local read and three
+    round trips (begin, schema and clock in one query, commit), whatever the centre's size.
     """
     clock = clock or SystemClock()
     url = central_engine.url.render_as_string(hide_password=False)
     report = SyncReport(started_at=clock.now())
+    state = _read_local(local_engine, station_code)
+    if state.pending:
+        with central_errors(url):
+            check_schema(central_engine)
+        push(local_engine, central_engine, station_code, clock=clock, report=report, cancel=cancel,
+             on_step=on_step, node=state.node, total=state.pending)
+    if state.audit_last > state.audit_pushed:
+        try:
+            report.audit_sent = push_audit(local_engine, central_engine, cancel=cancel)
+        except AuditRefused as exc:
+            report.notes.append(exc.message)
+    pull_state = state.pull
+    if report.pushed:  # answers moved rows (and removed rejected ones): read the cursors again
+        with make_session_factory(local_engine)() as s:
+            pull_state = sync_pull.read_local_state(s, station_code)
+    checked = bool(state.pending)
     with central_errors(url):
-        check_schema(central_engine)
-    push(local_engine, central_engine, station_code, clock=clock, report=report, cancel=cancel, on_step=on_step)
-    try:
-        report.audit_sent = push_audit(local_engine, central_engine, cancel=cancel)
-    except AuditRefused as exc:
-        report.notes.append(exc.message)
-    with central_errors(url):
-        pulled = sync_pull.pull(central_engine, local_engine, station_code, progress=progress, cancel=cancel,
-                                on_step=on_step, page_size=page_size)
+        pulled = sync_pull.pull(
+            central_engine, local_engine, station_code, progress=progress, cancel=cancel, on_step=on_step,
+            page_size=page_size, state=pull_state, persist_clock=False,
+            first_check=None if checked else (lambda session: _judge_revision(_revision_in(session.connection()))),
+        )
     report.pulled, report.first = pulled.rows, pulled.first
     report.finished_at = clock.now()
-    with make_session_factory(local_engine, write=True).begin() as s:
-        set_meta(s, LAST_SYNC, report.finished_at.isoformat())
-    report.waiting = local_status(local_engine).waiting
+    # Only what this station sent or received is worth a disk flush every time; the clock that other
+    # stations moved (the usual case) is recorded with the time of sync, once a minute.
+    moved = report.pushed or report.pulled_total or report.audit_sent or report.removed
+    stale = state.last_sync is None or report.finished_at - state.last_sync >= LAST_SYNC_EVERY
+    if moved or stale:
+        with make_session_factory(local_engine, write=True).begin() as s:
+            set_meta(s, sync_pull.PULLED_CLOCK, str(pulled.clock))
+            set_meta(s, LAST_SYNC, report.finished_at.isoformat())
+            report.waiting = int(s.scalar(select(func.count()).select_from(OutboxEntry)
+                                          .where(OutboxEntry.state == "pending")) or 0)
+    else:
+        report.waiting = max(0, state.pending - report.pushed)
     if report.pushed or report.pulled_total or report.audit_sent:
         logger.info("sync %s: pushed %d (%d applied, %d resolved, %d rejected), %d audit, pulled %d",
                     station_code, report.pushed, report.applied, report.resolved, report.rejected,

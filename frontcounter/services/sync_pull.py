@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, false, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
@@ -198,6 +198,43 @@ def read_clock(central: Session) -> int:
     return int(central.scalar(select(SyncClock.value).where(SyncClock.id == 1)) or 0)
 
 
+@dataclass
+class LocalPullState:
+    """What the cache knows about its pulls, read once per sync."""
+
+    cursors: dict[str, int]
+    pulled_clock: int | None
+    #: The station's id from the cache's own copy of the stations table (None before a first pull).
+    station_id: uuid.UUID | None
+
+
+def read_local_state(local: Session, station_code: str) -> LocalPullState:
+    pulled = get_meta(local, PULLED_CLOCK)
+    return LocalPullState(
+        cursors={c.entity: c.cursor for c in local.scalars(select(SyncCursor))},
+        pulled_clock=int(pulled) if pulled is not None else None,
+        station_id=local.scalar(select(Station.id).where(Station.code == station_code, Station.deleted == false())),
+    )
+
+
+def tables_with_news(central: Session, station_id: uuid.UUID, cursors: dict[str, int]) -> list[type[SyncedMixin]]:
+    """Which tables hold rows past their cursor for this station: one query for all of them.
+
+    When others' changes moved the clock but nothing of this station's changed (the usual case
+    with many stations), a sync costs this one round trip instead of one per table.
+    """
+    checks = []
+    for model in SYNCED_MODELS:
+        table = model.__table__  # type: ignore[attr-defined]
+        condition = table.c.version > cursors.get(table.name, 0)
+        scope = _scope(model, station_id)
+        if scope is not None:
+            condition = and_(scope, condition)
+        checks.append(exists().where(condition).label(table.name))
+    row = central.execute(select(*checks)).one()
+    return [m for m, news in zip(SYNCED_MODELS, row, strict=True) if news]
+
+
 def pull(
     central_engine: Engine,
     local_engine: Engine,
@@ -207,32 +244,39 @@ def pull(
     cancel: Callable[[], bool] | None = None,
     on_step: Step | None = None,
     page_size: int = PAGE_SIZE,
+    state: LocalPullState | None = None,
+    first_check: Callable[[Session], object] | None = None,
+    persist_clock: bool = True,
 ) -> PullResult:
-    """Pull every synced table for ``station_code``; each page commits with its cursor."""
+    """Pull every synced table for ``station_code``; each page commits with its cursor.
+
+    ``state`` saves a local read when the caller already has it; ``first_check`` runs inside the
+    central snapshot before anything is read (the schema check, saving a round trip); with
+    ``persist_clock=False`` the caller records ``result.clock`` itself (in its own last write).
+    """
     local_write = make_session_factory(local_engine, write=True)
-    local_read = make_session_factory(local_engine)
+    if state is None:
+        with make_session_factory(local_engine)() as local:
+            state = read_local_state(local, station_code)
+    cursors = dict(state.cursors)
     result = PullResult()
-    with local_read() as local:
-        cursors = {c.entity: c.cursor for c in local.scalars(select(SyncCursor))}
-        pulled_clock = get_meta(local, PULLED_CLOCK)
     with central_snapshot(central_engine) as central:
+        if first_check is not None:
+            first_check(central)
         clock = read_clock(central)
-        if pulled_clock is not None and int(pulled_clock) == clock:
-            result.clock = clock
+        result.clock = clock
+        if state.pulled_clock == clock:
             return result  # nothing committed anywhere since the last complete pull
-        station = central.scalars(
-            select(Station).where(Station.code == station_code, Station.deleted == false())
-        ).one_or_none()
-        if station is None:
-            raise NotFound(f"The centre has no station {station_code!r}; check this station's code.")
-        station_id = station.id
+        station_id = state.station_id or _central_station_id(central, station_code)
         result.first = not cursors
-        total = 0
         if result.first and progress is not None:
+            models = list(SYNCED_MODELS)
             total = sum(count_after(central, m, station_id, 0) for m in SYNCED_MODELS)
             progress(0, total)
+        else:
+            models, total = tables_with_news(central, station_id, cursors), 0
         done = 0
-        for model in SYNCED_MODELS:
+        for model in models:
             entity = model.__tablename__  # type: ignore[attr-defined]
             committed = cursors.get(entity, 0)
             position: tuple[int, uuid.UUID | None] = (committed, None)
@@ -265,7 +309,14 @@ def pull(
                     on_step("pull.page")
                 if not full:
                     break
+    if persist_clock:
         with local_write.begin() as local:
             set_meta(local, PULLED_CLOCK, str(clock))
-        result.clock = clock
     return result
+
+
+def _central_station_id(central: Session, station_code: str) -> uuid.UUID:
+    station_id = central.scalar(select(Station.id).where(Station.code == station_code, Station.deleted == false()))
+    if station_id is None:
+        raise NotFound(f"The centre has no station {station_code!r}; check this station's code.")
+    return station_id
