@@ -18,9 +18,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.types import NullType
 
 from frontcounter.db.models import (
     RELEASED_STATUSES,
@@ -224,14 +227,14 @@ def _session_slots(day: date, start_time: time, end_time: time, step: timedelta,
 
 @dataclass(frozen=True, slots=True)
 class _RoomInfo:
-    key: int  # the id as an int: hashing a UUID runs Python code, an int's does not
+    key: str  # the id as 32 hex digits (see _key)
     id: uuid.UUID
     name: str
 
 
 @dataclass(frozen=True, slots=True)
 class _OfficerInfo:
-    key: int
+    key: str
     id: uuid.UUID
     label: str
     collar: str
@@ -245,113 +248,170 @@ Interval = tuple[datetime, datetime]
 class _Period:
     """What the finder loads once for a set of stations and days, then computes on in Python.
 
-    Keys are ids as ints and London days: a slot's checks look at that day's few bookings.
+    Keys are ids as hex strings and London days: a slot's checks look at that day's few bookings.
     """
 
-    sessions: dict[int, dict[int, list[tuple[time, time]]]]
-    rooms: dict[int, list[_RoomInfo]]
+    sessions: dict[str, dict[int, list[tuple[time, time]]]]
+    rooms: dict[str, list[_RoomInfo]]
     #: By (station, day): the officers available then, from when and until when.
-    duties: dict[tuple[int, date], list[tuple[int, datetime, datetime]]]
-    officers: dict[int, _OfficerInfo]
-    room_busy: dict[tuple[int, date], list[Interval]]
-    officer_busy: dict[tuple[int, date], list[Interval]]
+    duties: dict[tuple[str, date], list[tuple[str, datetime, datetime]]]
+    officers: dict[str, _OfficerInfo]
+    room_busy: dict[tuple[str, date], list[Interval]]
+    officer_busy: dict[tuple[str, date], list[Interval]]
+
+
+_JUST_BEFORE = timedelta(microseconds=1)
 
 
 def _days_of(start: datetime, end: datetime) -> list[date]:
     """The London days an interval touches (usually one)."""
-    first, last = local(start).date(), local(end - timedelta(microseconds=1)).date()
+    first, last = start.astimezone(LONDON).date(), (end - _JUST_BEFORE).astimezone(LONDON).date()
+    if first == last:
+        return [first]
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _raw(column: Any) -> Any:
+    """The column as the driver hands it back, without SQLAlchemy's conversion of each value.
+
+    A search reads hundreds of duty and booking rows, and making each id a ``uuid.UUID`` and each
+    time an aware datetime through the type system cost more than running the queries. ``_key``
+    and ``_utc`` do what the finder needs instead, for PostgreSQL's native values and for SQLite's
+    stored text alike (32 hex digits and naive UTC: the forms SQLAlchemy writes, and the ones the
+    double-booking triggers already compare).
+    """
+    return type_coerce(column, NullType())
+
+
+def _key(value: str | uuid.UUID) -> str:
+    """An id as 32 lower-case hex digits: cheap to hash, the same from either database."""
+    return value if isinstance(value, str) else value.hex
+
+
+_from_iso = datetime.fromisoformat
+
+
+def _utc(value: str | datetime) -> datetime:
+    if isinstance(value, str):
+        return _from_iso(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+# The finder's queries, built once: each search only binds its stations and period, so no
+# statement is constructed (and no cache key computed from a fresh one) per search.
+_STATIONS: BindParameter[Any] = bindparam("stations", expanding=True)
+_SESSIONS_QUERY = select(
+    OpeningSession.station_id, OpeningSession.weekday, OpeningSession.start_time, OpeningSession.end_time
+).where(OpeningSession.station_id.in_(_STATIONS), OpeningSession.deleted.is_(False))
+_ROOMS_QUERY = select(
+    Room.id, Room.station_id, Room.name, Room.step_free, Room.hearing_loop, Room.video_link, Room.child_friendly
+).where(Room.station_id.in_(_STATIONS), Room.active.is_(True), Room.deleted.is_(False))
+_IN_PERIOD = (Duty.station_id.in_(_STATIONS), Duty.deleted.is_(False), Duty.start_at < bindparam("end"),
+              Duty.end_at > bindparam("start"))
+_DUTIES_QUERY = select(_raw(Duty.officer_id), _raw(Duty.station_id), _raw(Duty.start_at), _raw(Duty.end_at),
+                       _raw(Duty.withdrawn_at)).where(*_IN_PERIOD)
+_OFFICERS_QUERY = select(
+    Officer.id, Officer.rank, Officer.collar_number, Officer.name, Officer.languages, Officer.specialisms
+).where(Officer.id.in_(select(Duty.officer_id).where(*_IN_PERIOD)), Officer.active.is_(True),
+        Officer.deleted.is_(False))
+_LIVE = (Appointment.deleted.is_(False), Appointment.status.not_in(RELEASED_STATUSES),
+         Appointment.start_at >= bindparam("since"), Appointment.start_at < bindparam("end"))
+_BUSY = (_raw(Appointment.room_id), _raw(Appointment.officer_id), _raw(Appointment.start_at),
+         _raw(Appointment.end_at))
+# Two indexed queries that never return the same row, rather than one with OR: these stations'
+# bookings, then their officers' bookings elsewhere (an officer may work at two stations).
+_BUSY_HERE_QUERY = select(*_BUSY).where(Appointment.station_id.in_(_STATIONS), *_LIVE)
+_BUSY_ELSEWHERE_QUERY = select(*_BUSY).where(
+    Appointment.officer_id.in_(bindparam("officers", expanding=True)), Appointment.station_id.not_in(_STATIONS),
+    *_LIVE)
+
+_ROOM_FEATURES = ("step_free", "hearing_loop", "video_link", "child_friendly")
 
 
 def _load_period(session: Session, station_ids: list[uuid.UUID], needs: SlotNeeds,
                  start: datetime, end: datetime) -> _Period:
-    sessions: dict[int, dict[int, list[tuple[time, time]]]] = defaultdict(lambda: defaultdict(list))
-    for sid, weekday, s, e in session.execute(
-        select(OpeningSession.station_id, OpeningSession.weekday, OpeningSession.start_time,
-               OpeningSession.end_time)
-        .where(OpeningSession.station_id.in_(station_ids), OpeningSession.deleted.is_(False))
-    ):
-        sessions[sid.int][weekday].append((s, e))
-
-    room_query = select(Room).where(Room.station_id.in_(station_ids), Room.active.is_(True),
-                                    Room.deleted.is_(False))
-    for wanted, column in ((needs.step_free, Room.step_free), (needs.hearing_loop, Room.hearing_loop),
-                           (needs.video_link, Room.video_link), (needs.child_friendly, Room.child_friendly)):
-        if wanted:
-            room_query = room_query.where(column.is_(True))
-    # The plainest suitable room first: keep the step-free and family rooms for those who need them.
-    found_rooms = sorted(session.scalars(room_query), key=lambda r: (_extras(r, needs), r.name.casefold()))
-    rooms: dict[int, list[_RoomInfo]] = defaultdict(list)
-    for room in found_rooms:
-        rooms[room.station_id.int].append(_RoomInfo(room.id.int, room.id, room.name))
-
-    duty_rows = session.execute(
-        select(Duty.officer_id, Duty.station_id, Duty.start_at, Duty.end_at, Duty.withdrawn_at)
-        .where(Duty.station_id.in_(station_ids), Duty.deleted.is_(False), Duty.start_at < end,
-               Duty.end_at > start)
-    ).all()
-    officer_ids = {row.officer_id for row in duty_rows}
-    officers = {
-        o.id.int: _OfficerInfo(o.id.int, o.id, _officer_label(o), o.collar_number, tuple(o.languages or ()))
-        for o in session.scalars(select(Officer).where(Officer.id.in_(officer_ids), Officer.active.is_(True),
-                                                       Officer.deleted.is_(False)))
-        if _speaks(o.languages or (), needs.language) and _trained(o.specialisms or (), needs.specialism)
-    } if officer_ids else {}
-    duties: dict[tuple[int, date], list[tuple[int, datetime, datetime]]] = defaultdict(list)
-    for officer_id, station_id, d_start, d_end, withdrawn in duty_rows:
-        if officer_id.int not in officers:
-            continue
-        available_until = min(d_end, withdrawn) if withdrawn is not None else d_end
-        if available_until > d_start:
-            for day in _days_of(d_start, available_until):
-                duties[(station_id.int, day)].append((officer_id.int, d_start, available_until))
-
-    live = (Appointment.deleted.is_(False), Appointment.status.not_in(RELEASED_STATUSES),
-            Appointment.start_at >= start - MAX_DURATION, Appointment.start_at < end)
-    columns = (Appointment.room_id, Appointment.officer_id, Appointment.start_at, Appointment.end_at)
-    # Two indexed queries that never return the same row, rather than one with OR: these stations'
-    # bookings, then their officers' bookings elsewhere (an officer may work at two stations).
-    queries = [select(*columns).where(Appointment.station_id.in_(station_ids), *live)]
-    if officers:
-        queries.append(select(*columns).where(Appointment.officer_id.in_([o.id for o in officers.values()]),
-                                              Appointment.station_id.not_in(station_ids), *live))
-    room_busy: dict[tuple[int, date], list[Interval]] = defaultdict(list)
-    officer_busy: dict[tuple[int, date], list[Interval]] = defaultdict(list)
     connection = session.connection()
-    for query in queries:
-        for room_id, busy_officer, a_start, a_end in connection.execute(query):
-            if a_end <= start:
+    sessions: dict[str, dict[int, list[tuple[time, time]]]] = defaultdict(lambda: defaultdict(list))
+    for sid, weekday, s, e in connection.execute(_SESSIONS_QUERY, {"stations": station_ids}):
+        sessions[sid.hex][weekday].append((s, e))
+
+    wanted = [f for f in _ROOM_FEATURES if getattr(needs, f)]
+    # The plainest suitable room first: keep the step-free and family rooms for those who need them.
+    found_rooms = sorted(
+        (r for r in connection.execute(_ROOMS_QUERY, {"stations": station_ids})
+         if all(getattr(r, f) for f in wanted)),
+        key=lambda r: (_extras(r, needs), r.name.casefold()))
+    rooms: dict[str, list[_RoomInfo]] = defaultdict(list)
+    for room in found_rooms:
+        rooms[room.station_id.hex].append(_RoomInfo(room.id.hex, room.id, room.name))
+
+    in_period = {"stations": station_ids, "start": start, "end": end}
+    officers = {
+        o.id.hex: _OfficerInfo(o.id.hex, o.id, f"{o.rank} {o.collar_number} {o.name}", o.collar_number,
+                               tuple(o.languages or ()))
+        for o in connection.execute(_OFFICERS_QUERY, in_period)
+        if _speaks(o.languages or (), needs.language) and _trained(o.specialisms or (), needs.specialism)
+    }
+    duties: dict[tuple[str, date], list[tuple[str, datetime, datetime]]] = defaultdict(list)
+    if officers:
+        for officer_id, station_id, d_start, d_end, withdrawn in connection.execute(_DUTIES_QUERY, in_period):
+            officer_key = _key(officer_id)
+            if officer_key not in officers:
                 continue
-            for day in _days_of(a_start, a_end):
-                room_busy[(room_id.int, day)].append((a_start, a_end))
-                if busy_officer is not None:
-                    officer_busy[(busy_officer.int, day)].append((a_start, a_end))
+            d_start, d_end = _utc(d_start), _utc(d_end)
+            available_until = min(d_end, _utc(withdrawn)) if withdrawn is not None else d_end
+            if available_until > d_start:
+                for day in _days_of(d_start, available_until):
+                    duties[(_key(station_id), day)].append((officer_key, d_start, available_until))
+
+    period = {"stations": station_ids, "since": start - MAX_DURATION, "end": end}
+    queries = [(_BUSY_HERE_QUERY, period)]
+    if officers:
+        queries.append((_BUSY_ELSEWHERE_QUERY, {**period, "officers": [o.id for o in officers.values()]}))
+    room_busy: dict[tuple[str, date], list[Interval]] = defaultdict(list)
+    officer_busy: dict[tuple[str, date], list[Interval]] = defaultdict(list)
+    for query, params in queries:
+        for room_id, busy_officer, a_start, a_end in connection.execute(query, params):
+            interval = (_utc(a_start), _utc(a_end))
+            if interval[1] <= start:
+                continue
+            room_key = _key(room_id)
+            busy_key = _key(busy_officer) if busy_officer is not None else None
+            for day in _days_of(*interval):
+                room_busy[(room_key, day)].append(interval)
+                if busy_key is not None:
+                    officer_busy[(busy_key, day)].append(interval)
     return _Period(sessions, rooms, duties, officers, room_busy, officer_busy)
 
 
-def _extras(room: Room, needs: SlotNeeds) -> int:
-    """How many features the room has that the visitor does not need."""
-    return sum(
-        1
-        for has, needed in ((room.step_free, needs.step_free), (room.hearing_loop, needs.hearing_loop),
-                            (room.video_link, needs.video_link), (room.child_friendly, needs.child_friendly))
-        if has and not needed
-    )
+def _extras(room: Any, needs: SlotNeeds) -> int:
+    """How many features the room (a ``Room`` or a row with its feature columns) has that the
+    visitor does not need."""
+    return sum(1 for f in _ROOM_FEATURES if getattr(room, f) and not getattr(needs, f))
 
 
 def _officer_label(officer: Officer) -> str:
     return f"{officer.rank} {officer.collar_number} {officer.name}"
 
 
-def _station_slots(station: Station, period: _Period, days: list[date], step: timedelta,
-                   duration: timedelta, not_before: datetime, limit: int, distance: float) -> list[Slot]:
-    key = station.id.int
+@dataclass(frozen=True, slots=True)
+class _StationInfo:
+    id: uuid.UUID
+    code: str
+    name: str
+    distance_km: float
+
+
+def _station_slots(station: _StationInfo, period: _Period, days: list[date], step: timedelta,
+                   duration: timedelta, not_before: datetime, limit: int) -> list[Slot]:
+    key = station.id.hex
     rooms = period.rooms.get(key, [])
     if not rooms:
         return []
     out: list[Slot] = []
     nothing: list[Interval] = []
     room_busy, officer_busy, officers = period.room_busy, period.officer_busy, period.officers
+    distance = round(station.distance_km, 1)
     for day in days:
         duties = period.duties.get((key, day))
         if not duties:
@@ -360,20 +420,22 @@ def _station_slots(station: Station, period: _Period, days: list[date], step: ti
             {slot for s, e in period.sessions.get(key, {}).get(day.weekday(), [])
              for slot in _session_slots(day, s, e, step, duration)}
         )
+        # The day's rooms and officers with their bookings, looked up once rather than per time;
+        # the least-loaded officer that day first (then by collar number), so visitors are shared out.
+        day_rooms = [(room, room_busy.get((room.key, day), nothing)) for room in rooms]
+        day_officers = sorted(
+            ((officer_busy.get((o, day), nothing), officers[o], d_start, d_end) for o, d_start, d_end in duties),
+            key=lambda d: (len(d[0]), d[1].collar))
         for start, end in times:
             if start < not_before:
                 continue
-            room = next((r for r in rooms
-                         if not _overlaps(room_busy.get((r.key, day), nothing), start, end)), None)
+            room = next((r for r, busy in day_rooms if not _overlaps(busy, start, end)), None)
             if room is None:
                 continue
-            free = {officer for officer, d_start, d_end in duties if d_start <= start and end <= d_end
-                    and not _overlaps(officer_busy.get((officer, day), nothing), start, end)}
-            if not free:
+            officer = next((o for busy, o, d_start, d_end in day_officers
+                            if d_start <= start and end <= d_end and not _overlaps(busy, start, end)), None)
+            if officer is None:
                 continue
-            # The least-loaded officer that day first, so the day's visitors are shared out.
-            officer = officers[min(free, key=lambda o: (len(officer_busy.get((o, day), nothing)),
-                                                        officers[o].collar))]
             out.append(Slot(
                 station_id=station.id, station_code=station.code, station_name=station.name, start=start,
                 end=end, room_id=room.id, room_name=room.name, officer_id=officer.id,
@@ -382,6 +444,27 @@ def _station_slots(station: Station, period: _Period, days: list[date], step: ti
             if len(out) >= limit:
                 return out
     return out
+
+
+def _nearest_first(session: Session, codes: list[str]) -> list[_StationInfo]:
+    """The stations asked about, the first one first and the rest by distance from it."""
+    by_code = {
+        row.code: row
+        for row in session.execute(
+            select(Station.id, Station.code, Station.name, Station.latitude, Station.longitude)
+            .where(Station.code.in_(codes), Station.deleted.is_(False)))
+    }
+    missing = [c for c in codes if c not in by_code]
+    if missing:
+        raise NotFound(f"No station with code {missing[0]!r}.")
+    rows = list(dict.fromkeys(by_code[c] for c in codes))
+    origin = rows[0]
+    stations = [_StationInfo(r.id, r.code, r.name,
+                             haversine_km(origin.latitude, origin.longitude, r.latitude, r.longitude))
+                for r in rows]
+    # Stable: stations at the same distance keep the order they were asked in.
+    stations.sort(key=lambda s: (s.distance_km, s.code != origin.code))
+    return stations
 
 
 def find_slots(
@@ -401,6 +484,12 @@ def find_slots(
     officer on duty. ``not_before`` (default now) drops slots that start earlier. Needs
     ``book`` permission at every station asked about.
 
+    Every slot of a nearer station comes before any of a farther one, so the stations are read
+    nearest first in rounds, stopping once ``limit`` slots are found: a search the nearest station
+    answers (the usual case) reads only that station's rows. Each round is at least twice the last
+    and as large as the yield so far says will fill the limit, so asking for every slot takes two
+    rounds and a rare need a handful, rather than one set of queries per station.
+
     Authority: a station cache holds only its own station's duties and appointments, so at a
     station (``ctx.mode == "station"``) the answer is only complete for that station; another
     station's slots are only authoritative at the centre (``ctx.mode == "central"``), where the
@@ -417,30 +506,27 @@ def find_slots(
     period_start = local_day_bounds(first_day)[0]
     period_end = local_day_bounds(first_day + timedelta(days=days - 1))[1]
     day_list = [first_day + timedelta(days=i) for i in range(days)]
+    step = timedelta(minutes=ctx.policy.slot_minutes)
+    duration = timedelta(minutes=needs.duration_minutes)
     guard(ctx, actor, Action.BOOK, action="booking.find_slots", record=None)
+    found: list[Slot] = []
     with ctx.read() as session:
-        by_code = {s.code: s for s in session.scalars(
-            select(Station).where(Station.code.in_(codes), Station.deleted.is_(False)))}
-        missing = [c for c in codes if c not in by_code]
-        if missing:
-            raise NotFound(f"No station with code {missing[0]!r}.")
-        stations = list(dict.fromkeys(by_code[c] for c in codes))
+        stations = _nearest_first(session, codes)
         for station in stations:
             guard(ctx, actor, Action.BOOK, station_id=station.id, action="booking.find_slots",
                   record=f"station:{station.code}")
-        origin = stations[0]
-        distances = {s.id: haversine_km(origin.latitude, origin.longitude, s.latitude, s.longitude)
-                     for s in stations}
-        stations.sort(key=lambda s: (distances[s.id], s.code != origin.code))
-        period = _load_period(session, [s.id for s in stations], needs, period_start, period_end)
-    step = timedelta(minutes=ctx.policy.slot_minutes)
-    duration = timedelta(minutes=needs.duration_minutes)
-    found: list[Slot] = []
-    for station in stations:
-        found += _station_slots(station, period, day_list, step, duration, not_before, limit - len(found),
-                                round(distances[station.id], 1))
-        if len(found) >= limit:
-            break
+        batch, done = 1, 0
+        while stations and len(found) < limit:
+            chunk, stations = stations[:batch], stations[batch:]
+            period = _load_period(session, [s.id for s in chunk], needs, period_start, period_end)
+            for station in chunk:
+                found += _station_slots(station, period, day_list, step, duration, not_before, limit - len(found))
+                if len(found) >= limit:
+                    break
+            done += len(chunk)
+            # The next round: as many stations as the rate so far says will fill the limit, and at
+            # least twice the last round (a need few stations meet yields nothing for a while).
+            batch = max(2 * batch, math.ceil((limit - len(found)) * done / len(found)) if found else 0)
     return found
 
 

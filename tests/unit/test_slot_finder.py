@@ -251,6 +251,28 @@ def test_a_need_only_a_distant_station_meets_is_found_there(central: ServiceCont
     assert not slots or slots[0].distance_km > 0
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(needs=NEEDS, codes=st.lists(st.sampled_from(ALL_CODES), min_size=1, max_size=11, unique=True),
+       limit=st.sampled_from([1, 2, 7, 40, 150, 10_000]), days=st.integers(1, 7))
+def test_a_search_across_stations_is_each_stations_offers_nearest_first_cut_at_the_limit(
+    central: ServiceContext, needs: SlotNeeds, codes: list[str], limit: int, days: int
+) -> None:
+    """The finder reads stations in rounds and stops early; the answer must be exactly what asking
+    each station on its own, nearest first, and cutting at ``limit`` gives."""
+    fcr = central_actor(central, "fcr.HH")
+    today = local(DEMO_NOW).date()
+    with central.read() as session:
+        where = {s.code: (s.latitude, s.longitude) for s in session.scalars(select(Station))}
+    origin = codes[0]
+    by_distance = sorted(codes, key=lambda c: (booking.haversine_km(*where[origin], *where[c]), c != origin))
+    one_by_one = [slot for code in by_distance
+                  for slot in booking.find_slots(central, fcr, needs, station_codes=[code], start_day=today,
+                                                 days=days, limit=10_000)]
+    together = booking.find_slots(central, fcr, needs, station_codes=codes, start_day=today, days=days, limit=limit)
+    assert [(s.station_code, s.start, s.room_id, s.officer_id) for s in together] == [
+        (s.station_code, s.start, s.room_id, s.officer_id) for s in one_by_one[:limit]]
+
+
 # --- evening sessions --------------------------------------------------------------------------------------
 
 
@@ -345,3 +367,39 @@ def test_cancelled_and_rescheduled_slots_are_offered_again(station: StationRunti
     scheduling.cancel(station.ctx, supervisor, taken.id, "visitor_request")
     again = booking.find_slots(station.ctx, supervisor, needs, start_day=QUIET_DAY, limit=5)
     assert [(s.start, s.room_id, s.officer_id) for s in again] == [(at(QUIET_DAY, 17), room.id, officer.id)]
+
+
+# --- the same answer from either database ------------------------------------------------------------------
+
+
+def test_a_postgresql_centre_offers_exactly_what_the_sqlite_one_does(
+    central: ServiceContext, pg_url: str, clock: FixedClock
+) -> None:
+    """The finder reads ids and times as the driver hands them back (text from SQLite, native
+    values from psycopg) and converts them itself: both must give the same offers."""
+    from frontcounter.db.migrate import upgrade
+    from frontcounter.services.demo import seed_central
+
+    engine = make_engine(pg_url)
+    try:
+        upgrade(engine)
+        seed_central(engine, clock)
+        pg = ServiceContext(engine=engine, clock=clock, mode="central", workstation="fcr-test")
+        with central.write.begin() as session, pg.write.begin() as pg_session:
+            # An officer pulled away part-way through a shift, in both.
+            duty_id = session.scalars(select(Duty.id).where(Duty.start_at > DEMO_NOW)
+                                      .order_by(Duty.start_at, Duty.id).limit(1)).one()
+            for s in (session, pg_session):
+                duty = s.get_one(Duty, duty_id)
+                duty.withdrawn_at = duty.start_at + timedelta(hours=2)
+        fcr = central_actor(central, "fcr.HH")
+        today = local(DEMO_NOW).date()
+        for needs in (SlotNeeds(), SlotNeeds(step_free=True, language="Polish"), SlotNeeds(duration_minutes=30)):
+            for origin, limit in (("HH", 40), ("LG", 1000)):
+                codes = [origin] + [c for c in ALL_CODES if c != origin]
+                asked = dict(station_codes=codes, start_day=today, days=5, limit=limit)
+                expected = booking.find_slots(central, fcr, needs, **asked)  # type: ignore[arg-type]
+                assert expected
+                assert booking.find_slots(pg, fcr, needs, **asked) == expected  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
