@@ -25,6 +25,11 @@ class ViewSpec:
     #: "module:ClassName" under frontcounter.ui, imported when first shown (fast start-up).
     target: str
     shortcut: str
+    #: Further permissions any one of which also shows the view (admin manages rooms, not rosters).
+    or_permissions: tuple[Action, ...] = ()
+
+    def visible_to(self, state: AppState) -> bool:
+        return any(state.can(p) for p in (self.permission, *self.or_permissions))
 
     def build(self, state: AppState) -> QWidget:
         module_name, class_name = self.target.split(":")
@@ -41,11 +46,12 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("book", "Book", "book", Action.BOOK, "booking_dialog:BookingView", "Ctrl+4"),
     ViewSpec("attention", "Needs attention", "needs-attention", Action.SETTLE_ATTENTION, "attention_view:AttentionView",
              "Ctrl+5"),
-    ViewSpec("roster", "Roster & rooms", "settings", Action.MANAGE_ROSTER, "roster_admin:RosterAdminView", "Ctrl+7"),
+    ViewSpec("roster", "Roster & rooms", "settings", Action.MANAGE_ROSTER, "roster_admin:RosterAdminView", "Ctrl+7",
+             or_permissions=(Action.MANAGE_ROOMS, Action.MANAGE_SESSIONS)),
     ViewSpec("reports", "Reports", "reports", Action.VIEW_REPORTS, "reports_view:ReportsView", "Ctrl+6"),
     ViewSpec("audit", "Audit log", "reports", Action.VIEW_AUDIT, "audit_view:AuditView", "Ctrl+8"),
 )
 
 
 def views_for(state: AppState) -> list[ViewSpec]:
-    return [v for v in VIEWS if state.can(v.permission)]
+    return [v for v in VIEWS if v.visible_to(state)]

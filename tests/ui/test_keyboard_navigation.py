@@ -14,7 +14,7 @@ from frontcounter.ui.main_window import MainWindow
 from frontcounter.ui.views import views_for
 from tests.conftest import actor_named
 
-ROLES = ("counter.HH", "officer.HH", "supervisor.HH", "fcr.HH", "auditor.HH")
+ROLES = ("counter.HH", "officer.HH", "supervisor.HH", "fcr.HH", "auditor.HH", "admin.HH")
 
 
 def _focusable(root: QWidget) -> list[QWidget]:
