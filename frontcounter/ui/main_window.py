@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("navigation")
         self.nav.setAccessibleName(self.tr("Views"))
         self.nav.setMaximumWidth(230)
+        self.nav.setMinimumWidth(170)  # a wide view (reports) must not squeeze the navigation to icons
         self.stack = QStackedWidget()
         self.stack.setObjectName("viewStack")
         for spec in self._specs:

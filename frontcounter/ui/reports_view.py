@@ -127,6 +127,11 @@ class ChartCard(QFrame):
         self.title.setProperty("heading", True)
         self.title.setWordWrap(True)
         self.chart = QChart()
+        # Follow the app theme: the default light chart put yellow bars on white in high contrast.
+        dark = self.palette().window().color().lightness() < 128
+        self.chart.setTheme(QChart.ChartTheme.ChartThemeDark if dark else QChart.ChartTheme.ChartThemeLight)
+        if dark:
+            self.chart.setBackgroundBrush(self.palette().window())
         self.chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         self.chart.setMargins(QMargins(4, 4, 4, 4))
         self.chart.setBackgroundRoundness(0)
