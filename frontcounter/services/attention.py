@@ -7,6 +7,7 @@ is a command like any other, so it reaches the centre and every other counter PC
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,10 +60,20 @@ def list_items(ctx: ServiceContext, actor: Actor, *, include_settled: bool = Fal
         rows = s.execute(query.order_by(AttentionItem.settled_at.is_not(None), AttentionItem.created_at.desc(),
                                         AttentionItem.version.desc())).all()
         return [
-            AttentionView(item.id, item.kind, item.message, item.created_at, item.appointment_id, reference, start,
-                          item.settled_at, item.settled_by, item.settlement)
+            AttentionView(item.id, item.kind, item.message, item.created_at, item.appointment_id,
+                          reference or _reference_in(item.message), start, item.settled_at, item.settled_by,
+                          item.settlement)
             for item, reference, start in rows
         ]
+
+
+_REFERENCE = re.compile(r"\b[A-Z]{2}-[0-9A-Z]{4,6}\b")
+
+
+def _reference_in(message: str) -> str | None:
+    """A rejected booking never existed here, so its reference survives only in the message."""
+    found = _REFERENCE.search(message)
+    return found.group(0) if found else None
 
 
 def open_count(ctx: ServiceContext, station_code: str | None = None) -> int:

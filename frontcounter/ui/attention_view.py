@@ -171,6 +171,7 @@ class AttentionView(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
+        splitter.setSizes([620, 420])  # the item in full needs room to be read
 
         self.status = QLabel()
         self.status.setObjectName("attentionStatus")

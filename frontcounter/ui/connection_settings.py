@@ -71,7 +71,8 @@ class ConnectionSettingsDialog(QDialog):
         self.url.setObjectName("centralUrl")
         self.url.setPlaceholderText("postgresql+psycopg://station_hh@central.example/frontcounter")
         self.url.setAccessibleName(self.tr("Central database URL, without the password"))
-        self.url.setMinimumWidth(460)
+        self.url.setMinimumWidth(480)
+        self.setMinimumWidth(640)
         self.tls = QComboBox()
         self.tls.setObjectName("tlsMode")
         self.tls.setAccessibleName(self.tr("TLS (encryption) to the centre"))
@@ -103,6 +104,8 @@ class ConnectionSettingsDialog(QDialog):
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.setSpacing(10)
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addWidget(self.result)
