@@ -8,7 +8,8 @@ without the dialog via ``--user`` and ``FRONTCOUNTER_PASSWORD``).
 Both print ``first_frame=<time.monotonic()>`` once the first frame of the window named
 ``MainWindow`` has been painted (the first paint event it or a child received, plus the rest of
 that paint pass), then exit at once; the parent subtracts the time it spawned us. ``loaded=``
-names the ``HEAVY`` modules already imported by then (there should be none). With
+names the ``HEAVY`` modules already imported by then (there should be none); ``cpu_s=`` the
+process's CPU time so far (all threads), which other work on a shared machine disturbs far less. With
 ``--screens`` the probe then opens every view in the navigation, waits for each one's background
 work, and prints ``vmhwm_mb=`` (the process's peak resident memory) and ``screens=``. With
 ``--phases`` it prints ``phase_<step>=`` times for the steps of start-up (see ``_instrument``).
@@ -181,7 +182,7 @@ def main(argv: list[str]) -> int:
         def painted(self) -> None:
             status = 0
             try:
-                _emit(first_frame=f"{time.monotonic():.6f}", events=self.events,
+                _emit(first_frame=f"{time.monotonic():.6f}", cpu_s=f"{time.process_time():.4f}", events=self.events,
                       loaded=",".join(m for m in HEAVY if m in sys.modules))
                 if screens and self.window is not None:
                     _open_every_screen(app, self.window)
