@@ -8,6 +8,7 @@ view carries its own details pane), and sync state and the screen mask in the st
 from __future__ import annotations
 
 import logging
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -33,13 +34,25 @@ from frontcounter.ui.views import ViewSpec, views_for
 logger = logging.getLogger(__name__)
 
 
+@runtime_checkable
+class SelectionMover(Protocol):
+    """A view whose list ↓/↑ in the search box moves through, while the text stays editable."""
+
+    def move_selection(self, step: int) -> None: ...
+
+
 class SearchBox(QLineEdit):
     """The one input: live filter as you type, Enter to act (a scanner ends with Enter too).
 
-    Escape clears it, so an interrupted clerk gets back to the full list with one key.
+    Escape clears it, so an interrupted clerk gets back to the full list with one key; ↓/↑ and
+    Page Down/Up are announced (``navigated``) for the current view's list to move through.
     """
 
     submitted = Signal(str)
+    #: ↓/↑ (±1) or Page Down/Up (±8) pressed without modifiers: rows to move the list's selection.
+    navigated = Signal(int)
+    _STEPS = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 8, Qt.Key.Key_PageUp: -8}
+    _PLAIN = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +66,10 @@ class SearchBox(QLineEdit):
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.key() == Qt.Key.Key_Escape and self.text():
             self.clear()
+            return
+        step = self._STEPS.get(event.key())
+        if step is not None and event.modifiers() in self._PLAIN:
+            self.navigated.emit(step)
             return
         super().keyPressEvent(event)
 
@@ -132,6 +149,7 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._on_nav_current_row_changed)
         self.search.textChanged.connect(self._on_search_text_changed)
         self.search.submitted.connect(self._on_search_submitted)
+        self.search.navigated.connect(self._on_search_navigated)
         state.mask_changed.connect(self._update_mask)
         state.actor_changed.connect(lambda _a: (self._update_user(), self._update_title()))
         state.message.connect(self._on_state_message)
@@ -250,6 +268,11 @@ class MainWindow(QMainWindow):
         target = self._searchable()
         if target is not None:
             target.apply_search(text)  # type: ignore[attr-defined]
+
+    def _on_search_navigated(self, step: int) -> None:
+        widget = self.stack.currentWidget()
+        if isinstance(widget, SelectionMover):
+            widget.move_selection(step)
 
     def _on_search_submitted(self, text: str) -> None:
         target = self._searchable()

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -282,7 +281,6 @@ class TodayView(QWidget):
         self._busy = False
         self._loaded_day: date | None = None
         self._arrivals_since = state.ctx.clock.now()
-        self._search_box: QLineEdit | None = None
         self._pending_select: str | None = None
         #: The dialogs last opened from here (tests drive them; None until first opened).
         self.walk_in_dialog: QDialog | None = None
@@ -431,7 +429,6 @@ class TodayView(QWidget):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        self._attach_search_box()
         self._update_actions()
 
     def hideEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
@@ -440,27 +437,14 @@ class TodayView(QWidget):
         # on a selection the clerk cannot see.
         self._update_actions()
 
-    def _attach_search_box(self) -> None:
-        """Let ↓/↑ in the window's search box move through the list while the text stays editable."""
-        if self._search_box is not None:
-            return
-        box = self.window().findChild(QLineEdit, "searchBox")
-        if box is not None:
-            self._search_box = box
-            box.installEventFilter(self)
-
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            key = event.key()
-            plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
-            if watched is self._search_box and plain and self.isVisible():
-                steps = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 8, Qt.Key.Key_PageUp: -8}
-                if key in steps:
-                    self.move_selection(steps[key])
-                    return True
-            if watched is self.table and plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self.check_in_selected()
-                return True
+        # Enter in the list checks the selected visitor in. (↓/↑ in the window's search box reach
+        # ``move_selection`` through the main window: SearchBox.navigated.)
+        if (watched is self.table and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)):
+            self.check_in_selected()
+            return True
         return super().eventFilter(watched, event)
 
     # -- the search box (called by the main window) -----------------------------------------
@@ -526,6 +510,7 @@ class TodayView(QWidget):
         return self._select_source_row(row)
 
     def move_selection(self, step: int) -> None:
+        """Move the selection ``step`` rows (the search box's ↓/↑ and Page Down/Up, Alt+↓/↑)."""
         count = self.proxy.rowCount()
         if count == 0:
             return

@@ -409,3 +409,30 @@ def test_none_survives_a_long_day_at_the_counter(at_counter: Counter, clock: Fix
         at_counter.today.tick()
         at_counter.today.table.viewport().repaint()
     assert sys.getrefcount(None) >= before - 100
+
+
+def test_the_search_box_moves_through_the_shown_views_list_only(at_counter: Counter) -> None:
+    """↓/↑ and Page Down/Up reach the current view through an explicit hook (SearchBox.navigated to
+    ``move_selection``), so they move Today's list only while Today is shown."""
+    from frontcounter.ui.main_window import SelectionMover
+
+    window, today, qtbot = at_counter.window, at_counter.today, at_counter.qtbot
+    assert isinstance(today, SelectionMover)
+    shown = at_counter.visible()
+    assert len(shown) > 9
+    window.search.setFocus()
+    qtbot.keyClick(window.search, Qt.Key.Key_PageDown)  # nothing selected: the first row
+    assert today.selected_view() == shown[0]
+    qtbot.keyClick(window.search, Qt.Key.Key_PageDown)
+    assert today.selected_view() == shown[8]
+    qtbot.keyClick(window.search, Qt.Key.Key_Up)
+    assert today.selected_view() == shown[7]
+    window.show_view("board")
+    window.search.setFocus()
+    qtbot.keyClick(window.search, Qt.Key.Key_Down)
+    qtbot.keyClick(window.search, Qt.Key.Key_PageUp)
+    assert today.selected_view() == shown[7]
+    window.show_view("today")
+    qtbot.keyClick(window.search, Qt.Key.Key_PageUp)
+    assert today.selected_view() == shown[0]
+    assert window.search.text() == ""
