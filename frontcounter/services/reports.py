@@ -36,13 +36,18 @@ Definitions (the README and the report text say the same):
 - **Satisfaction**: ratings 1–5 given at departure, by the week (Monday to Sunday) of the
   appointment's start; average rating, number of responses, and "satisfied" = rating 4 or 5.
 
-Speed: a year of 11 stations (~80,000 appointments) is the case to plan for, so every figure is
-aggregated in SQL and only grouped rows reach Python: one pass groups outcomes, reasons, at risk,
-rooms, officers and waits together; ratings by week, no-show follow-ups and duties take one small
-query each. The one thing SQL cannot do portably, the Europe/London week of a UTC timestamp, is
-integer arithmetic on the day number plus the DST offset, whose transitions Python supplies
-(no database needs time-zone data). ``bench/bench_reports.py`` measures it against a plain
-``GROUP BY status`` over the same rows.
+Speed: a year of 11 stations (~80,000 appointments) is the case to plan for (<= 200 ms), so every
+figure is aggregated in the database and only grouped rows reach Python. One pass along the index
+``ix_appointments_report``, whose leading columns are the groups (station, room, officer, status,
+at risk, reason) and which holds every column a report reads, counts outcomes, reasons, at risk and
+room and officer hours, and lists each group's waits, week-and-rating pairs and no-show ids for
+Python to count: SQLite, which has no hash aggregate, walks that index in group order without
+sorting or touching the table, where grouping by a wait or a week would make it sort the year's
+rows. Follow-ups are matched to the listed no-shows in Python; duties are summed along
+``ix_duties_report`` the same way. The one thing SQL cannot do portably, the Europe/London week of
+a UTC timestamp, is integer arithmetic on the day number plus the DST offset, whose transitions
+Python supplies (no database needs time-zone data). ``bench/bench_reports.py`` measures it
+against a plain ``GROUP BY status`` over the same rows.
 
 A station cache holds its own station's appointments only, so force-wide reports need the centre
 (``ctx.mode == "central"``); at a station the FCR sees that station and a note says why.
@@ -58,10 +63,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, and_, case, cast, extract, func, or_, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    or_,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.elements import UnaryExpression
 
 from frontcounter.db.models import (
     RELEASED_STATUSES,
@@ -442,14 +459,6 @@ def _day_anchor(dialect: str, day: date) -> int:
     return (day - date(1970, 1, 1)).days
 
 
-def _unindexed(dialect: str, column: Any) -> Any:
-    """``column`` as SQLite's unary ``+`` expression, which tells its planner not to use an index
-    on it (the documented way to choose a join order); other databases get the column."""
-    if dialect != "sqlite":
-        return column
-    return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
-
-
 def _has_wait() -> ColumnElement[bool]:
     return and_(Appointment.arrived_at.is_not(None), Appointment.seen_at.is_not(None),
                 Appointment.seen_at >= Appointment.arrived_at)
@@ -530,6 +539,11 @@ def _cache_note(station: Station) -> str:
 
 # --- Computing -----------------------------------------------------------------------------
 
+#: A rating and its week travel as one number, ``week × RATING_SLOTS + rating``; ratings are 1–5
+#: (``services/feedback.py`` accepts nothing else), so a rating never spills into the week.
+RATING_SLOTS = 8
+_RATINGS = (1, 5)
+
 
 @dataclass
 class _Acc:
@@ -548,6 +562,34 @@ class _Acc:
     officer_count: Counter[uuid.UUID] = field(default_factory=Counter)
     duty_seconds: Counter[uuid.UUID] = field(default_factory=Counter)
     weeks: dict[int, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    rated: Counter[str] = field(default_factory=Counter)
+
+    def add_waits(self, listed: str) -> None:
+        """Waits in whole seconds, as ``_listed`` gives them: the exact sum and the minute histogram."""
+        seconds = [int(s) for s in listed.split(",")]
+        self.wait_seconds += sum(seconds)
+        self.waits.update([(s + 59) // 60 for s in seconds])  # rounded up to whole minutes
+
+    def add_ratings(self, listed: str) -> None:
+        """``week × RATING_SLOTS + rating`` values, as ``_listed`` gives them (see ``settle``)."""
+        self.rated.update(listed.split(","))
+
+    def settle(self) -> None:
+        """Ratings into weeks, once per distinct value (a station's year has a few hundred)."""
+        for value, n in self.rated.items():
+            week_index, rating = divmod(int(value), RATING_SLOTS)
+            totals = self.weeks[week_index]
+            totals[0] += n
+            totals[1] += rating * n
+            totals[2] += n if rating >= SATISFIED_FROM else 0
+        self.rated.clear()
+
+
+def _listed(dialect: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Every non-null ``value`` of a group as one comma-separated text (Python counts them)."""
+    if dialect == "sqlite":
+        return func.group_concat(value)  # integers come out as their decimal text
+    return func.aggregate_strings(cast(value, String), ",")
 
 
 def compute_report(
@@ -563,88 +605,12 @@ def compute_report(
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             # PostgreSQL over-estimates the groups and, with its default 4 MB, sorts a year's
-            # rows on disk; with room for a hash table it groups them in one pass (2.5x faster).
+            # rows on disk; with room for a hash table it groups them in one pass.
             session.execute(text("SET LOCAL work_mem = '64MB'"))
-        base = scope.appointment_clauses()
         accs: dict[uuid.UUID, _Acc] = defaultdict(_Acc)
-        A = Appointment
-
-        # One pass for outcomes, reasons, at risk, rooms, officers and waits. The low-cardinality
-        # keys go first: SQLite sorts to group, and records that differ early compare cheaply.
-        # Computed columns are grouped through a subquery: PostgreSQL cannot match a GROUP BY
-        # expression to the SELECT's when their bound constants are separate parameters.
-        rows = select(
-            A.status, A.at_risk, A.cancel_reason,
-            case((_has_wait(), _wait_minutes(dialect)), else_=None).label("wait_minutes"),
-            A.room_id, A.officer_id, A.station_id,
-            _seconds_between(dialect, A.start_at, A.end_at).label("seconds"),
-            case((_has_wait(), _wait_seconds(dialect)), else_=None).label("wait_seconds"),
-        ).where(*base).subquery()
-        keys = (rows.c.status, rows.c.at_risk, rows.c.cancel_reason, rows.c.wait_minutes, rows.c.room_id,
-                rows.c.officer_id, rows.c.station_id)
-        for status, at_risk, reason, wait_minutes, room_id, officer_id, station_id, count, seconds, waited in (
-            session.execute(select(*keys, func.count(), func.sum(rows.c.seconds), func.sum(rows.c.wait_seconds))
-                            .group_by(*keys))
-        ):
-            acc = accs[station_id]
-            outcome = OUTCOME_OF_STATUS.get(status, "open")
-            acc.outcomes[outcome] += count
-            if status == Status.CANCELLED.value:
-                acc.cancelled[reason_group(reason)] += count
-            elif status == Status.RESCHEDULED.value:
-                acc.postponed[reason_group(reason)] += count
-            if at_risk:
-                acc.at_risk[outcome] += count
-            if status not in RELEASED_STATUSES:
-                acc.room_seconds[room_id] += int(seconds or 0)
-                acc.room_count[room_id] += count
-                if officer_id is not None:
-                    acc.officer_seconds[officer_id] += int(seconds or 0)
-                    acc.officer_count[officer_id] += count
-            if wait_minutes is not None:
-                acc.waits[int(wait_minutes)] += count
-                acc.wait_seconds += int(waited or 0)
-
-        spans = london_offset_spans(scope.start, scope.end)
-        week = (_london_day(dialect, A.start_at, spans) - _day_anchor(dialect, week_start(date_from))) // 7
-        rated = select(week.label("week"), A.station_id, A.feedback_rating.label("rating")).where(
-            *base, A.feedback_rating.is_not(None)).subquery()
-        satisfied = func.sum(case((rated.c.rating >= SATISFIED_FROM, 1), else_=0))
-        for week_index, station_id, count, rating_sum, happy in session.execute(
-            select(rated.c.week, rated.c.station_id, func.count(), func.sum(rated.c.rating), satisfied)
-            .group_by(rated.c.week, rated.c.station_id)
-        ):
-            totals = accs[station_id].weeks[int(week_index)]
-            totals[0] += count
-            totals[1] += int(rating_sum or 0)
-            totals[2] += int(happy or 0)
-
-        # Driven from the (few) follow-ups, each finding its appointment by key: on SQLite the
-        # appointment's filters are kept off its indexes, or the planner walks every appointment.
-        unindexed = [_unindexed(dialect, c) for c in (A.start_at, A.station_id, A.deleted, A.status)]
-        follow_up_where = [unindexed[0] >= scope.start, unindexed[0] < scope.end, unindexed[2].is_(False),
-                           unindexed[3] == Status.NO_SHOW.value, FollowUp.deleted.is_(False)]
-        if scope.station_ids is not None:
-            follow_up_where.append(unindexed[1].in_(scope.station_ids))
-        for station_id, status, count in session.execute(
-            select(A.station_id, FollowUp.status, func.count()).select_from(FollowUp)
-            .join(A, A.id == FollowUp.appointment_id).where(*follow_up_where)
-            .group_by(A.station_id, FollowUp.status)
-        ):
-            accs[station_id].follow_ups[status if status in FOLLOW_UP_STATES else "open"] += count
-
-        duty_length = case((and_(Duty.withdrawn_at.is_not(None), Duty.withdrawn_at < Duty.end_at),
-                            _seconds_between(dialect, Duty.start_at, Duty.withdrawn_at)),
-                           else_=_seconds_between(dialect, Duty.start_at, Duty.end_at))
-        duty_clauses = [Duty.start_at >= scope.start, Duty.start_at < scope.end, Duty.deleted.is_(False)]
-        if scope.station_ids is not None:
-            duty_clauses.append(Duty.station_id.in_(scope.station_ids))
-        for station_id, officer_id, seconds in session.execute(
-            select(Duty.station_id, Duty.officer_id, func.sum(case((duty_length > 0, duty_length), else_=0)))
-            .where(*duty_clauses).group_by(Duty.station_id, Duty.officer_id)
-        ):
-            accs[station_id].duty_seconds[officer_id] += int(seconds or 0)
-
+        no_shows = _tally_appointments(session, dialect, scope, date_from, accs)
+        _tally_follow_ups(session, scope, no_shows)
+        _tally_duties(session, dialect, scope, accs)
         station_reports = _station_reports(session, scope, accs, date_from, date_to)
 
     weeks = period_weeks(date_from, date_to)
@@ -655,19 +621,139 @@ def compute_report(
     )
 
 
+def _tally_appointments(
+    session: Session, dialect: str, scope: _Scope, date_from: date, accs: dict[uuid.UUID, _Acc]
+) -> dict[str, _Acc]:
+    """Outcomes, reasons, at risk, rooms, officers, waits and ratings in one pass; returns the
+    no-shows' ids (as ``_id_text`` gives them), each with its station's figures.
+
+    The groups are the leading columns of ``ix_appointments_report``, which also holds every
+    column read here: SQLite (which has no hash aggregate) then walks that index once, in group
+    order, without touching the table or sorting; PostgreSQL hashes. Waits and week-and-rating
+    pairs vary inside a group, so they come back as lists Python counts, rather than as grouping
+    keys that would make SQLite sort the year's rows.
+    """
+    A = Appointment
+    keys = (A.station_id, A.room_id, A.officer_id, A.status, A.at_risk, A.cancel_reason)
+    spans = london_offset_spans(scope.start, scope.end)
+    week = (_london_day(dialect, A.start_at, spans) - _day_anchor(dialect, week_start(date_from))) // 7
+    rated = A.feedback_rating.between(*_RATINGS)
+    statement = (
+        select(
+            # The ids as stored: the same few repeat in every group, so _Ids converts each once.
+            *(type_coerce(k, String) for k in keys[:3]), *keys[3:],
+            func.count(), func.sum(_seconds_between(dialect, A.start_at, A.end_at)),
+            _listed(dialect, case((_has_wait(), _wait_seconds(dialect)), else_=None)),
+            _listed(dialect, case((rated, week * RATING_SLOTS + A.feedback_rating), else_=None)),
+            _listed(dialect, case((A.status == Status.NO_SHOW.value, A.id), else_=None)),
+        )
+        .where(*scope.appointment_clauses())
+        .group_by(*keys)
+    )
+    ids = _Ids()
+    no_shows: dict[str, _Acc] = {}
+    rows: Iterable[Any] = session.execute(statement)
+    for station, room, officer, status, at_risk, reason, count, seconds, waits, ratings, no_show_ids in rows:
+        acc = accs[ids[station]]
+        outcome = OUTCOME_OF_STATUS.get(status, "open")
+        acc.outcomes[outcome] += count
+        if status == Status.CANCELLED.value:
+            acc.cancelled[reason_group(reason)] += count
+        elif status == Status.RESCHEDULED.value:
+            acc.postponed[reason_group(reason)] += count
+        if at_risk:
+            acc.at_risk[outcome] += count
+        if status not in RELEASED_STATUSES:
+            room_id = ids[room]
+            acc.room_seconds[room_id] += int(seconds or 0)
+            acc.room_count[room_id] += count
+            if officer is not None:
+                officer_id = ids[officer]
+                acc.officer_seconds[officer_id] += int(seconds or 0)
+                acc.officer_count[officer_id] += count
+        if waits:
+            acc.add_waits(waits)
+        if ratings:
+            acc.add_ratings(ratings)
+        if no_show_ids:
+            no_shows.update(dict.fromkeys(no_show_ids.split(","), acc))
+    for acc in accs.values():
+        acc.settle()
+    return no_shows
+
+
+class _Ids(dict[Any, uuid.UUID]):
+    """Ids as read without the Uuid type (hex text on SQLite, UUIDs from psycopg), made UUIDs once."""
+
+    def __missing__(self, value: Any) -> uuid.UUID:
+        converted = value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+        self[value] = converted
+        return converted
+
+
+def _tally_follow_ups(session: Session, scope: _Scope, no_shows: Mapping[str, _Acc]) -> None:
+    """The no-shows' follow-ups by state, matched in Python to the no-shows the main pass listed.
+
+    A follow-up is opened when its no-show is recorded, with the appointment's station, and the
+    no-show rule allows that only after the start (``services/checkin.py``): so the period's
+    follow-ups were all created since it began, at the station in scope, and these filters only
+    spare reading the older ones. (Joining them to their appointments in SQL costs a lookup in
+    the appointments table each.)
+    """
+    if not no_shows:
+        return
+    where = [FollowUp.deleted.is_(False), FollowUp.created_at >= scope.start]
+    if scope.station_ids is not None:
+        where.append(FollowUp.station_id.in_(scope.station_ids))
+    for appointment_id, state in session.execute(
+        select(type_coerce(FollowUp.appointment_id, String), FollowUp.status).where(*where)
+    ):
+        acc = no_shows.get(_id_text(appointment_id))
+        if acc is not None:
+            acc.follow_ups[state if state in FOLLOW_UP_STATES else "open"] += 1
+
+
+def _id_text(value: Any) -> str:
+    """An id as the database writes it as text (hex on SQLite; psycopg hands PostgreSQL's as UUIDs,
+    whose ``str`` is PostgreSQL's own text form)."""
+    return value if isinstance(value, str) else str(value)
+
+
+def _tally_duties(session: Session, dialect: str, scope: _Scope, accs: dict[uuid.UUID, _Acc]) -> None:
+    """Appointment-duty seconds per station and officer, cut short at ``withdrawn_at``.
+
+    Grouped in the order of ``ix_duties_report``, which holds every column read, so SQLite
+    walks it without sorting; a duty withdrawn before it began counts nothing.
+    """
+    ends = case((and_(Duty.withdrawn_at.is_not(None), Duty.withdrawn_at < Duty.end_at), Duty.withdrawn_at),
+                else_=Duty.end_at)
+    where = [Duty.start_at >= scope.start, Duty.start_at < scope.end, Duty.deleted.is_(False), ends > Duty.start_at]
+    if scope.station_ids is not None:
+        where.append(Duty.station_id.in_(scope.station_ids))
+    for station_id, officer_id, seconds in session.execute(
+        select(Duty.station_id, Duty.officer_id, func.sum(_seconds_between(dialect, Duty.start_at, ends)))
+        .where(*where).group_by(Duty.station_id, Duty.officer_id)
+    ):
+        accs[station_id].duty_seconds[officer_id] += int(seconds or 0)
+
+
 def _station_reports(
     session: Session, scope: _Scope, accs: Mapping[uuid.UUID, _Acc], date_from: date, date_to: date
 ) -> list[StationReport]:
     ids = [s.id for s in scope.stations]
     sessions: dict[uuid.UUID, list[tuple[int, time, time]]] = defaultdict(list)
-    for s in session.scalars(select(OpeningSession).where(OpeningSession.station_id.in_(ids),
-                                                           OpeningSession.deleted.is_(False))):
-        sessions[s.station_id].append((s.weekday, s.start_time, s.end_time))
-    rooms: dict[uuid.UUID, list[Room]] = defaultdict(list)
-    for room in session.scalars(select(Room).where(Room.station_id.in_(ids)).order_by(Room.name)):
+    for station_id, weekday, start, end in session.execute(
+        select(OpeningSession.station_id, OpeningSession.weekday, OpeningSession.start_time, OpeningSession.end_time)
+        .where(OpeningSession.station_id.in_(ids), OpeningSession.deleted.is_(False))
+    ):
+        sessions[station_id].append((weekday, start, end))
+    rooms: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for room in session.execute(select(Room.id, Room.station_id, Room.name, Room.active, Room.deleted)
+                                .where(Room.station_id.in_(ids)).order_by(Room.name)):
         rooms[room.station_id].append(room)
     officer_ids = {o for acc in accs.values() for o in (*acc.officer_seconds, *acc.duty_seconds)}
-    officers = ({o.id: o for o in session.scalars(select(Officer).where(Officer.id.in_(officer_ids)))}
+    officers = ({o.id: _officer_label(o.rank, o.collar_number, o.name) for o in session.execute(
+        select(Officer.id, Officer.rank, Officer.collar_number, Officer.name).where(Officer.id.in_(officer_ids)))}
                 if officer_ids else {})
     weeks = period_weeks(date_from, date_to)
     anchor = weeks[0]
@@ -683,7 +769,7 @@ def _station_reports(
         )
         officer_uses = sorted(
             (
-                OfficerUse(oid, station.code, _officer_label(officers.get(oid)),
+                OfficerUse(oid, station.code, officers.get(oid, "Unknown officer"),
                            acc.officer_seconds[oid] / SECONDS_PER_HOUR, acc.duty_seconds[oid] / SECONDS_PER_HOUR,
                            acc.officer_count[oid])
                 for oid in {*acc.officer_seconds, *acc.duty_seconds}
@@ -710,10 +796,8 @@ def _station_reports(
     return reports
 
 
-def _officer_label(officer: Officer | None) -> str:
-    if officer is None:
-        return "Unknown officer"
-    return f"{officer.rank} {officer.collar_number} {officer.name}"
+def _officer_label(rank: str, collar_number: str, name: str) -> str:
+    return f"{rank} {collar_number} {name}"
 
 
 def _sum_maps(parts: Sequence[Mapping[str, int]], keys: Sequence[str]) -> dict[str, int]:

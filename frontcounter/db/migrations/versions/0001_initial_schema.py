@@ -299,6 +299,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("appointments", schema=None) as batch_op:
         batch_op.create_index("ix_appointments_officer_start", ["officer_id", "start_at"], unique=False)
+        batch_op.create_index(
+            "ix_appointments_report",
+            ["station_id", "room_id", "officer_id", "status", "at_risk", "cancel_reason", "start_at", "deleted",
+             "end_at", "arrived_at", "seen_at", "feedback_rating", "id"],
+            unique=False,
+        )
         batch_op.create_index("ix_appointments_room_start", ["room_id", "start_at"], unique=False)
         batch_op.create_index("ix_appointments_station_start", ["station_id", "start_at"], unique=False)
         batch_op.create_index("ix_appointments_station_version", ["station_id", "version"], unique=False)
@@ -322,6 +328,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("duties", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_duties_officer_id"), ["officer_id"], unique=False)
+        batch_op.create_index(
+            "ix_duties_report", ["station_id", "officer_id", "start_at", "deleted", "end_at", "withdrawn_at"],
+            unique=False,
+        )
         batch_op.create_index("ix_duties_station_start", ["station_id", "start_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_duties_version"), ["version"], unique=False)
 
@@ -453,6 +463,7 @@ def downgrade() -> None:
     with op.batch_alter_table("duties", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_duties_version"))
         batch_op.drop_index("ix_duties_station_start")
+        batch_op.drop_index("ix_duties_report")
         batch_op.drop_index(batch_op.f("ix_duties_officer_id"))
 
     op.drop_table("duties")
@@ -462,6 +473,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_appointments_station_start")
         batch_op.drop_index("ix_appointments_room_start")
         batch_op.drop_index("ix_appointments_officer_start")
+        batch_op.drop_index("ix_appointments_report")
 
     op.drop_table("appointments")
     with op.batch_alter_table("users", schema=None) as batch_op:
