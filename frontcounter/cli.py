@@ -312,7 +312,10 @@ def cmd_check_in(args: argparse.Namespace) -> int:
 
     runtime = _open(args)
     actor = _sign_in(args, runtime)
-    result = checkin.check_in(runtime.ctx, actor, args.reference, force=args.force)
+    # A reference this cache does not hold is asked about at the centre, when one is configured.
+    url = _central_url(args) or runtime.settings.central_url
+    lookup = checkin.central_lookup_at(url) if url else None
+    result = checkin.check_in(runtime.ctx, actor, args.reference, force=args.force, remote_lookup=lookup)
     v = result.appointment
     print(f"Checked in {v.reference} at {local(v.arrived_at or v.start):%H:%M}: {v.room_name}, {v.officer_label}.")
     if result.warning:

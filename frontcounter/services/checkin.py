@@ -1,18 +1,24 @@
 """At the counter: check-in, no-show (with its follow-up), left unseen, seen and completed.
 
 A visitor at the wrong station, on the wrong day, or far too early or late is told exactly what to
-do; nothing is recorded until the clerk confirms.
+do; nothing is recorded until the clerk confirms. A reference this station's cache does not hold
+is asked about at the centre (``central_lookup``), so the clerk can say where and when it is.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Engine, bindparam, create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from frontcounter.db.models import Appointment, FollowUp, Officer, Station, Status
 from frontcounter.services import status as status_machine
@@ -29,6 +35,8 @@ from frontcounter.services.commands import CommandScope, command, guard
 from frontcounter.services.context import ServiceContext
 from frontcounter.services.errors import IllegalTransition, NotFound, ValidationError, WrongPlaceOrTime
 from frontcounter.services.permissions import Action, allowed
+
+logger = logging.getLogger(__name__)
 
 
 class WrongStation(WrongPlaceOrTime):
@@ -62,6 +70,75 @@ class RemoteAppointment:
 
 #: Asks the centre about a reference this station's cache does not hold (None when offline).
 RemoteLookup = Callable[[str], RemoteAppointment | None]
+
+#: Seconds a check-in waits for the centre to accept a connection (and to answer) before telling
+#: the clerk what the cache alone knows: a visitor is standing at the counter.
+LOOKUP_TIMEOUT_S = 3
+_LOCATE = text("SELECT reference, station_code, station_name, start_at "
+               "FROM frontcounter_security.locate_appointment(:reference)")
+_HAS_LOCATE = text("SELECT to_regprocedure('frontcounter_security.locate_appointment(text)') IS NOT NULL")
+_WHEREABOUTS = (select(Appointment.reference, Station.code, Station.name, Appointment.start_at)
+                .join(Station, Station.id == Appointment.station_id)
+                .where(Appointment.reference == bindparam("reference"), Appointment.deleted.is_(False)))
+
+
+def central_lookup(central: Engine) -> RemoteLookup:
+    """Ask the centre where and when a reference is booked: its station and start, nothing else.
+
+    One narrow read by reference; no visitor details are asked for or returned. On a PostgreSQL
+    centre with row-level security a station's role cannot read other stations' appointments, so
+    the question goes through ``frontcounter_security.locate_appointment`` (frontcounter/db/rls.py),
+    which answers exactly these four columns. The centre is reached through a connection of the
+    lookup's own with a short connect and statement timeout; an unreachable centre (or a refusal)
+    answers None, and the clerk hears what the cache alone knows.
+    """
+    engine = central
+    if central.dialect.name == "postgresql":
+        engine = create_engine(
+            central.url, poolclass=NullPool, hide_parameters=True,
+            connect_args={"connect_timeout": LOOKUP_TIMEOUT_S, "application_name": "frontcounter-lookup",
+                          "options": f"-c statement_timeout={LOOKUP_TIMEOUT_S * 1000}"})
+
+    def lookup(reference: str) -> RemoteAppointment | None:
+        try:
+            with engine.connect() as conn:
+                locate = engine.dialect.name == "postgresql" and conn.execute(_HAS_LOCATE).scalar()
+                row = conn.execute(_LOCATE if locate else _WHEREABOUTS, {"reference": reference}).first()
+        except (DBAPIError, OSError) as exc:
+            logger.info("the centre could not be asked where a reference is booked (%s)", type(exc).__name__)
+            return None
+        if row is None:
+            return None
+        start = row[3] if row[3].tzinfo is not None else row[3].replace(tzinfo=UTC)
+        return RemoteAppointment(reference=row[0], station_code=row[1], station_name=row[2],
+                                 start=start.astimezone(UTC))
+
+    return lookup
+
+
+def central_lookup_at(url: str) -> RemoteLookup:
+    """``central_lookup`` for the centre at ``url`` (its password from the OS keyring), connecting
+    only when a reference is asked about and letting go straight after: unknown references are
+    rare, so nothing is held open (or asked of the keyring) for them in between."""
+
+    def lookup(reference: str) -> RemoteAppointment | None:
+        from frontcounter.services.secrets import central_engine
+
+        try:
+            parsed = make_url(url)
+        except ArgumentError:  # a URL that cannot be parsed: the settings say where to fix it
+            logger.warning("the central URL in the settings cannot be parsed")
+            return None
+        database = parsed.database
+        if parsed.get_backend_name() == "sqlite" and (not database or not Path(database).exists()):
+            return None  # an embedded centre that is not there (opening it would create it)
+        engine = central_engine(url)
+        try:
+            return central_lookup(engine)(reference)
+        finally:
+            engine.dispose()
+
+    return lookup
 
 
 def _when(at: datetime, now: datetime) -> str:
@@ -118,7 +195,9 @@ def check_in(
         row = _find_row(session, canonical)
         here = session.scalars(select(Station).where(Station.code == ctx.station_code)).one_or_none()
         if row is None:
-            _explain_unknown(canonical, session, remote_lookup, now, here.code if here else None)
+            here_code = here.code if here else None
+            session.rollback()  # no read transaction held open while the centre is asked
+            _explain_unknown(canonical, session, remote_lookup, now, here_code)
         assert row is not None
         # Where the visitor should be comes before the permission check: it is what the slip in
         # their hand says anyway, and a counter may not check in another station's visitor.

@@ -40,7 +40,7 @@ from frontcounter.services import appointments, checkin
 from frontcounter.services.appointments import AppointmentView, normalise_reference
 from frontcounter.services.checkin import CheckInResult, MissedAppointment, WrongTime
 from frontcounter.services.clock import local, local_today
-from frontcounter.services.errors import FrontCounterError
+from frontcounter.services.errors import FrontCounterError, WrongPlaceOrTime
 from frontcounter.services.permissions import Action, allowed
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.appointment_model import (
@@ -642,8 +642,12 @@ class TodayView(QWidget):
         if self._busy:
             return
         ctx, actor = self.state.ctx, self.state.actor
-        self._run(lambda _p: checkin.check_in(ctx, actor, reference, force=force), self._on_checked_in,
-                  reference)
+        # A reference this cache does not hold is asked about at the centre (the same URL the sync
+        # uses), on the task runner like the check-in itself: a slow link never stalls the counter.
+        url = self.state.settings.central_url
+        lookup = checkin.central_lookup_at(url) if url else None
+        self._run(lambda _p: checkin.check_in(ctx, actor, reference, force=force, remote_lookup=lookup),
+                  self._on_checked_in, reference)
 
     def _on_checked_in(self, result: CheckInResult) -> None:
         view = result.appointment
@@ -757,7 +761,8 @@ class TodayView(QWidget):
             actions.append((self.tr("Check in &anyway"), lambda: self.check_in(reference, force=True)))
         if isinstance(exc, MissedAppointment) and self.state.can(Action.BOOK):
             actions.append((self.tr("Book a &walk-in…"), self.open_walk_in))
-        kind = "warning" if actions or "Too early" in exc.message else "error"
+        # Sending a visitor to the right station or time is a redirection, not a failure.
+        kind = "warning" if actions or isinstance(exc, WrongPlaceOrTime) or "Too early" in exc.message else "error"
         self.banner.show_message(kind, exc.message, actions)
 
     # -- keeping the screen true --------------------------------------------------------------

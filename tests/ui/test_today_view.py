@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -28,6 +29,8 @@ from frontcounter.ui.appointment_model import DETAIL_ROLE, Column, RowState
 from frontcounter.ui.main_window import MainWindow
 from frontcounter.ui.today_view import TodayView
 from tests.conftest import actor_named
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 class Counter:
@@ -232,6 +235,44 @@ def test_wrong_station_says_where_to_send_the_visitor(at_counter: Counter, stati
     assert "SG-4KQ7M is a reference for Stevenage, not this station" in at_counter.banner()
     assert "direct the visitor there" in at_counter.banner()
     assert not at_counter.today.banner.buttons  # nothing to force: they must go to Stevenage
+
+
+def test_a_reference_only_the_centre_knows_is_looked_up_there_without_blocking_the_counter(
+    at_counter: Counter, station: StationRuntime, qtbot: QtBot
+) -> None:
+    """The scan of another station's reference asks the centre (the settings' URL; here the demo's
+    embedded centre) on the task runner, and the banner says where and when to send the visitor."""
+    from frontcounter.db.engine import make_engine
+    from frontcounter.db.models import Station
+
+    url = at_counter.state.settings.central_url
+    assert url and url.startswith("sqlite")
+    centre = make_engine(url)
+    try:
+        with centre.connect() as c:
+            reference, start = c.execute(
+                select(Appointment.reference, Appointment.start_at).join(Station, Station.id == Appointment.station_id)
+                .where(Station.code == "SG", Appointment.status == Status.BOOKED.value,
+                       Appointment.start_at > station.ctx.clock.now())
+                .order_by(Appointment.start_at).limit(1)).one()
+    finally:
+        centre.dispose()
+    with station.ctx.read() as s:
+        assert s.scalar(select(func.count()).where(Appointment.reference == reference)) == 0  # not in this cache
+    at_counter.window.search.setFocus()
+    qtbot.keyClicks(at_counter.window.search, reference)
+    qtbot.keyClick(at_counter.window.search, Qt.Key.Key_Return)
+    assert at_counter.today._busy  # the lookup runs on the task runner; the window stays live
+    qtbot.waitUntil(lambda: not at_counter.today._busy, timeout=10000)
+    assert at_counter.banner() == (f"{reference} is booked at Stevenage at {local(start):%H:%M} today. "
+                                   "Please direct the visitor there.")
+    assert at_counter.today.banner.kind == "warning" and not at_counter.today.banner.buttons
+    from frontcounter.ui.theme import apply_theme
+
+    apply_theme(QApplication.instance(), "calm")  # type: ignore[arg-type]  # as the app shows it
+    at_counter.window.resize(1280, 780)
+    qtbot.wait(50)
+    assert at_counter.window.grab().save(str(DOCS / "today-reference-at-another-station.png"))
 
 
 def test_wrong_day_says_when_and_the_clerk_may_check_in_anyway(

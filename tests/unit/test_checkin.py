@@ -12,13 +12,16 @@ import inspect
 import io
 import pkgutil
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, event, func, select, update
 
 from frontcounter import services
+from frontcounter.db.engine import make_engine, sqlite_url
 from frontcounter.db.models import (
     Appointment,
     AuditEvent,
@@ -29,6 +32,7 @@ from frontcounter.db.models import (
     Station,
     Status,
 )
+from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime
 from frontcounter.services import checkin
 from frontcounter.services.actor import Actor
@@ -339,3 +343,129 @@ def test_the_briefing_itself_is_refused_to_the_counter_and_the_refusal_audited(
 def test_demo_date_is_a_monday_evening() -> None:
     """The fixtures above rely on the demo's clock: Monday 23 Nov 2026, 17:30, in the session."""
     assert local(DEMO_NOW).date() == date(2026, 11, 23) and local(DEMO_NOW).hour == 17
+
+
+# --- asking the centre about a reference this cache does not hold -----------------------------------
+
+
+def centre_appointment(centre: Engine, code: str, after: datetime) -> tuple[str, datetime]:
+    """A booked appointment at station ``code`` in the centre, starting after ``after``."""
+    with centre.connect() as c:
+        reference, start = c.execute(
+            select(Appointment.reference, Appointment.start_at).join(Station, Station.id == Appointment.station_id)
+            .where(Station.code == code, Appointment.status == Status.BOOKED.value, Appointment.start_at > after)
+            .order_by(Appointment.start_at, Appointment.reference).limit(1)).one()
+    return reference, start
+
+
+@pytest.fixture
+def centre(demo_dir: Path) -> Iterator[Engine]:
+    """The demo's embedded centre (it holds every station's appointments)."""
+    engine = make_engine(sqlite_url(Paths.resolve(demo_dir).embedded_central_db))
+    yield engine
+    engine.dispose()
+
+
+def test_the_centre_says_where_and_when_a_reference_unknown_here_is_booked(
+    station: StationRuntime, counter: Actor, centre: Engine
+) -> None:
+    reference, start = centre_appointment(centre, "SG", DEMO_NOW)
+    statements: list[str] = []
+    event.listen(centre, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    lookup = checkin.central_lookup(centre)
+    assert lookup(reference) == checkin.RemoteAppointment(reference, "SG", "Stevenage", start)
+    assert lookup("SG-ZZZZZ") is None
+    with pytest.raises(WrongStation, match=rf"^{reference} is booked at Stevenage at {local(start):%H:%M} today\. "
+                                           "Please direct the visitor there\\.$"):
+        checkin.check_in(station.ctx, counter, reference, remote_lookup=lookup)
+    # One narrow read by reference: the station and the start, no visitor details.
+    statements = [s for s in statements if not s.startswith("BEGIN")]
+    assert statements and all(s.lstrip().upper().startswith("SELECT") for s in statements)
+    assert not any(word in s.lower() for s in statements for word in ("visitor", "briefing", "phone", "*"))
+    # Booked here but not yet synced to this workstation: sync, then check in.
+    here_ref, here_start = centre_appointment(centre, "HH", DEMO_NOW)
+    with station.ctx.write.begin() as s:
+        s.execute(update(Appointment).where(Appointment.reference == here_ref).values(deleted=True))
+    with pytest.raises(NotFound, match=rf"{here_ref} is booked here at {local(here_start):%H:%M} today but has not "
+                                       "reached this workstation yet\\. Sync now"):
+        checkin.check_in(station.ctx, counter, here_ref, remote_lookup=lookup)
+
+
+def test_an_unreachable_or_missing_centre_answers_nothing_and_the_cache_speaks(
+    station: StationRuntime, counter: Actor, tmp_path: Path
+) -> None:
+    import time
+
+    missing = tmp_path / "nowhere" / "central.sqlite"
+    for url in (f"sqlite+pysqlite:///{missing}", "postgresql+psycopg://nobody@127.0.0.1:9/none", "::not a url::"):
+        started = time.monotonic()
+        assert checkin.central_lookup_at(url)("SG-4KQ7M") is None, url
+        assert time.monotonic() - started < checkin.LOOKUP_TIMEOUT_S + 2, url
+        with pytest.raises(WrongStation, match="SG-4KQ7M is a reference for Stevenage, not this station"):
+            checkin.check_in(station.ctx, counter, "SG-4KQ7M", remote_lookup=checkin.central_lookup_at(url))
+    assert not missing.parent.exists(), "asking an absent embedded centre must not create it"
+
+
+def test_a_centre_that_never_answers_is_given_up_on_after_the_short_timeout() -> None:
+    """A server that accepts the connection and then says nothing (a hung centre, a half-open link):
+    the clerk hears the cache's answer after ``LOOKUP_TIMEOUT_S``, not the sync's 10 s."""
+    import socket
+    import time
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # the kernel completes the handshake; nobody ever answers
+        url = f"postgresql+psycopg://nobody@127.0.0.1:{silent.getsockname()[1]}/none"
+        started = time.monotonic()
+        assert checkin.central_lookup_at(url)("SG-4KQ7M") is None
+        waited = time.monotonic() - started
+    assert checkin.LOOKUP_TIMEOUT_S - 1 <= waited < checkin.LOOKUP_TIMEOUT_S + 2
+
+
+def test_the_cli_check_in_asks_the_configured_centre(
+    demo_dir: Path, centre: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from frontcounter import cli
+
+    reference, start = centre_appointment(centre, "SG", DEMO_NOW)
+    assert cli.main(["--data-dir", str(demo_dir), "check-in", reference]) == 1
+    err = capsys.readouterr().err
+    assert f"{reference} is booked at Stevenage at {local(start):%H:%M}" in err and err.count("\n") == 1
+
+
+def test_a_station_role_learns_where_another_stations_reference_is_but_nothing_else(
+    pg_url: str, clock: FixedClock
+) -> None:
+    """On a PostgreSQL centre with row-level security a station's role cannot read other stations'
+    appointments; the lookup goes through the centre's narrow ``locate_appointment`` function."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from frontcounter.db import rls
+    from frontcounter.db.migrate import upgrade
+    from frontcounter.services.demo import seed_central
+
+    owner = make_engine(pg_url)
+    role = f"fc_t{uuid.uuid4().hex[:8]}_hh"
+    as_station = None
+    try:
+        upgrade(owner)
+        seed_central(owner, clock)
+        reference, start = centre_appointment(owner, "SG", DEMO_NOW)
+        expected = checkin.RemoteAppointment(reference, "SG", "Stevenage", start)
+        assert checkin.central_lookup(owner)(reference) == expected  # no row-level security yet
+        rls.create_station_role(owner, "HH", "hh-secret", role=role)
+        as_station = create_engine(make_url(pg_url).set(username=role, password="hh-secret"))
+        with as_station.connect() as c:
+            hidden = c.execute(text("SELECT count(*) FROM appointments WHERE reference = :r"), {"r": reference})
+            assert hidden.scalar_one() == 0
+        assert checkin.central_lookup(as_station)(reference) == expected
+        assert checkin.central_lookup(as_station)("SG-ZZZZZ") is None
+    finally:
+        if as_station is not None:
+            as_station.dispose()
+        with owner.begin() as c:
+            if c.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first():
+                c.execute(text(f'DROP OWNED BY "{role}"'))
+                c.execute(text(f'DROP ROLE "{role}"'))
+        owner.dispose()
