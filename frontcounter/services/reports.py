@@ -383,12 +383,11 @@ def open_hours(sessions: Iterable[tuple[int, time, time]], date_from: date, date
     per_weekday: dict[int, float] = defaultdict(float)
     for weekday, start, end in sessions:
         per_weekday[weekday] += session_hours(start, end)
-    total = 0.0
-    day = date_from
-    while day <= date_to:
-        total += per_weekday.get(day.weekday(), 0.0)
-        day += timedelta(days=1)
-    return total
+    days = (date_to - date_from).days + 1
+    whole_weeks, rest = divmod(max(days, 0), 7)
+    first = date_from.weekday()
+    # Each weekday comes whole_weeks times, and once more if it falls in the last part-week.
+    return sum(hours * (whole_weeks + ((weekday - first) % 7 < rest)) for weekday, hours in per_weekday.items())
 
 
 def london_offset_spans(start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
@@ -446,9 +445,10 @@ def _london_day(dialect: str, column: Any, spans: list[tuple[datetime, datetime,
     summer = [(and_(column >= a, column < b), off) for a, b, off in spans if off]
     if dialect == "sqlite":
         # julianday() is x.5 at midnight; the epsilon keeps float noise from moving a midnight start
-        # to the day before.
-        offset_days: Any = case(*[(c, off / 86400) for c, off in summer], else_=0.0) if summer else 0.0
-        return cast(func.julianday(column) + offset_days + 0.5 + 1e-7, Integer)
+        # to the day before. The constants are added up here, once, rather than on every row.
+        shift = 0.5 + 1e-7
+        shifted: Any = case(*[(c, off / 86400 + shift) for c, off in summer], else_=shift) if summer else shift
+        return cast(func.julianday(column) + shifted, Integer)
     offset: Any = case(*summer, else_=0) if summer else 0
     return cast(func.floor((extract("epoch", column) + offset) / 86400), BigInteger)
 
@@ -460,8 +460,8 @@ def _day_anchor(dialect: str, day: date) -> int:
 
 
 def _has_wait() -> ColumnElement[bool]:
-    return and_(Appointment.arrived_at.is_not(None), Appointment.seen_at.is_not(None),
-                Appointment.seen_at >= Appointment.arrived_at)
+    """Arrived and seen, in that order: NULL (so not true) when either time is missing."""
+    return Appointment.seen_at >= Appointment.arrived_at
 
 
 def _held() -> ColumnElement[bool]:
@@ -652,7 +652,7 @@ def _tally_appointments(
     )
     ids = _Ids()
     no_shows: dict[str, _Acc] = {}
-    rows: Iterable[Any] = session.execute(statement)
+    rows: Iterable[Any] = session.connection().execute(statement)  # Core rows: no ORM layer needed
     for station, room, officer, status, at_risk, reason, count, seconds, waits, ratings, no_show_ids in rows:
         acc = accs[ids[station]]
         outcome = OUTCOME_OF_STATUS.get(status, "open")
@@ -705,7 +705,7 @@ def _tally_follow_ups(session: Session, scope: _Scope, no_shows: Mapping[str, _A
     where = [FollowUp.deleted.is_(False), FollowUp.created_at >= scope.start]
     if scope.station_ids is not None:
         where.append(FollowUp.station_id.in_(scope.station_ids))
-    for appointment_id, state in session.execute(
+    for appointment_id, state in session.connection().execute(
         select(type_coerce(FollowUp.appointment_id, String), FollowUp.status).where(*where)
     ):
         acc = no_shows.get(_id_text(appointment_id))
