@@ -20,11 +20,12 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from frontcounter.db.models import Appointment, FollowUp, Officer, Station, Status
+from frontcounter.db.models import Appointment, FollowUp, Officer, Room, Station, Status
 from frontcounter.services import status as status_machine
 from frontcounter.services.actor import Actor
 from frontcounter.services.appointments import (
     AppointmentView,
+    Lookups,
     lookups_for,
     normalise_reference,
     to_view,
@@ -153,6 +154,16 @@ def _when(at: datetime, now: datetime) -> str:
     return f"{shown:%H:%M} {day}"
 
 
+#: An appointment by reference with the station, room and officer its view shows, in one query.
+_WITH_LOOKUPS = (
+    select(Appointment, Station, Room, Officer)
+    .join(Station, Station.id == Appointment.station_id)
+    .join(Room, Room.id == Appointment.room_id)
+    .outerjoin(Officer, Officer.id == Appointment.officer_id)
+    .where(Appointment.reference == bindparam("reference"), Appointment.deleted.is_(False))
+)
+
+
 def _find_row(session: Session, reference: str) -> Appointment | None:
     return session.scalars(
         select(Appointment).where(Appointment.reference == reference, Appointment.deleted.is_(False))
@@ -192,20 +203,23 @@ def check_in(
         )
     now = ctx.clock.now()
     with ctx.read() as session:
-        row = _find_row(session, canonical)
+        found = session.execute(_WITH_LOOKUPS, {"reference": canonical}).first()
         here = session.scalars(select(Station).where(Station.code == ctx.station_code)).one_or_none()
-        if row is None:
+        if found is None:
             here_code = here.code if here else None
             session.rollback()  # no read transaction held open while the centre is asked
             _explain_unknown(canonical, session, remote_lookup, now, here_code)
-        assert row is not None
+        assert found is not None
+        row, station, room, officer = found
+        # What the new view shows besides the row itself: read here, so the write transaction
+        # (which holds the database's write lock) runs only the statements that change something.
+        lookups = Lookups({station.id: station}, {room.id: room}, {officer.id: officer} if officer else {})
         # Where the visitor should be comes before the permission check: it is what the slip in
         # their hand says anyway, and a counter may not check in another station's visitor.
         if here is not None and row.station_id != here.id and not force:
-            station = session.get(Station, row.station_id)
             raise WrongStation(
-                f"{canonical} is booked at {station.name if station else 'another station'} at "
-                f"{_when(row.start_at, now)}. Please direct the visitor there."
+                f"{canonical} is booked at {station.name} at {_when(row.start_at, now)}. "
+                "Please direct the visitor there."
             )
         guard(ctx, actor, Action.CHECK_IN, station_id=row.station_id, action="appointment.check_in",
               record=f"appointment:{canonical}")
@@ -220,7 +234,7 @@ def check_in(
 
     with command(ctx, actor, category="alteration", action="appointment.check_in",
                  record=f"appointment:{canonical}") as scope:
-        appt = _load_for_command(scope, canonical)
+        appt = _load_for_command(scope, row.id)
         base = appt.version
         status_machine.transition(appt, Status.ARRIVED)
         appt.arrived_at = scope.now
@@ -228,7 +242,7 @@ def check_in(
         scope.changed(appt, "appointment.check_in", base_version=base,
                       changes={"status": appt.status, "arrived_at": appt.arrived_at,
                                "checked_in_by": appt.checked_in_by})
-        view = view_of(scope.session, appt)
+        view = to_view(appt, lookups)
     return CheckInResult(view, warning)
 
 
