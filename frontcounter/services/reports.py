@@ -566,7 +566,7 @@ class _Acc:
 
     def add_waits(self, listed: str) -> None:
         """Waits in whole seconds, as ``_listed`` gives them: the exact sum and the minute histogram."""
-        seconds = [int(s) for s in listed.split(",")]
+        seconds = list(map(int, listed.split(",")))
         self.wait_seconds += sum(seconds)
         self.waits.update([(s + 59) // 60 for s in seconds])  # rounded up to whole minutes
 
@@ -651,15 +651,17 @@ def _tally_appointments(
         .group_by(*keys)
     )
     ids = _Ids()
+    station_accs: dict[Any, _Acc] = {}
     no_shows: dict[str, _Acc] = {}
+    cancelled, rescheduled = Status.CANCELLED.value, Status.RESCHEDULED.value
     rows: Iterable[Any] = session.connection().execute(statement)  # Core rows: no ORM layer needed
     for station, room, officer, status, at_risk, reason, count, seconds, waits, ratings, no_show_ids in rows:
-        acc = accs[ids[station]]
+        acc = station_accs.get(station) or station_accs.setdefault(station, accs[ids[station]])
         outcome = OUTCOME_OF_STATUS.get(status, "open")
         acc.outcomes[outcome] += count
-        if status == Status.CANCELLED.value:
+        if status == cancelled:
             acc.cancelled[reason_group(reason)] += count
-        elif status == Status.RESCHEDULED.value:
+        elif status == rescheduled:
             acc.postponed[reason_group(reason)] += count
         if at_risk:
             acc.at_risk[outcome] += count
