@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,17 +247,16 @@ def purge(
     follow_up_ids = _due_follow_ups(ctx, follow_up_cutoff)
     total = len(appointment_ids) + len(follow_up_ids)
     done = appointments = follow_ups = 0
-    with _keep_open(ctx):
-        for appointment_id, reference in appointment_ids:
-            appointments += _erase_appointment(ctx, actor, appointment_id, reference, policy.personal_data_days)
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        for follow_up_id in follow_up_ids:
-            follow_ups += _erase_follow_up(ctx, actor, follow_up_id, policy.closed_follow_up_days)
-            done += 1
-            if progress is not None:
-                progress(done, total)
+    for appointment_id, reference in appointment_ids:
+        appointments += _erase_appointment(ctx, actor, appointment_id, reference, policy.personal_data_days)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    for follow_up_id in follow_up_ids:
+        follow_ups += _erase_follow_up(ctx, actor, follow_up_id, policy.closed_follow_up_days)
+        done += 1
+        if progress is not None:
+            progress(done, total)
     scrubbed = _scrub_outbox(ctx, min(personal_cutoff, follow_up_cutoff)) if ctx.mode == "station" else 0
     with ctx.read() as session:
         audit_due = session.scalar(
@@ -274,21 +272,6 @@ def purge(
     _flush_journal(ctx)
     logger.info("retention purge: %d appointments, %d follow-ups erased, %d held", appointments, follow_ups, held)
     return result
-
-
-@contextmanager
-def _keep_open(ctx: ServiceContext) -> Iterator[None]:
-    """Hold one idle SQLite connection open while the erasures run, one command each.
-
-    The engine opens a connection per transaction; when the last one closes, SQLite checkpoints
-    and removes its write-ahead log, a few milliseconds of fsync per command. An idle connection
-    (no transaction, so no lock and no snapshot held) keeps the log until ``_flush_journal``.
-    """
-    if ctx.engine.dialect.name != "sqlite":
-        yield
-        return
-    with ctx.engine.connect():
-        yield
 
 
 def _flush_journal(ctx: ServiceContext) -> None:
