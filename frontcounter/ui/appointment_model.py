@@ -142,7 +142,7 @@ def reason_label(reason: str) -> str:
 
 @functools.cache
 def status_label(status: str) -> str:
-    labels = {
+    labels: dict[str, str] = {
         Status.BOOKED: _tr("Booked"),
         Status.ARRIVED: _tr("Waiting"),
         Status.IN_PROGRESS: _tr("With officer"),

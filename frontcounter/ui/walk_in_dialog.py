@@ -161,7 +161,7 @@ class WalkInDialog(QDialog):
         layout.addWidget(self.error)
         layout.addLayout(buttons)
 
-        self.find_button.clicked.connect(self.find)
+        self.find_button.clicked.connect(self.find_slot)
         self.book_button.clicked.connect(self.book)
         self.slip_button.clicked.connect(self.show_slip)
         self.close_button.clicked.connect(self.reject)
@@ -198,7 +198,7 @@ class WalkInDialog(QDialog):
 
     # -- find ---------------------------------------------------------------------------------
 
-    def find(self) -> None:
+    def find_slot(self) -> None:
         if self._busy:
             return
         ctx, actor, needs, day = self.state.ctx, self.state.actor, self.needs(), self.chosen_day()

@@ -34,7 +34,7 @@ from frontcounter.db.models import (
 )
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime
-from frontcounter.services import checkin
+from frontcounter.services import checkin, scheduling
 from frontcounter.services.actor import Actor
 from frontcounter.services.booking import SlotNeeds
 from frontcounter.services.checkin import MissedAppointment, WrongStation, WrongTime
@@ -239,6 +239,11 @@ def test_arrivals_for_officer_lists_their_visitors_checked_in_since(
     assert checkin.arrivals_for_officer(station.ctx, officer, clock.now()) == []
     # Someone else's visitor is not announced to this officer; nobody's are to a counter clerk.
     assert checkin.arrivals_for_officer(station.ctx, counter, since) == []
+    # A visitor the officer already took in (in progress) still counts as arrived since then: a
+    # poll that comes late must not miss them (the one arrivals query; scheduling has none).
+    checkin.start_meeting(station.ctx, officer, appt.id)
+    assert [a.reference for a in checkin.arrivals_for_officer(station.ctx, officer, since)] == [appt.reference]
+    assert not hasattr(scheduling, "arrivals_since")
 
 
 # --- the confidential briefing notes -------------------------------------------------------------
