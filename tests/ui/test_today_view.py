@@ -477,3 +477,31 @@ def test_the_search_box_moves_through_the_shown_views_list_only(at_counter: Coun
     qtbot.keyClick(window.search, Qt.Key.Key_PageUp)
     assert today.selected_view() == shown[0]
     assert window.search.text() == ""
+
+
+def test_the_filter_answers_again_when_the_rows_change_under_the_same_query(
+    qtbot: QtBot, station: StationRuntime, counter: Actor
+) -> None:
+    """The proxy works out every row's answer once per keystroke; rows that arrive later (a reload,
+    a sort) under the same query must be answered afresh, not with the old rows' answers."""
+    import dataclasses
+
+    from frontcounter.services import appointments
+    from frontcounter.ui.appointment_model import AppointmentFilterProxy, AppointmentTableModel
+
+    views = appointments.list_day(station.ctx, counter, local(station.ctx.clock.now()).date())
+    model = AppointmentTableModel()
+    proxy = AppointmentFilterProxy()
+    proxy.setSourceModel(model)
+    model.set_rows(views, station.ctx.clock.now())
+    proxy.set_query("zebedee")
+    assert proxy.rowCount() == 0
+    newcomer = dataclasses.replace(views[-1], visitor_name="Zebedee Spring", reference="HH-ZZZZZ")
+    model.set_rows([newcomer, *views], station.ctx.clock.now())
+    assert proxy.rowCount() == 1
+    assert model.view_at(proxy.mapToSource(proxy.index(0, 0)).row()).reference == "HH-ZZZZZ"
+    proxy.sort(Column.VISITOR, Qt.SortOrder.DescendingOrder)  # the model reorders its rows
+    assert [model.view_at(proxy.mapToSource(proxy.index(r, 0)).row()).reference
+            for r in range(proxy.rowCount())] == ["HH-ZZZZZ"]
+    proxy.set_query("")
+    assert proxy.rowCount() == len(views) + 1
