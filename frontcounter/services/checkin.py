@@ -78,6 +78,7 @@ LOOKUP_TIMEOUT_S = 3
 _LOCATE = text("SELECT reference, station_code, station_name, start_at "
                "FROM frontcounter_security.locate_appointment(:reference)")
 _HAS_LOCATE = text("SELECT to_regprocedure('frontcounter_security.locate_appointment(text)') IS NOT NULL")
+_STATEMENT_TIMEOUT = text(f"SET LOCAL statement_timeout = {LOOKUP_TIMEOUT_S * 1000}")
 _WHEREABOUTS = (select(Appointment.reference, Station.code, Station.name, Appointment.start_at)
                 .join(Station, Station.id == Appointment.station_id)
                 .where(Appointment.reference == bindparam("reference"), Appointment.deleted.is_(False)))
@@ -97,13 +98,15 @@ def central_lookup(central: Engine) -> RemoteLookup:
     if central.dialect.name == "postgresql":
         engine = create_engine(
             central.url, poolclass=NullPool, hide_parameters=True,
-            connect_args={"connect_timeout": LOOKUP_TIMEOUT_S, "application_name": "frontcounter-lookup",
-                          "options": f"-c statement_timeout={LOOKUP_TIMEOUT_S * 1000}"})
+            connect_args={"connect_timeout": LOOKUP_TIMEOUT_S, "application_name": "frontcounter-lookup"})
 
     def lookup(reference: str) -> RemoteAppointment | None:
         try:
             with engine.connect() as conn:
-                locate = engine.dialect.name == "postgresql" and conn.execute(_HAS_LOCATE).scalar()
+                locate = False
+                if engine.dialect.name == "postgresql":
+                    conn.execute(_STATEMENT_TIMEOUT)  # for this transaction only (works behind a pooler)
+                    locate = bool(conn.execute(_HAS_LOCATE).scalar())
                 row = conn.execute(_LOCATE if locate else _WHEREABOUTS, {"reference": reference}).first()
         except (DBAPIError, OSError) as exc:
             logger.info("the centre could not be asked where a reference is booked (%s)", type(exc).__name__)
