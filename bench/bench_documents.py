@@ -8,9 +8,9 @@ Figures (median, and p95 of the same runs): a typical briefing (the officer wait
 press Print), a briefing whose notes run to 5,000 characters, a 200-row day sheet, a visitor's
 slip, and the whole briefing service (database read, permission checks, the audit write, build) on
 a SQLite station cache. The issue's targets are a briefing in 30 ms and a 200-row day sheet in
-300 ms. The service adds one durable commit to the build: with ``synchronous=FULL`` that is an
-fsync, and closing the last connection to the WAL file checkpoints it (another), some 16 ms on a
-virtual disk; its target allows for that.
+300 ms; the service is held to the briefing's 30 ms too, though it adds one durable commit to the
+build: with ``synchronous=FULL`` that is an fsync, and closing the last connection to the WAL file
+checkpoints it (another), from a few ms on a quiet disk to some 16 ms on a busy virtual one.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
     ])
     with tempfile.TemporaryDirectory() as tmp:
         service = _service_setup(Path(tmp))
-        name, fig = _measure("briefing service (read, check, audit, build)", service, "<= 60 ms", runs)
+        name, fig = _measure("briefing service (read, check, audit, build)", service, "<= 30 ms", runs)
         figures[name] = fig
     figures["font registration (once per process)"] = figure(register_ms, "ms", _floor_ms(), "<= 1000 ms")
     return figures
