@@ -9,8 +9,7 @@ press Print), a briefing whose notes run to 5,000 characters, a 200-row day shee
 slip, and the whole briefing service (database read, permission checks, the audit write, build) on
 a SQLite station cache. The issue's targets are a briefing in 30 ms and a 200-row day sheet in
 300 ms; the service is held to the briefing's 30 ms too, though it adds one durable commit to the
-build: with ``synchronous=FULL`` that is an fsync, and closing the last connection to the WAL file
-checkpoints it (another), from a few ms on a quiet disk to some 16 ms on a busy virtual one.
+build (with ``synchronous=FULL``, an fsync: a few ms on a quiet disk, more on a busy virtual one).
 """
 
 from __future__ import annotations
