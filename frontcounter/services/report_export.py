@@ -62,6 +62,8 @@ from frontcounter.services.reports import (
     WAIT_BANDS,
     Figures,
     Report,
+    axis_scale,
+    period_label,
     wait_minutes_of,
 )
 from frontcounter.services.status import LABELS as STATUS_LABELS
@@ -113,13 +115,6 @@ def hours(value: float) -> str:
 
 def _bare(value: float | int | None) -> str:
     return "–" if value is None else (f"{value:.1f}" if isinstance(value, float) else str(value))
-
-
-def period_label(report: Report) -> str:
-    first, last = report.date_from, report.date_to
-    if first == last:
-        return f"{first:%a} {first.day} {first:%b %Y}"
-    return f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y}"
 
 
 def _number(value: float | int | None, places: int = 4) -> str:
@@ -436,15 +431,6 @@ def _axis_fonts(chart: Any, size: float = 7) -> None:
         axis.strokeColor = MUTED
     chart.valueAxis.gridStrokeColor = RULE
     chart.valueAxis.visibleGrid = True
-
-
-def axis_scale(values: Sequence[float], minimum: float = 1) -> tuple[float, float]:
-    """A round axis top and a whole-number step for counts and hours (never a 0.5 visitor)."""
-    top = max([minimum, *values])
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000):
-        if top < step * 6:
-            return float(step * (int(top) // step + 1)), float(step)
-    return top * 1.1, top / 5
 
 
 def bar_chart(categories: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, width: float,

@@ -955,3 +955,19 @@ def wait_minutes_of(view: AppointmentView) -> int | None:
         return None
     seconds = round((view.seen_at - view.arrived_at).total_seconds())
     return (seconds + 59) // 60
+
+
+def period_label(report: Report) -> str:
+    first, last = report.date_from, report.date_to
+    if first == last:
+        return f"{first:%a} {first.day} {first:%b %Y}"
+    return f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y}"
+
+
+def axis_scale(values: Sequence[float], minimum: float = 1) -> tuple[float, float]:
+    """A round axis top and a whole-number step for counts and hours (never a 0.5 visitor)."""
+    top = max([minimum, *values])
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000):
+        if top < step * 6:
+            return float(step * (int(top) // step + 1)), float(step)
+    return top * 1.1, top / 5

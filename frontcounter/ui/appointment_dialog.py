@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from frontcounter.db.models import CancelReason, Status
-from frontcounter.services import booking, documents, scheduling
+from frontcounter.services import booking, scheduling
 from frontcounter.services.appointments import AppointmentView
 from frontcounter.services.booking import Slot, SlotNeeds
 from frontcounter.services.clock import local
@@ -502,12 +502,15 @@ class AppointmentDialog(_TaskDialog):
 
     def open_briefing(self) -> None:
         """Build the briefing for the screen (audited as a consultation) and preview it."""
+        from frontcounter.services import documents  # ReportLab only when a briefing is opened
+
         ctx, actor, ref, station_id = self.state.ctx, self.state.actor, self.view.reference, self.view.station_id
         self.run(lambda: documents.briefing_pdf(ctx, actor, ref, destination="screen"),
                  lambda pdf: self._show_briefing(pdf, ctx, actor, ref, station_id),
                  self.tr("The briefing could not be opened."))
 
     def _show_briefing(self, pdf: bytes, ctx: Any, actor: Any, ref: str, station_id: uuid.UUID) -> None:
+        from frontcounter.services import documents
         from frontcounter.ui.pdf_preview import PdfPreviewDialog
 
         produce = None

@@ -53,7 +53,7 @@ from PySide6.QtWidgets import (
 )
 
 from frontcounter.db.models import Status
-from frontcounter.services import report_export, reports
+from frontcounter.services import reports
 from frontcounter.services.appointments import AppointmentView
 from frontcounter.services.clock import local, local_today
 from frontcounter.services.errors import FrontCounterError
@@ -212,7 +212,7 @@ class ChartCard(QFrame):
             step = 25.0 if top <= 100 else 50.0
             y_axis.setLabelFormat("%d%%")
         else:
-            top, step = report_export.axis_scale(values)
+            top, step = reports.axis_scale(values)
             y_axis.setLabelFormat("%d" if step >= 1 else "%.1f")
         y_axis.setRange(0, top * 1.08)  # room above the tallest bar for its label
         y_axis.setTickType(QValueAxis.TickType.TicksDynamic)
@@ -632,7 +632,7 @@ class ReportsView(QWidget):
         f = report.total
         stamp = local(report.generated_at)
         self.scope_label.setText(self.tr("{0} · {1}").format(report.scope_label,
-                                                             report_export.period_label(report)))
+                                                             reports.period_label(report)))
         self.status.setText(report.note or self.tr("Updated {0}. Click a bar, or press Enter on a row, to see "
                                                    "the appointments behind it.").format(f"{stamp:%H:%M}"))
         values = {
@@ -874,6 +874,8 @@ class ReportsView(QWidget):
         if self.report is None:
             return
         ctx, actor, report = self.state.ctx, self.state.actor, self.report
+        from frontcounter.services import report_export  # ReportLab only when exporting
+
         kind: report_export.Format = "csv" if fmt == "csv" else "pdf"
 
         def work(_progress: Any) -> str:
@@ -1024,6 +1026,8 @@ class DrillDownDialog(QDialog):
         """Write the list to ``path`` (owner-readable); the service audits the disclosure."""
         ctx, actor, views, t = self.state.ctx, self.state.actor, list(self.appointments), self.target
         first, last = self.date_from, self.date_to
+        from frontcounter.services import report_export  # ReportLab only when exporting
+
         kind: report_export.Format = "csv" if fmt == "csv" else "pdf"
 
         def work(_progress: Any) -> str:

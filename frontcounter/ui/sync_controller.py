@@ -450,11 +450,12 @@ def first_sync_if_needed(runtime: object, parent: QWidget | None = None) -> bool
     sign in to an empty cache).
     """
     from frontcounter.runtime import StationRuntime
-    from frontcounter.ui.connection_settings import ConnectionSettingsDialog
 
     assert isinstance(runtime, StationRuntime)
     if not sync.local_status(runtime.engine).never_synced:
         return True
+    # Only a new station needs the dialog (and keyring behind it): keep it off every start-up.
+    from frontcounter.ui.connection_settings import ConnectionSettingsDialog
     freeze_startup_objects()
     tasks = TaskRunner(max_threads=1)
     settings = runtime.settings
