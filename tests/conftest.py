@@ -73,8 +73,17 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def demo_dir(demo_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo whose config points at the copy's own embedded centre, so a
+    test that syncs never writes into the shared template that later tests copy."""
+    from frontcounter.config import load_settings, save_settings
+    from frontcounter.runtime import embedded_central_url
+
     target = tmp_path / "demo"
     shutil.copytree(demo_template, target)
+    paths = Paths.resolve(target)
+    settings = load_settings(paths.config_file)
+    settings.central_url = embedded_central_url(paths)
+    save_settings(paths.config_file, settings)
     return target
 
 

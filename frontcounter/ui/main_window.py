@@ -138,7 +138,8 @@ class MainWindow(QMainWindow):
         self.sync_label.setAccessibleName(self.tr("Sync status"))
         self.mask_label = QLabel()
         self.mask_label.setObjectName("maskLabel")
-        self.statusBar().addWidget(self.sync_label, 1)
+        # Permanent widgets: a passing message (left) never hides the sync state or the mask.
+        self.statusBar().addPermanentWidget(self.sync_label)
         self.statusBar().addPermanentWidget(self.mask_label)
 
         self._build_menus()
