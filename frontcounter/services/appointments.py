@@ -191,11 +191,18 @@ def list_day(
     ctx: ServiceContext, actor: Actor, day: date, *, station_code: str | None = None
 ) -> list[AppointmentView]:
     """Every appointment of one Europe/London day at one station, in start order."""
+    start, end = local_day_bounds(day)
+    return list_range(ctx, actor, start, end, station_code=station_code)
+
+
+def list_range(
+    ctx: ServiceContext, actor: Actor, start: datetime, end: datetime, *, station_code: str | None = None
+) -> list[AppointmentView]:
+    """Appointments starting in [start, end) at one station (a day, the week overview, my appointments)."""
     with ctx.read() as session:
         station = station_by_code(session, station_code or actor.station_code or ctx.station_code or "")
         guard(ctx, actor, Action.VIEW_APPOINTMENTS, station_id=station.id, action="appointments.list",
               record=f"station:{station.code}")
-        start, end = local_day_bounds(day)
         rows = session.scalars(
             select(Appointment)
             .where(
@@ -207,27 +214,6 @@ def list_day(
             .order_by(Appointment.start_at, Appointment.reference)
         ).all()
         return to_views(rows, lookups_for(session, rows))
-
-
-def list_range(
-    ctx: ServiceContext, actor: Actor, start: datetime, end: datetime, *, station_code: str | None = None
-) -> list[AppointmentView]:
-    """Appointments starting in [start, end) at one station (the week overview, my appointments)."""
-    with ctx.read() as session:
-        station = station_by_code(session, station_code or actor.station_code or ctx.station_code or "")
-        guard(ctx, actor, Action.VIEW_APPOINTMENTS, station_id=station.id, action="appointments.list",
-              record=f"station:{station.code}")
-        rows = session.scalars(
-            select(Appointment)
-            .where(
-                Appointment.station_id == station.id,
-                Appointment.start_at >= start,
-                Appointment.start_at < end,
-                Appointment.deleted.is_(False),
-            )
-            .order_by(Appointment.start_at, Appointment.reference)
-        )
-        return to_views(rows, load_lookups(session))
 
 
 def get_by_reference(ctx: ServiceContext, actor: Actor, reference: str) -> AppointmentView:
