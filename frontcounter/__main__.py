@@ -52,7 +52,7 @@ def run_gui(args: argparse.Namespace) -> int:
     from frontcounter.ui.main_window import MainWindow
 
     state = AppState(runtime.ctx, actor, runtime.settings, paths)
-    sync = start_sync(state)  # in the background: on a timer, after each command, backing off offline
+    sync = start_sync(state, delay_ms=500)  # after the first paint; in the background: on a timer, after each command, backing off offline
     window = attach_to_window(MainWindow(state), sync)  # 6. window
     from frontcounter.ui.lock import install_session_lock
 
