@@ -77,7 +77,7 @@ def add_officer(runtime: StationRuntime, name: str, *, languages: tuple[str, ...
     officer_id = uuid.uuid4()
     with runtime.ctx.write.begin() as s:
         s.add(Officer(id=officer_id, station_id=station_id(runtime, code),
-                      collar_number=collar or str(9000 + uuid.uuid4().int % 999), name=name, rank="PC",
+                      collar_number=collar or f"T{officer_id.hex[:10]}", name=name, rank="PC",
                       languages=list(languages), specialisms=list(specialisms), active=True, username=username))
     return officer_id
 
