@@ -164,6 +164,10 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) ->
         station = session.scalars(select(Station).where(Station.code == op.station_code)).one_or_none()
         if station is None:
             raise _unknown_station(op.station_code)
+        # The clock first, before any row is read: every central writer (this apply and the
+        # central commands) queues here, so none judges a row another is about to change (a
+        # check-in and a central cancel racing left "cancelled" with an arrival time).
+        version = next_central_version(session)
         try:
             with session.begin_nested():
                 outcome = _judge(session, op)
@@ -180,7 +184,6 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) ->
         except Exception:  # a bug judging this op: answer it, do not block the station's queue
             logger.exception("central apply failed for op %s (%s)", op.op_id, op.op_type)
             outcome = _Outcome("rejected", "the centre could not apply it (an internal error was logged)")
-        version = next_central_version(session)
         for row in outcome.touched:
             row.version = version
         message: str | None

@@ -113,6 +113,9 @@ class CommandScope:
     actor: Actor
     now: datetime
     event: AuditEvent
+    #: At the centre: this command's version, taken from the clock before anything was read, so
+    #: central writers queue one after another and never overwrite each other's reads.
+    central_version: int | None = None
     _changes: list[tuple[SyncedMixin, str]] = field(default_factory=list)
 
     def changed(
@@ -160,11 +163,10 @@ class CommandScope:
         )
 
     def stamp_versions(self) -> None:
-        if self.ctx.mode != "central" or not self._changes:
+        if self.central_version is None:
             return
-        version = next_central_version(self.session)
         for row, _ in self._changes:
-            row.version = version
+            row.version = self.central_version
 
 
 def translate_integrity_error(exc: IntegrityError) -> FrontCounterError | None:
@@ -196,9 +198,11 @@ def command(
     """
     try:
         with ctx.write.begin() as session:
+            central_version = next_central_version(session) if ctx.mode == "central" else None
             event = append_audit(session, ctx, actor, category=category, action=action, record=record,
                                  details=details)
-            scope = CommandScope(session=session, ctx=ctx, actor=actor, now=event.at, event=event)
+            scope = CommandScope(session=session, ctx=ctx, actor=actor, now=event.at, event=event,
+                                 central_version=central_version)
             yield scope
             scope.stamp_versions()
             session.flush()
