@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, cached_property, lru_cache
@@ -65,6 +65,7 @@ from frontcounter.services.pdf_fonts import (
     markup,
     needs_shaping,
 )
+from frontcounter.services.pdf_pages import page_counting_canvas
 from frontcounter.services.permissions import Action
 
 NAVY = colors.HexColor("#1d3557")
@@ -476,29 +477,6 @@ def _draw(canvas: Canvas, p: Flowable, x: float, top: float, width: float) -> No
     p.drawOn(canvas, x, top - h)
 
 
-def _canvas_maker(furniture: _Furniture) -> Callable[..., Canvas]:
-    class FurnishedCanvas(Canvas):
-        """Holds each page back until the end, when the page count is known."""
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802  (ReportLab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                furniture.draw(self, number, total)
-                super().showPage()
-            super().save()
-
-    return FurnishedCanvas
-
-
 def _render(story: list[Flowable], furniture: _Furniture, *, pagesize: tuple[float, float], title: str,
             margins: tuple[float, float, float, float]) -> bytes:
     """Lay ``story`` out on pages of ``pagesize`` with ``furniture``; margins are top, right, bottom, left."""
@@ -511,7 +489,7 @@ def _render(story: list[Flowable], furniture: _Furniture, *, pagesize: tuple[flo
     frame = Frame(left, bottom, pagesize[0] - left - right, pagesize[1] - top - bottom, id="body",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    doc.build(story, canvasmaker=_canvas_maker(furniture))
+    doc.build(story, canvasmaker=page_counting_canvas(furniture.draw))
     return buffer.getvalue()
 
 

@@ -52,6 +52,7 @@ from frontcounter.services.clock import local
 from frontcounter.services.commands import audit, guard
 from frontcounter.services.context import ServiceContext
 from frontcounter.services.pdf_fonts import fonts, markup
+from frontcounter.services.pdf_pages import page_counting_canvas
 from frontcounter.services.permissions import Action
 from frontcounter.services.reports import (
     OUTCOME_LABELS,
@@ -367,24 +368,7 @@ def _furnished_canvas(marking: str, running_head: str, footer: str) -> Callable[
         p.drawOn(canvas, margin, 10 * mm - h)
         canvas.restoreState()
 
-    class FurnishedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # noqa: N802  (ReportLab's name)
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                draw(self, number, total)
-                super().showPage()
-            super().save()
-
-    return FurnishedCanvas
+    return page_counting_canvas(draw)
 
 
 def _render(story: list[Flowable], *, pagesize: tuple[float, float], title: str, marking: str,
