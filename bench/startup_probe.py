@@ -77,16 +77,6 @@ def _stack_work(args: list[str]) -> None:
     hashlib.scrypt(b"demo", salt=b"0123456789abcdef", n=2**14, r=8, p=1, dklen=32)
 
 
-def _pin_clock(iso: str) -> None:
-    """Make the app's wall clock stand at ``iso`` so every run shows the same day's list."""
-    from datetime import datetime
-
-    from frontcounter.services import clock
-
-    at = datetime.fromisoformat(iso)
-    clock.SystemClock.now = lambda self: at  # type: ignore[method-assign]
-
-
 def _mark(name: str) -> None:
     _emit(**{f"phase_{name}": f"{time.monotonic():.6f}"})
 
@@ -212,8 +202,8 @@ def main(argv: list[str]) -> int:
         window.show()
         app.exec()
         return 4
-    if os.environ.get(ENV_NOW):
-        _pin_clock(os.environ[ENV_NOW])
+    if os.environ.get(ENV_NOW):  # the app's own clock pin, so every run shows the same day's list
+        os.environ["FRONTCOUNTER_CLOCK"] = os.environ[ENV_NOW]
     if phases:
         _instrument()
     from frontcounter.cli import main as cli_main

@@ -186,7 +186,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{summary.officers} officers, {summary.users} users, {summary.appointments} appointments. "
             f"Station cache: {station}. Sign in as counter.{station} (password: demo)."
         )
+        print(_demo_day_note(summary, station))
     return 0
+
+
+def _demo_day_note(summary: Any, station: str) -> str:
+    """What a newcomer will find at the counter now, so a late or Sunday start is not a surprise."""
+    from frontcounter.services.clock import local
+    from frontcounter.services.demo import DEMO_STATION
+
+    if station != DEMO_STATION:
+        return f"The demo's visitors to check in are at {DEMO_STATION}."
+    if summary.ahead_today:
+        return f"{summary.ahead_today} visitors are still to come today at {station}."
+    if summary.next_visitor_at is None:
+        return f"No visitors are still to come at {station} this week."
+    return f"No more visitors today at {station}; the next is due {local(summary.next_visitor_at):%a %d %b at %H:%M}."
 
 
 def cmd_db(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from frontcounter.db.migrate import upgrade
 from frontcounter.paths import Paths
 from frontcounter.services import sync_pull
 from frontcounter.services.auth import workstation_name
-from frontcounter.services.clock import Clock, SystemClock
+from frontcounter.services.clock import Clock, default_clock
 from frontcounter.services.context import ServiceContext
 from frontcounter.services.demo import DEMO_STATION, DemoSummary, seed_central
 from frontcounter.services.errors import FrontCounterError
@@ -50,7 +50,7 @@ def open_station(paths: Paths, *, clock: Clock | None = None, station_code: str 
     upgrade(engine)
     ctx = ServiceContext(
         engine=engine,
-        clock=clock or SystemClock(),
+        clock=clock or default_clock(),
         station_code=code,
         workstation=settings.workstation or workstation_name(),
         policy=settings.policy(),
@@ -74,7 +74,7 @@ def create_demo(
     Returns what was seeded, or None when the centre already held data (then only the cache is
     set up and pulled).
     """
-    clock = clock or SystemClock()
+    clock = clock or default_clock()
     paths.ensure()
     url = central_url or embedded_central_url(paths)
     central = make_engine(url)

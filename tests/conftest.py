@@ -11,7 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import keyring
@@ -24,7 +24,7 @@ from frontcounter.paths import Paths  # noqa: E402
 from frontcounter.runtime import StationRuntime, create_demo, open_station  # noqa: E402
 from frontcounter.services.actor import Actor  # noqa: E402
 from frontcounter.services.auth import actor_for  # noqa: E402
-from frontcounter.services.clock import FixedClock  # noqa: E402
+from frontcounter.services.clock import CLOCK_ENV, FixedClock  # noqa: E402
 
 #: A Monday evening in an evening session (17:00–20:00 Sun–Thu): the demo's "now" in tests.
 DEMO_NOW = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)
@@ -58,6 +58,34 @@ def memory_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
     keyring.set_keyring(previous)
 
 
+class SharedClock(FixedClock):
+    """The fixture clock, mirrored into CLOCK_ENV whenever it moves, so a CLI call, the GUI start-up
+    or a subprocess started by the test reads the same "now" as the data the fixture built."""
+
+    def __init__(self, at: datetime, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._monkeypatch = monkeypatch
+        super().__init__(at)
+        self._publish()
+
+    def _publish(self) -> None:
+        self._monkeypatch.setenv(CLOCK_ENV, self.now().isoformat())
+
+    def set(self, at: datetime) -> None:
+        super().set(at)
+        self._publish()
+
+    def advance(self, delta: timedelta) -> None:
+        super().advance(delta)
+        self._publish()
+
+
+@pytest.fixture(autouse=True)
+def process_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test's processes run at DEMO_NOW unless the ``clock`` fixture moves them: nothing in
+    the suite may read the wall clock (the suite runs under faketime at awkward instants to prove it)."""
+    monkeypatch.setenv(CLOCK_ENV, DEMO_NOW.isoformat())
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo built once per test session; each test gets a copy."""
@@ -67,8 +95,8 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(DEMO_NOW)
+def clock(monkeypatch: pytest.MonkeyPatch) -> FixedClock:
+    return SharedClock(DEMO_NOW, monkeypatch)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -36,6 +38,31 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+#: Pins "now" for a whole process (and the processes it starts) to one ISO 8601 instant, e.g.
+#: ``2026-11-23T17:30:00+00:00``. The test suite sets it so that the CLI, the GUI and subprocesses
+#: run on the same clock as the fixtures that built their data; a demo screenshot can use it too.
+#: It grants nothing a local user could not get by setting the PC's clock: the centre's clock,
+#: not the station's, orders sync.
+CLOCK_ENV = "FRONTCOUNTER_CLOCK"
+
+
+def parse_instant(text: str) -> datetime:
+    """An aware ISO 8601 instant (``Z`` allowed), in UTC; ValueError names the variable."""
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{CLOCK_ENV}={text!r} is not an ISO 8601 instant such as 2026-11-23T17:30:00Z") from None
+    if at.tzinfo is None:
+        raise ValueError(f"{CLOCK_ENV}={text!r} has no UTC offset; add Z or +00:00")
+    return at.astimezone(UTC)
+
+
+def default_clock(environ: Mapping[str, str] | None = None) -> Clock:
+    """The clock a process runs on when nobody injects one: the wall clock, unless CLOCK_ENV pins it."""
+    value = (os.environ if environ is None else environ).get(CLOCK_ENV, "").strip()
+    return FixedClock(parse_instant(value)) if value else SystemClock()
 
 
 def local(at: datetime) -> datetime:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from frontcounter.db.engine import make_session_factory
-from frontcounter.services.clock import Clock, SystemClock
+from frontcounter.services.clock import Clock, default_clock
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Policy:
 @dataclass
 class ServiceContext:
     engine: Engine
-    clock: Clock = field(default_factory=SystemClock)
+    clock: Clock = field(default_factory=default_clock)
     station_code: str | None = None
     workstation: str = "unknown"
     mode: Literal["station", "central"] = "station"

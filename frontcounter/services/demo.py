@@ -119,6 +119,9 @@ class DemoSummary:
     officers: int
     users: int
     appointments: int
+    #: Booked visitors still to come today at the demo station, and when the next one is due.
+    ahead_today: int = 0
+    next_visitor_at: datetime | None = None
 
 
 def _uuid(rng: random.Random) -> uuid.UUID:
@@ -184,7 +187,51 @@ def build_demo_rows(now: datetime, seed: int = DEFAULT_SEED) -> list[Any]:
                 id=_uuid(rng), username=f"{role.value}.{code}", display_name=f"{role.value.title()} ({name})",
                 role=role.value, station_id=station.id, password_hash=password_hash, active=True,
             ))
-        rows.extend(_week_of_appointments(rng, now, today, station, sessions, rooms, officers))
+        week = _week_of_appointments(rng, now, today, station, sessions, rooms, officers)
+        rows.extend(week)
+        if code == DEMO_STATION:
+            rows.extend(_late_counter(random.Random(seed + 1), now, today, station, sessions, rooms, officers, week))
+    return rows
+
+
+def _late_counter(
+    rng: random.Random, now: datetime, today: date, station: Station, sessions: list[OpeningSession],
+    rooms: list[Room], officers: list[Officer], week: list[Any],
+) -> list[Any]:
+    """A late session at the demo station when its ordinary hours leave fewer than two visitors to
+    come today, so a newcomer who starts the demo at 21:00 still has someone to check in (issue 17).
+
+    It opens when the ordinary hours close (or a quarter of an hour from now, if later), so it
+    never overlaps them, and draws from its own random stream: the ordinary demo, which the tests
+    know, is unchanged. Nothing fits after about 22:45, when no hour-long slot ends by midnight;
+    the demo command then says when the next visitors are due.
+    """
+    coming = [a for a in week if isinstance(a, Appointment) and a.status == Status.BOOKED.value
+              and a.start_at > now and local(a.start_at).date() == today]
+    if len(coming) >= 2:
+        return []
+    close = max((_at(today, s.end_time) for s in sessions if s.weekday == today.weekday()), default=now)
+    soon = local(now).replace(second=0, microsecond=0) + timedelta(minutes=15)
+    soon += timedelta(minutes=(-soon.minute) % 15)  # the next quarter-hour at least 15 minutes away
+    first = max(soon, local(close))
+    midnight = datetime.combine(today + timedelta(days=1), time(0), tzinfo=LONDON)
+    starts = [first + timedelta(hours=h) for h in range(3) if first + timedelta(hours=h + 1) <= midnight]
+    if not starts:
+        return []
+    last_end = local(starts[-1] + timedelta(hours=1))
+    session = OpeningSession(id=_uuid(rng), station_id=station.id, weekday=today.weekday(),
+                             start_time=first.time(), end_time=time(23, 59) if last_end == midnight else last_end.time())
+    on_duty = rng.sample(officers, min(len(officers), 2))
+    rows: list[Any] = [session]
+    rows.extend(Duty(id=_uuid(rng), officer_id=o.id, station_id=station.id, start_at=starts[0] - timedelta(minutes=30),
+                     end_at=starts[-1] + timedelta(hours=1, minutes=30)) for o in on_duty)
+    history: dict[str, Appointment] = {}
+    for start in starts:
+        for room, officer in zip(rooms, on_duty, strict=False):
+            appointment, _ = _appointment(rng, now, station, room, officer, start.astimezone(UTC), history)
+            appointment.status, appointment.at_risk = Status.BOOKED.value, False  # all still to come
+            appointment.cancelled_at = appointment.cancelled_by = appointment.cancel_reason = None
+            rows.append(appointment)
     return rows
 
 
@@ -353,10 +400,15 @@ def seed_central(engine: Engine, clock: Clock, *, seed: int = DEFAULT_SEED) -> D
             session.add_all([r for r in rows if type(r) is model])
             session.flush()
         session.merge(SyncMeta(key="role", value="central"))
+        demo_station = next(r.id for r in rows if isinstance(r, Station) and r.code == DEMO_STATION)
+        coming = [r for r in rows if isinstance(r, Appointment) and r.station_id == demo_station
+                  and r.status == Status.BOOKED.value and r.start_at > now]
         return DemoSummary(
             stations=sum(isinstance(r, Station) for r in rows),
             rooms=sum(isinstance(r, Room) for r in rows),
             officers=sum(isinstance(r, Officer) for r in rows),
             users=sum(isinstance(r, User) for r in rows),
             appointments=sum(isinstance(r, Appointment) for r in rows),
+            ahead_today=sum(local(a.start_at).date() == local(now).date() for a in coming),
+            next_visitor_at=min((a.start_at for a in coming), default=None),
         )

@@ -39,7 +39,7 @@ from frontcounter.db.migrate import alembic_config, head_revision
 from frontcounter.db.models import Appointment, AuditEvent, FollowUp, OutboxEntry, SyncCursor
 from frontcounter.services import central as centre
 from frontcounter.services import sync_pull
-from frontcounter.services.clock import Clock, SystemClock
+from frontcounter.services.clock import Clock, default_clock
 from frontcounter.services.errors import AuthenticationError, FrontCounterError, OfflineError, SchemaMismatch
 from frontcounter.services.rowcodec import encode_changes
 from frontcounter.services.sync_pull import PAGE_SIZE, SyncCancelled, get_meta, set_meta
@@ -518,7 +518,7 @@ def sync_once(
     A sync with nothing to send and nothing new at the centre costs one local read and three
     round trips (begin, schema and clock in one query, commit), whatever the centre's size.
     """
-    clock = clock or SystemClock()
+    clock = clock or default_clock()
     url = central_engine.url.render_as_string(hide_password=False)
     report = SyncReport(started_at=clock.now())
     state = _read_local(local_engine, station_code)

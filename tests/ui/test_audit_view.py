@@ -19,8 +19,9 @@ from frontcounter.ui.audit_view import AuditView
 from frontcounter.ui.main_window import MainWindow
 from frontcounter.ui.views import views_for
 from tests.conftest import actor_named
+from tests.screens import screenshot_dir
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = screenshot_dir()
 
 
 def _view(qtbot: QtBot, station: StationRuntime, username: str = "auditor.HH") -> AuditView:

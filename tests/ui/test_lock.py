@@ -26,8 +26,12 @@ from frontcounter.ui.audit_view import AuditView
 from frontcounter.ui.lock import LockCover, SessionLock
 from frontcounter.ui.main_window import MainWindow
 from tests.conftest import actor_named
+from tests.screens import screenshot_dir
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+#: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
+pytestmark = pytest.mark.wallclock
+
+DOCS = screenshot_dir()
 SECOND_PASSWORD = "Zebra-Lantern-42!"
 
 

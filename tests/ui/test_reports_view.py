@@ -31,8 +31,9 @@ from frontcounter.ui.feedback_dialog import FeedbackDialog, feedback_action, rec
 from frontcounter.ui.reports_view import ChartCard, DrillDownDialog, ReportsView, Target, period_dates
 from frontcounter.ui.views import views_for
 from tests.conftest import actor_named
+from tests.screens import screenshot_dir
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = screenshot_dir()
 #: The demo holds a week of appointments around Monday 23 November 2026.
 FROM, TO = date(2026, 11, 20), date(2026, 11, 26)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -29,8 +28,12 @@ from frontcounter.ui.appointment_model import DETAIL_ROLE, Column, RowState
 from frontcounter.ui.main_window import MainWindow
 from frontcounter.ui.today_view import TodayView
 from tests.conftest import actor_named
+from tests.screens import screenshot_dir
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+#: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
+pytestmark = pytest.mark.wallclock
+
+DOCS = screenshot_dir()
 
 
 class Counter:

@@ -49,6 +49,9 @@ from frontcounter.services.errors import (
 from frontcounter.services.references import new_reference
 from tests.conftest import DEMO_NOW
 
+#: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
+pytestmark = pytest.mark.wallclock
+
 
 def booked(runtime: StationRuntime, *, after: datetime | None = None, code: str = "HH") -> Appointment:
     """The first booked appointment at ``code`` starting after ``after`` (default now)."""

@@ -15,6 +15,9 @@ from frontcounter.services.clock import FixedClock
 from frontcounter.services.demo import build_demo_rows
 from tests.conftest import DEMO_NOW
 
+#: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
+pytestmark = pytest.mark.wallclock
+
 HERTS = {"HH", "SG", "WD", "SA", "HF", "HT", "BS", "CH", "BW", "HI", "LG"}
 
 

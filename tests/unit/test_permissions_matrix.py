@@ -65,6 +65,9 @@ from frontcounter.services.errors import FrontCounterError, PermissionDenied
 from frontcounter.services.permissions import FORCE_WIDE_ROLES, ROLE_ACTIONS, Action, allowed
 from tests.conftest import actor_named
 
+#: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
+pytestmark = pytest.mark.wallclock
+
 A = Action
 COUNTER = {A.VIEW_APPOINTMENTS, A.SEARCH, A.CHECK_IN, A.MARK_NO_SHOW, A.MARK_LEFT_UNSEEN, A.BOOK, A.PRINT_SLIP,
            A.PRINT_DAY_SHEET, A.RECORD_FEEDBACK, A.SYNC}

@@ -27,6 +27,9 @@ from frontcounter.services.errors import PermissionDenied, ValidationError
 from frontcounter.services.retention import PERSONAL_FIELDS, RetentionPolicy
 from tests.conftest import actor_named
 
+#: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
+pytestmark = pytest.mark.wallclock
+
 SHORT = RetentionPolicy(personal_data_days=1, closed_follow_up_days=1, audit_days=30)
 
 

@@ -42,6 +42,9 @@ from tests.sync_support import (
     rooms_and_officers,
 )
 
+#: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
+pytestmark = pytest.mark.wallclock
+
 
 @pytest.fixture
 def centre(demo_dir: Path, clock: FixedClock) -> Iterator[ServiceContext]:
