@@ -16,7 +16,11 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from frontcounter.db import rls
-from tests.integration.test_rls import Centre, centre  # noqa: F401  (the fixture)
+from tests.integration import test_rls
+from tests.integration.test_rls import Centre
+
+#: The same centre as the row-level security tests: demo data, HH, SG and FCR login roles.
+centre = test_rls.centre
 
 pytestmark = pytest.mark.postgres
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from frontcounter.db.engine import make_engine, sqlite_url
 from frontcounter.db.models import (
