@@ -218,3 +218,18 @@ def test_a_real_push_of_audit_rows_as_the_station_role_gets_stamped(centre: Cent
         received_by = c.execute(text("SELECT received_by FROM audit_events WHERE action = 'appointments.list' "
                                      "AND received_at IS NOT NULL")).scalars().all()
     assert received_by == [centre.roles[0]]
+
+
+def test_a_station_cannot_push_a_row_version_past_the_clock(centre: Centre) -> None:
+    """A room with version 2^63-1 would move every station's rooms cursor past all later changes."""
+    hh = centre.station_id("HH")
+    with centre.owner.connect() as c:
+        room = c.execute(text("SELECT id FROM rooms WHERE station_id = :s LIMIT 1"), {"s": hh}).scalar_one()
+    for engine in (centre.hh, centre.fcr):
+        with pytest.raises(ProgrammingError, match="past the central clock"), engine.begin() as c:
+            c.execute(text(f"UPDATE rooms SET version = {BIGINT_MAX} WHERE id = :i"), {"i": room})
+    # A real write takes its version from the clock in the same transaction.
+    with centre.hh.begin() as c:
+        version = c.execute(text("SELECT next_central_version()")).scalar_one()
+        assert c.execute(text("UPDATE rooms SET version = :v, name = name WHERE id = :i"),
+                         {"v": version, "i": room}).rowcount == 1
