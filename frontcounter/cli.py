@@ -289,9 +289,11 @@ def cmd_appointments(args: argparse.Namespace) -> int:
     actor = _sign_in(args, runtime)
     day = args.date or local_today(runtime.ctx.clock)
     views = appointments.list_day(runtime.ctx, actor, day)
-    if args.json:
+    if args.json:  # a bulk export: a disclosure, audited before it is printed
+        appointments.audit_export(runtime.ctx, actor, day=day, count=len(views), form="json")
         print(json.dumps([appointment_json(v) for v in views], ensure_ascii=False, indent=2))
         return 0
+    appointments.audit_listing(runtime.ctx, actor, day=day, count=len(views), view="cli")
     print(f"{runtime.ctx.station_code} — {day:%a %d %b %Y} — {len(views)} appointments")
     for v in views:
         print(f"{local(v.start):%H:%M}  {v.reference:<9} {v.status:<12} {v.room_name:<17} "

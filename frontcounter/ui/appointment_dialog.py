@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from frontcounter.db.models import CancelReason, Status
+from frontcounter.services import appointments as appointment_service
 from frontcounter.services import booking, scheduling
 from frontcounter.services.appointments import AppointmentView
 from frontcounter.services.booking import Slot, SlotNeeds
@@ -395,6 +396,9 @@ class AppointmentDialog(_TaskDialog):
         self.view = view
         self.setObjectName("appointmentDialog")
         self.setWindowTitle(self.tr("Appointment {0}").format(view.reference))
+        ctx, actor = state.ctx, state.actor  # s.62: opening the record is a consultation
+        state.tasks.run(lambda _p: appointment_service.audit_opened(ctx, actor, view),
+                        on_error=lambda exc: logger.error("could not audit opening %s", view.reference, exc_info=exc))
         self.setMinimumWidth(560)
         self._children: list[QDialog] = []
 

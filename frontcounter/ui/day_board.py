@@ -124,10 +124,13 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def load_board(ctx: ServiceContext, actor: Actor, day: date, station_code: str | None) -> BoardData:
+def load_board(ctx: ServiceContext, actor: Actor, day: date, station_code: str | None,
+               listing: appointment_service.ListingAudit | None = None) -> BoardData:
     """The layout, the day's appointments and the week's counts (runs off the GUI thread)."""
     layout = roster.day_layout(ctx, actor, day, station_code=station_code)
     views = appointment_service.list_day(ctx, actor, day, station_code=layout.station_code)
+    if listing is not None:
+        listing.shown(ctx, actor, day=day, count=len(views), station_code=layout.station_code)
     week = scheduling.week_counts(ctx, actor, week_start(day), station_code=layout.station_code)
     complete = ctx.mode == "central" or ctx.station_code in (None, layout.station_code)
     return BoardData(layout, tuple(views), tuple(week), complete)
@@ -737,6 +740,7 @@ class DayBoardView(QWidget):
         super().__init__(parent)
         self.setObjectName("dayBoardView")
         self.state = state
+        self._listing_audit = appointment_service.ListingAudit("day_board")  # s.62: one row per list seen
         self.day: date = local_today(state.ctx.clock)
         self.station_code: str | None = state.actor.station_code or state.ctx.station_code
         self._loading = False
@@ -876,7 +880,8 @@ class DayBoardView(QWidget):
         self._loading = True
         self.day_label.setText(self.day.strftime("%A %d %B %Y"))
         ctx, actor, day, code = self.state.ctx, self.state.actor, self.day, self.station_code
-        self.state.tasks.run(lambda _p: load_board(ctx, actor, day, code),
+        listing = self._listing_audit
+        self.state.tasks.run(lambda _p: load_board(ctx, actor, day, code, listing),
                              on_done=self._on_loaded, on_error=self._on_load_failed)
 
     def _on_loaded(self, data: BoardData) -> None:

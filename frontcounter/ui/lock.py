@@ -46,7 +46,7 @@ from PySide6.QtWidgets import (
 )
 
 from frontcounter.services.actor import Actor
-from frontcounter.services.auth import sign_in
+from frontcounter.services.auth import record_user_switch, sign_in
 from frontcounter.services.errors import FrontCounterError
 from frontcounter.ui.app_state import AppState
 
@@ -447,9 +447,14 @@ class SessionLock(QObject):
             panel.show_error(self.tr("Enter a user name and password."))
             return
         panel.set_busy(True)
-        ctx = self.state.ctx
-        self.state.tasks.run(lambda _p: sign_in(ctx, username, password),
-                             on_done=self._on_switch_done, on_error=self._on_sign_in_failed)
+        ctx, previous = self.state.ctx, self.state.actor
+
+        def switch(_progress: Callable[[int, int], None]) -> Actor:
+            actor = sign_in(ctx, username, password)
+            record_user_switch(ctx, previous, actor)  # the previous session ends here
+            return actor
+
+        self.state.tasks.run(switch, on_done=self._on_switch_done, on_error=self._on_sign_in_failed)
 
     def _on_switch_done(self, actor: Actor) -> None:
         previous = self.state.actor

@@ -276,6 +276,7 @@ class TodayView(QWidget):
         super().__init__(parent)
         self.setObjectName("todayView")
         self.state = state
+        self._listing_audit = appointments.ListingAudit("today")  # s.62: one row per list seen
         self._loading = False
         self._reload_again = False
         self._busy = False
@@ -557,8 +558,11 @@ class TodayView(QWidget):
         since = self._arrivals_since
         want_arrivals = actor.role == Role.OFFICER
 
+        listing = self._listing_audit
+
         def load(_progress: Callable[[int, int], None]) -> tuple[date, list[AppointmentView], list[AppointmentView]]:
             views = appointments.list_day(ctx, actor, day)
+            listing.shown(ctx, actor, day=day, count=len(views))
             arrivals = checkin.arrivals_for_officer(ctx, actor, since) if want_arrivals else []
             return day, views, arrivals
 
