@@ -136,6 +136,22 @@ def _central_url(args: argparse.Namespace) -> str | None:
     return args.central or os.environ.get(ENV_CENTRAL_URL)
 
 
+def refuse_password_in_argument(url: str) -> None:
+    """A password inside ``--central URL`` is readable by every local user (``ps``) while the
+    command runs, and stays in shell history: refused, with where the password goes instead."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return  # not a URL at all: the command that uses it says so
+    if password:
+        raise FrontCounterError(
+            "Do not put the password in --central (it shows in the process list): give the URL without it "
+            "and store the password once with 'frontcounter --central URL sync --set-password' (it prompts).")
+
+
 def _open(args: argparse.Namespace) -> Any:
     from frontcounter.runtime import open_station
 
@@ -604,6 +620,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(_paths(args), console=args.command is not None)
     try:
+        if getattr(args, "central", None):
+            refuse_password_in_argument(args.central)  # whatever the command: ps has already shown it
         if args.self_check:
             return self_check(args)
         if args.command is None:
