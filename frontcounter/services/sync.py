@@ -407,6 +407,9 @@ def push(
                 entry.state = answer.result
                 entry.result_message = answer.message
                 entry.acked_at = clock.now()
+                # Answered: the centre holds the data now. The entry stays (its seq must never be
+                # reused) but no longer keeps a second copy of the visitor (issue 21).
+                entry.payload = {"scrubbed": True}
                 if answer.result == "rejected":
                     report.removed += _discard_unaccepted(s, op)
             after = op.seq
