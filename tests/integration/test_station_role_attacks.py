@@ -160,6 +160,32 @@ def test_a_station_cannot_book_another_stations_room_or_officer(centre: Centre) 
                           start_at=start + timedelta(hours=2), end_at=start + timedelta(hours=3))
 
 
+def _duty(c: Connection, officer: uuid.UUID, station: uuid.UUID, start: datetime, hours: int = 4) -> None:
+    c.execute(text("INSERT INTO duties (id, officer_id, station_id, start_at, end_at, version, deleted) "
+                   "VALUES (:i, :o, :s, :a, :b, 0, false)"),
+              {"i": uuid.uuid4(), "o": officer, "s": station, "a": start, "b": start + timedelta(hours=hours)})
+
+
+def test_a_station_cannot_borrow_another_stations_officer_by_rostering_them(centre: Centre) -> None:
+    """A visiting officer is real (the reports count them), but lending is not the borrower's act."""
+    hh, sg = centre.station_id("HH"), centre.station_id("SG")
+    with centre.owner.connect() as c:
+        hh_appt = c.execute(text("SELECT id FROM appointments WHERE station_id = :s LIMIT 1"), {"s": hh}).scalar_one()
+        sg_officer = c.execute(text("SELECT id FROM officers WHERE station_id = :s LIMIT 1"), {"s": sg}).scalar_one()
+    start = datetime(2031, 4, 7, 9, tzinfo=UTC)
+    with pytest.raises(DBAPIError, match="rosters only its own officers"), centre.hh.begin() as c:
+        _duty(c, sg_officer, hh, start)
+    # The FCR lends the SG officer to HH for a morning: then HH may book them at HH, in that duty.
+    with centre.fcr.begin() as c:
+        _duty(c, sg_officer, hh, start)
+    with centre.hh.begin() as c:
+        _copy_appointment(c, hh_appt, officer_id=sg_officer, start_at=start + timedelta(hours=1),
+                          end_at=start + timedelta(hours=2))
+    with pytest.raises(DBAPIError, match="belongs to another station"), centre.hh.begin() as c:
+        _copy_appointment(c, hh_appt, officer_id=sg_officer, start_at=start + timedelta(hours=5),
+                          end_at=start + timedelta(hours=6))
+
+
 def _audit_values(code: str) -> dict[str, Any]:
     return {"i": uuid.uuid4(), "c": code, "at": datetime(2020, 1, 1, tzinfo=UTC)}
 

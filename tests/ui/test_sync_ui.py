@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select, text
 
 from frontcounter.db.engine import make_engine, sqlite_url
+from frontcounter.db.migrate import head_revision
 from frontcounter.db.models import AttentionItem, OutboxEntry
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime, create_demo, open_station
@@ -125,7 +126,7 @@ def test_a_centre_with_another_schema_is_refused_and_the_reason_is_shown(app: Ap
         conn.execute(text("UPDATE alembic_version SET version_num = '0002'"))
     engine.dispose()
     message = app.run_failing_sync()
-    assert "schema is version 0002 but this app speaks 0001" in message
+    assert f"schema is version 0002 but this app speaks {head_revision()}" in message
     assert app.label().startswith("⚠ Sync refused · 0 waiting")
     assert "0002" in app.window.sync_label.toolTip()
 
@@ -201,7 +202,7 @@ def test_connection_test_reports_a_matching_schema(qtbot: QtBot, station: Statio
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.tested, timeout=20000) as tested:
         dialog.test_button.click()
-    assert tested.args[0] and "schema 0001, the same as this app" in tested.args[1]
+    assert tested.args[0] and f"schema {head_revision()}, the same as this app" in tested.args[1]
     tasks.wait(5000)
 
 
