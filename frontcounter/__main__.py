@@ -16,7 +16,7 @@ def run_gui(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from frontcounter.paths import Paths
-    from frontcounter.runtime import create_demo, demo_exists, open_station
+    from frontcounter.runtime import ensure_demo, open_station
     from frontcounter.ui.crash import install_excepthook
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -30,8 +30,8 @@ def run_gui(args: argparse.Namespace) -> int:
 
         data_dir = Path(platformdirs.user_data_dir("FrontCounter", appauthor=False)) / "demo"
     paths = Paths.resolve(data_dir)  # 2. paths (3. logging was set up by cli.main)
-    if args.demo and not demo_exists(paths):
-        create_demo(paths, station_code=args.station or "HH")
+    if args.demo:
+        ensure_demo(paths, station_code=args.station or "HH")
     runtime = open_station(paths, station_code=args.station)  # 4. migrate the local DB
     try:
         from frontcounter.ui.theme import apply_theme
