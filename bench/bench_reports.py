@@ -41,7 +41,7 @@ def build_year(engine: Any, *, seed: int = 2026) -> int:
     from sqlalchemy import insert
 
     from frontcounter.db.models import Officer, OpeningSession, Room, Station, User
-    from frontcounter.services.clock import LONDON
+    from frontcounter.services.core.clock import LONDON
 
     rng = random.Random(seed)
     stations, sessions, rooms, officers, users = [], [], [], [], []
@@ -220,10 +220,11 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.db.migrate import upgrade
     from frontcounter.db.models import Appointment, Role
-    from frontcounter.services import report_export, reports
-    from frontcounter.services.actor import Actor
-    from frontcounter.services.clock import FixedClock
-    from frontcounter.services.context import ServiceContext
+    from frontcounter.services.core.actor import Actor
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.core.context import ServiceContext
+    from frontcounter.services.reports import figures as reports
+    from frontcounter.services.reports import pdf as report_export
 
     runs = 5 if quick else 21
     figures: dict[str, dict[str, Any]] = {}

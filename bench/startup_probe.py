@@ -2,7 +2,7 @@
 
 ``bare``: a bare PySide6 main window, the floor. ``stack --data-dir DIR``: the same after the
 work no app of this design can skip (SQLAlchemy's ORM imported, one query, one scrypt check). ``app [FRONTCOUNTER ARGS…]``: the real app,
-started through ``frontcounter.cli.main`` exactly as ``python -m frontcounter`` starts it (sign-in
+started through ``frontcounter.cli.main.main`` exactly as ``python -m frontcounter`` starts it (sign-in
 without the dialog via ``--user`` and ``FRONTCOUNTER_PASSWORD``).
 
 Both print ``first_frame=<time.monotonic()>`` once the first frame of the window named
@@ -64,7 +64,7 @@ def _describe(dialog: Any) -> str:
 def _stack_work(args: list[str]) -> None:
     """What any app built this way must do before its first window, with none of our code: import
     SQLAlchemy's ORM, read one row of the station cache, verify one scrypt password (the app's
-    cost parameters, frontcounter/services/auth.py). ``args`` is the app's ``--data-dir DIR``."""
+    cost parameters, frontcounter/services/security/auth.py). ``args`` is the app's ``--data-dir DIR``."""
     import hashlib
 
     from sqlalchemy import create_engine, text
@@ -81,7 +81,7 @@ def _pin_clock(iso: str) -> None:
     """Make the app's wall clock stand at ``iso`` so every run shows the same day's list."""
     from datetime import datetime
 
-    from frontcounter.services import clock
+    from frontcounter.services.core import clock
 
     at = datetime.fromisoformat(iso)
     clock.SystemClock.now = lambda self: at  # type: ignore[method-assign]
@@ -107,12 +107,12 @@ def _timed(name: str, fn: Any) -> Any:
 STEPS = (
     ("frontcounter.runtime", "open_station", "open_station"),
     ("frontcounter.ui.theme", "apply_theme", "apply_theme"),
-    ("frontcounter.ui.sync_controller", "first_sync_if_needed", "first_sync_check"),
-    ("frontcounter.ui.login_dialog", "sign_in_interactively", "sign_in"),
-    ("frontcounter.ui.sync_controller", "start_sync", "start_sync"),
-    ("frontcounter.ui.main_window", "MainWindow.__init__", "main_window"),
-    ("frontcounter.ui.sync_controller", "attach_to_window", "attach_sync"),
-    ("frontcounter.ui.lock", "install_session_lock", "session_lock"),
+    ("frontcounter.ui.shell.sync_controller", "first_sync_if_needed", "first_sync_check"),
+    ("frontcounter.ui.dialogs.login", "sign_in_interactively", "sign_in"),
+    ("frontcounter.ui.shell.sync_controller", "start_sync", "start_sync"),
+    ("frontcounter.ui.shell.main_window", "MainWindow.__init__", "main_window"),
+    ("frontcounter.ui.shell.sync_controller", "attach_to_window", "attach_sync"),
+    ("frontcounter.ui.shell.lock", "install_session_lock", "session_lock"),
 )
 
 
@@ -123,7 +123,7 @@ def _instrument() -> None:
     import importlib
 
     importlib.import_module("frontcounter.__main__")
-    importlib.import_module("frontcounter.cli")
+    importlib.import_module("frontcounter.cli.main")
     found = []
     for module_name, name, label in STEPS:
         try:
@@ -216,7 +216,7 @@ def main(argv: list[str]) -> int:
         _pin_clock(os.environ[ENV_NOW])
     if phases:
         _instrument()
-    from frontcounter.cli import main as cli_main
+    from frontcounter.cli.main import main as cli_main
 
     status = cli_main(rest)
     _emit(error=f"the app returned {status} without painting a main window")

@@ -40,8 +40,8 @@ def run_gui(args: argparse.Namespace) -> int:
     except ImportError:
         logger.warning("compiled resources missing; running without the theme")
 
-    from frontcounter.ui.login_dialog import sign_in_interactively
-    from frontcounter.ui.sync_controller import attach_to_window, first_sync_if_needed, start_sync
+    from frontcounter.ui.dialogs.login import sign_in_interactively
+    from frontcounter.ui.shell.sync_controller import attach_to_window, first_sync_if_needed, start_sync
 
     if not first_sync_if_needed(runtime):  # a new station fetches its users and data first
         return 0
@@ -49,12 +49,12 @@ def run_gui(args: argparse.Namespace) -> int:
     if actor is None:
         return 0
     from frontcounter.ui.app_state import AppState
-    from frontcounter.ui.main_window import MainWindow
+    from frontcounter.ui.shell.main_window import MainWindow
 
     state = AppState(runtime.ctx, actor, runtime.settings, paths)
     sync = start_sync(state, delay_ms=500)  # after the first paint; in the background: on a timer, after each command, backing off offline
     window = attach_to_window(MainWindow(state), sync)  # 6. window
-    from frontcounter.ui.lock import install_session_lock
+    from frontcounter.ui.shell.lock import install_session_lock
 
     # Idle lock, Lock now (Ctrl+L) and Switch user; another role gets a freshly built window.
     install_session_lock(window, state, rebuild=lambda: attach_to_window(MainWindow(state), sync))
@@ -63,7 +63,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    from frontcounter.cli import main as cli_main
+    from frontcounter.cli.main import main as cli_main
 
     return cli_main(sys.argv[1:])
 

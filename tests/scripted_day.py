@@ -18,20 +18,17 @@ from sqlalchemy import Engine, select
 from frontcounter.db.engine import make_session_factory
 from frontcounter.db.models import Appointment, AuditEvent, Role, Station, User
 from frontcounter.runtime import StationRuntime
-from frontcounter.services import (
-    appointments,
-    auth,
-    booking,
-    briefing,
-    checkin,
-    documents,
-    report_export,
-    retention,
-    sync,
-)
-from frontcounter.services.clock import local_today
-from frontcounter.services.commands import next_central_version
-from frontcounter.services.errors import AuthenticationError, PermissionDenied
+from frontcounter.services.core import appointments
+from frontcounter.services.core.clock import local_today
+from frontcounter.services.core.commands import next_central_version
+from frontcounter.services.core.errors import AuthenticationError, PermissionDenied
+from frontcounter.services.counter import checkin
+from frontcounter.services.documents import contents as briefing
+from frontcounter.services.documents import layout as documents
+from frontcounter.services.reports import pdf as report_export
+from frontcounter.services.scheduling import slots as booking
+from frontcounter.services.security import auth, retention
+from frontcounter.services.sync import push as sync
 
 CLERK = "clerk.HH"
 #: Distinctive, so a scan of files and logs cannot mistake anything else for it.
