@@ -102,7 +102,7 @@ def _timed(name: str, fn: Any) -> Any:
     return timed
 
 
-#: The steps of ``frontcounter.__main__.run_gui`` the ``--phases`` run times: (module, name, label).
+#: The steps of ``frontcounter.startup.run_gui`` the ``--phases`` run times: (module, name, label).
 #: A step that no longer exists is skipped, so the probe outlives changes to the start-up code.
 STEPS = (
     ("frontcounter.runtime", "open_station", "open_station"),
@@ -122,7 +122,7 @@ def _instrument() -> None:
     the wrapped ones; a class's ``__init__`` is wrapped in place, so the class stays a class."""
     import importlib
 
-    importlib.import_module("frontcounter.__main__")
+    importlib.import_module("frontcounter.startup")
     importlib.import_module("frontcounter.cli.main")
     found = []
     for module_name, name, label in STEPS:

@@ -592,7 +592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.self_check:
             return self_check(args)
         if args.command is None:
-            from frontcounter.__main__ import run_gui
+            from frontcounter.startup import run_gui
 
             return run_gui(args)
         return COMMANDS[args.command](args)

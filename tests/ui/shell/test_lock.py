@@ -241,7 +241,7 @@ def test_the_app_starts_with_the_lock_in_the_session_menu(
 ) -> None:
     import sys
 
-    from frontcounter.__main__ import run_gui
+    from frontcounter.startup import run_gui
     from frontcounter.cli.main import build_parser
     from frontcounter.config import load_settings, save_settings
 

@@ -1,5 +1,8 @@
 """Start the desktop app in a fixed order (STYLE.md, after Vorta):
-excepthook → paths → logging → migrate the local DB → credentials → window."""
+excepthook → paths → logging → migrate the local DB → credentials → window.
+
+``cli.main`` calls ``run_gui`` when no subcommand is given; ``__main__`` only hands over to the CLI,
+so the two never import each other."""
 
 from __future__ import annotations
 
@@ -61,12 +64,3 @@ def run_gui(args: argparse.Namespace) -> int:
     window.show()
     return int(app.exec())
 
-
-def main() -> int:
-    from frontcounter.cli.main import main as cli_main
-
-    return cli_main(sys.argv[1:])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
