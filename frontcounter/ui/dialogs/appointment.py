@@ -22,11 +22,9 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -37,7 +35,6 @@ from PySide6.QtWidgets import (
 from frontcounter.db.models import CancelReason, Status
 from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local
-from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, Action, allowed
 from frontcounter.services.scheduling import changes as scheduling
 from frontcounter.services.scheduling import slots as booking
@@ -45,90 +42,10 @@ from frontcounter.services.scheduling.changes import REASON_SPECIALISM, REQUIRED
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.appointment_model import need_badges, reason_label, status_label
+from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.slots import SlotList
 
 logger = logging.getLogger(__name__)
-
-
-class Banner(QFrame):
-    """A one-line message in place (info, warning or error): how expected errors are shown."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("banner")
-        self.label = QLabel(self)
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setAccessibleName(self.tr("Message"))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.addWidget(self.label, 1)
-        self.hide()
-
-    def show_message(self, text: str, kind: str = "error") -> None:
-        prefix = {"error": "✗ ", "warning": "⚠ ", "info": "ℹ "}.get(kind, "")
-        self.label.setText(prefix + text)
-        self.setProperty("banner", kind)
-        style = self.style()
-        style.unpolish(self)
-        style.polish(self)
-        self.show()
-
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
-
-    def clear(self) -> None:
-        self.label.clear()
-        self.hide()
-
-
-def error_text(exc: BaseException, fallback: str) -> str:
-    """An expected error's own message; a bug becomes the fallback line (and goes to the log)."""
-    if isinstance(exc, FrontCounterError):
-        return exc.message
-    logger.error("unexpected error in a background task", exc_info=exc)
-    return fallback
-
-
-def slot_text(slot: Slot, *, with_station: bool) -> str:
-    languages = [lang for lang in slot.officer_languages if lang.casefold() != "english"]
-    spoken = f" ({', '.join(languages)})" if languages else ""
-    text = f"{local(slot.start):%a %d %b  %H:%M}–{local(slot.end):%H:%M}"
-    if with_station:
-        distance = f", {slot.distance_km:.0f} km" if slot.distance_km else ""
-        text += f"  ·  {slot.station_name}{distance}"
-    return f"{text}  ·  {slot.room_name}  ·  {slot.officer_label}{spoken}"
-
-
-class SlotList(QListWidget):
-    """The slot finder's proposals, earliest (and nearest) first; Enter or double-click takes one."""
-
-    slot_taken = Signal(object)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName(self.tr("Free slots"))
-        self.setAlternatingRowColors(True)
-        self.setMinimumHeight(120)
-        self._slots: list[Slot] = []
-        self.itemActivated.connect(lambda item: self.slot_taken.emit(self._slots[self.row(item)]))
-
-    def set_slots(self, slots: list[Slot]) -> None:
-        self.clear()
-        self._slots = list(slots)
-        with_station = len({s.station_code for s in slots}) > 1
-        for slot in slots:
-            item = QListWidgetItem(slot_text(slot, with_station=with_station))
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, slot_text(slot, with_station=True))
-            self.addItem(item)
-        if slots:
-            self.setCurrentRow(0)
-
-    def slots(self) -> list[Slot]:
-        return list(self._slots)
-
-    def current_slot(self) -> Slot | None:
-        row = self.currentRow()
-        return self._slots[row] if 0 <= row < len(self._slots) else None
 
 
 def needs_of(view: AppointmentView) -> SlotNeeds:
@@ -402,7 +319,7 @@ class AppointmentDialog(_TaskDialog):
         title = QLabel(view.reference)
         title.setProperty("heading", True)
         title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        from frontcounter.ui.views.day_board import STATUS_GLYPHS, status_key, status_text
+        from frontcounter.ui.kit.status import STATUS_GLYPHS, status_key, status_text
 
         key = status_key(view)
         self.status_pill = QLabel(f"{STATUS_GLYPHS.get(key, '')} {status_text(view)}")

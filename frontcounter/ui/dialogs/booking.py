@@ -47,8 +47,9 @@ from frontcounter.services.scheduling import slots as booking
 from frontcounter.services.scheduling.changes import REASON_SPECIALISM
 from frontcounter.services.scheduling.slots import BookingRequest, Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
-from frontcounter.ui.dialogs.appointment import Banner, SlotList, error_text, slot_text
 from frontcounter.ui.kit.appointment_model import reason_label
+from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.slots import SlotList, slot_text
 
 logger = logging.getLogger(__name__)
 

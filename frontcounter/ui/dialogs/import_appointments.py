@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from frontcounter.services.scheduling import importer
 from frontcounter.services.scheduling.importer import ImportReport
 from frontcounter.ui.app_state import AppState
-from frontcounter.ui.dialogs.appointment import Banner, error_text
+from frontcounter.ui.kit.banner import Banner, error_text
 
 logger = logging.getLogger(__name__)
 

@@ -280,7 +280,7 @@ class WalkInDialog(QDialog):
     def show_slip(self) -> None:
         if self.appointment is None:
             return
-        from frontcounter.ui.views.today import show_slip
+        from frontcounter.ui.kit.slip import show_slip
 
         show_slip(self.state, self.appointment.reference, self,
                   on_error=lambda exc, _ref: self._on_failed(exc), on_opened=self._on_slip_opened)

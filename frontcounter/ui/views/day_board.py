@@ -26,7 +26,6 @@ from PySide6.QtGui import (
     QFocusEvent,
     QFont,
     QFontMetrics,
-    QGuiApplication,
     QHelpEvent,
     QKeyEvent,
     QKeySequence,
@@ -66,21 +65,10 @@ from frontcounter.services.scheduling.changes import DayCount
 from frontcounter.services.scheduling.roster import DayLayout
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.appointment_model import reason_label, status_label
+from frontcounter.ui.kit.status import STATUS_GLYPHS, status_key, status_text
 
 logger = logging.getLogger(__name__)
 
-#: Shape that carries each status without colour; at risk overrides booked.
-STATUS_GLYPHS: dict[str, str] = {
-    Status.BOOKED: "○",
-    Status.ARRIVED: "●",
-    Status.IN_PROGRESS: "◐",
-    Status.COMPLETED: "✓",
-    Status.NO_SHOW: "✗",
-    Status.LEFT_UNSEEN: "↩",
-    Status.CANCELLED: "⊘",
-    Status.RESCHEDULED: "↷",
-    "at_risk": "⚠",
-}
 
 #: (fill, text, border) per status on the light theme, the same as the theme's status pills.
 _LIGHT = {
@@ -94,20 +82,6 @@ _LIGHT = {
     Status.LEFT_UNSEEN: ("#fbe2e3", "#861b22", "#e08a90"),
     "at_risk": ("#fff0bf", "#5c4300", "#b58900"),
 }
-
-
-def status_key(view: AppointmentView) -> str:
-    """The status the board shows: at risk wins while the visitor is still only booked."""
-    if view.at_risk and view.status == Status.BOOKED:
-        return "at_risk"
-    return view.status
-
-
-def status_text(view: AppointmentView) -> str:
-    key = status_key(view)
-    if key == "at_risk":
-        return QGuiApplication.translate("DayBoard", "AT RISK")
-    return status_label(view.status)
 
 
 @dataclass(frozen=True)

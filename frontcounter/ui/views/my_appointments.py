@@ -30,9 +30,10 @@ from frontcounter.services.core.clock import local, local_day_bounds, local_toda
 from frontcounter.services.counter import checkin
 from frontcounter.services.scheduling import changes as scheduling
 from frontcounter.ui.app_state import AppState, mask_name
-from frontcounter.ui.dialogs.appointment import AppointmentDialog, Banner, error_text
+from frontcounter.ui.dialogs.appointment import AppointmentDialog
 from frontcounter.ui.kit.appointment_model import need_badges, reason_label
-from frontcounter.ui.views.day_board import STATUS_GLYPHS, status_key, status_text
+from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.status import STATUS_GLYPHS, status_key, status_text
 
 logger = logging.getLogger(__name__)
 

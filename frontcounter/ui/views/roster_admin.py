@@ -53,7 +53,7 @@ from frontcounter.services.scheduling.roster import (
     SessionView,
 )
 from frontcounter.ui.app_state import AppState
-from frontcounter.ui.dialogs.appointment import Banner, error_text
+from frontcounter.ui.kit.banner import Banner, error_text
 
 logger = logging.getLogger(__name__)
 
