@@ -24,7 +24,7 @@ from frontcounter.services.core.commands import next_central_version
 from frontcounter.services.core.errors import AuthenticationError, PermissionDenied
 from frontcounter.services.counter import checkin
 from frontcounter.services.documents import contents as briefing
-from frontcounter.services.documents import layout as documents
+from frontcounter.services.documents.briefing import briefing_pdf
 from frontcounter.services.reports import pdf as report_export
 from frontcounter.services.scheduling import slots as booking
 from frontcounter.services.security import auth, retention
@@ -82,7 +82,7 @@ def run_day(station: StationRuntime, central: Engine, tmp_dir: str) -> Day:
 
     officer = auth.sign_in(ctx, "officer.HH", "demo")
     briefing.load_briefing(ctx, officer, ref)
-    documents.briefing_pdf(ctx, officer, ref, recipient="printer:HH front office", destination="printer")
+    briefing_pdf(ctx, officer, ref, recipient="printer:HH front office", destination="printer")
 
     supervisor = auth.sign_in(ctx, "supervisor.HH", "demo")
     today = local_today(ctx.clock)

@@ -420,23 +420,24 @@ class AppointmentDialog(_TaskDialog):
 
     def open_briefing(self) -> None:
         """Build the briefing for the screen (audited as a consultation) and preview it."""
-        from frontcounter.services.documents import (
-            layout as documents,  # ReportLab only when a briefing is opened
+        from frontcounter.services.documents.briefing import (
+            briefing_pdf,  # ReportLab only when a briefing is opened
         )
 
         ctx, actor, ref, station_id = self.state.ctx, self.state.actor, self.view.reference, self.view.station_id
-        self.run(lambda: documents.briefing_pdf(ctx, actor, ref, destination="screen"),
+        self.run(lambda: briefing_pdf(ctx, actor, ref, destination="screen"),
                  lambda pdf: self._show_briefing(pdf, ctx, actor, ref, station_id),
                  self.tr("The briefing could not be opened."))
 
     def _show_briefing(self, pdf: bytes, ctx: Any, actor: Any, ref: str, station_id: uuid.UUID) -> None:
         from frontcounter.services.documents import layout as documents
+        from frontcounter.services.documents.briefing import briefing_pdf
         from frontcounter.ui.kit.pdf_preview import PdfPreviewDialog
 
         produce = None
         if allowed(actor, Action.PRINT_BRIEFING, station_id):
             def produce(dest: documents.Destination, who: str) -> bytes:
-                return documents.briefing_pdf(ctx, actor, ref, who, destination=dest)
+                return briefing_pdf(ctx, actor, ref, who, destination=dest)
         dialog = PdfPreviewDialog(pdf, title=self.tr("Briefing {0}").format(ref),
                                   suggested_name=f"briefing-{ref}.pdf", produce=produce, parent=self)
         self._open_child(dialog)

@@ -454,18 +454,19 @@ class BookingForm(QWidget):
         if self.last_booked is None:
             return
         from frontcounter.services.documents import layout as documents
+        from frontcounter.services.documents.slip import slip_pdf
         from frontcounter.ui.kit.pdf_preview import PdfPreviewDialog
 
         ctx, actor, ref = self.state.ctx, self.state.actor, self.last_booked.reference
 
         def show(pdf: bytes) -> None:
             def produce(dest: documents.Destination, who: str) -> bytes:
-                return documents.slip_pdf(ctx, actor, ref, who, destination=dest)
+                return slip_pdf(ctx, actor, ref, who, destination=dest)
 
             PdfPreviewDialog(pdf, title=self.tr("Slip {0}").format(ref), suggested_name=f"slip-{ref}.pdf",
                              produce=produce, parent=self).open()
 
-        self.state.tasks.run(lambda _p: documents.slip_pdf(ctx, actor, ref, destination="screen"),
+        self.state.tasks.run(lambda _p: slip_pdf(ctx, actor, ref, destination="screen"),
                              on_done=show, on_error=self._on_failed)
 
 

@@ -37,6 +37,9 @@ from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.core.permissions import Action, allowed
 from frontcounter.services.documents import layout as documents
+from frontcounter.services.documents.briefing import briefing_pdf
+from frontcounter.services.documents.day_sheet import day_sheet_pdf
+from frontcounter.services.documents.slip import slip_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -236,9 +239,9 @@ def _producer(actor: Actor, action: Action, build: Producer) -> Producer | None:
 def open_briefing(ctx: ServiceContext, actor: Actor, reference: str,
                   parent: QWidget | None = None) -> PdfPreviewDialog:
     """The briefing on screen (a consultation); Print and Save for roles that may print it."""
-    pdf = documents.briefing_pdf(ctx, actor, reference, destination="screen")
+    pdf = briefing_pdf(ctx, actor, reference, destination="screen")
     produce = _producer(actor, Action.PRINT_BRIEFING,
-                        lambda dest, who: documents.briefing_pdf(ctx, actor, reference, who, destination=dest))
+                        lambda dest, who: briefing_pdf(ctx, actor, reference, who, destination=dest))
     dialog = PdfPreviewDialog(pdf, title=_tr("Briefing %1").replace("%1", reference),
                               suggested_name=f"briefing-{reference}.pdf", produce=produce, parent=parent)
     return dialog
@@ -246,9 +249,9 @@ def open_briefing(ctx: ServiceContext, actor: Actor, reference: str,
 
 def open_day_sheet(ctx: ServiceContext, actor: Actor, day: date, *, confidential: bool,
                    parent: QWidget | None = None) -> PdfPreviewDialog:
-    pdf = documents.day_sheet_pdf(ctx, actor, day, confidential, destination="screen")
+    pdf = day_sheet_pdf(ctx, actor, day, confidential, destination="screen")
     action = Action.PRINT_CONFIDENTIAL_DAY_SHEET if confidential else Action.PRINT_DAY_SHEET
-    produce = _producer(actor, action, lambda dest, who: documents.day_sheet_pdf(
+    produce = _producer(actor, action, lambda dest, who: day_sheet_pdf(
         ctx, actor, day, confidential, recipient=who, destination=dest))
     return PdfPreviewDialog(pdf, title=_tr("Day sheet %1").replace("%1", day.isoformat()),
                             suggested_name=f"day-sheet-{day.isoformat()}.pdf", produce=produce, parent=parent)
@@ -256,9 +259,9 @@ def open_day_sheet(ctx: ServiceContext, actor: Actor, day: date, *, confidential
 
 def open_slip(ctx: ServiceContext, actor: Actor, reference: str,
               parent: QWidget | None = None) -> PdfPreviewDialog:
-    pdf = documents.slip_pdf(ctx, actor, reference, destination="screen")
+    pdf = slip_pdf(ctx, actor, reference, destination="screen")
     produce = _producer(actor, Action.PRINT_SLIP,
-                        lambda dest, who: documents.slip_pdf(ctx, actor, reference, who, destination=dest))
+                        lambda dest, who: slip_pdf(ctx, actor, reference, who, destination=dest))
     return PdfPreviewDialog(pdf, title=_tr("Slip %1").replace("%1", reference),
                             suggested_name=f"slip-{reference}.pdf", produce=produce, parent=parent)
 

@@ -21,7 +21,7 @@ def show_slip(state: AppState, reference: str, parent: QWidget, *,
               on_opened: Callable[[QDialog], None] | None = None) -> None:
     """Build the visitor's slip off the GUI thread and open the preview (Print, Save as PDF)."""
     try:
-        from frontcounter.services.documents import layout as documents
+        from frontcounter.services.documents.slip import slip_pdf
         from frontcounter.ui.kit.pdf_preview import PdfPreviewDialog
     except ImportError:  # a build without documents: say so rather than fail
         state.message.emit(parent.tr("Slips are not available in this build."), "warning")
@@ -29,13 +29,13 @@ def show_slip(state: AppState, reference: str, parent: QWidget, *,
     ctx, actor = state.ctx, state.actor
 
     def build(_progress: Callable[[int, int], None]) -> bytes:
-        return documents.slip_pdf(ctx, actor, reference, destination="screen")
+        return slip_pdf(ctx, actor, reference, destination="screen")
 
     def opened(pdf: bytes) -> None:
         produce = None
         if allowed(actor, Action.PRINT_SLIP):
             def produce(destination: Any, recipient: str) -> bytes:
-                return documents.slip_pdf(ctx, actor, reference, recipient, destination=destination)
+                return slip_pdf(ctx, actor, reference, recipient, destination=destination)
         dialog = PdfPreviewDialog(pdf, title=parent.tr("Slip {0}").format(reference),
                                   suggested_name=f"slip-{reference}.pdf", produce=produce, parent=parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -241,9 +241,9 @@ def test_the_app_starts_with_the_lock_in_the_session_menu(
 ) -> None:
     import sys
 
-    from frontcounter.startup import run_gui
     from frontcounter.cli.main import build_parser
     from frontcounter.config import load_settings, save_settings
+    from frontcounter.startup import run_gui
 
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run_gui installs its own
     # Local only: the copied demo's config names the shared template's centre, and a background

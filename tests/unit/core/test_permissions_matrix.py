@@ -48,7 +48,9 @@ from frontcounter.services.core.errors import FrontCounterError, PermissionDenie
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, ROLE_ACTIONS, Action, allowed
 from frontcounter.services.counter import attention, checkin, feedback
 from frontcounter.services.documents import contents as briefing
-from frontcounter.services.documents import layout as documents
+from frontcounter.services.documents.briefing import briefing_pdf
+from frontcounter.services.documents.day_sheet import day_sheet_pdf
+from frontcounter.services.documents.slip import slip_pdf
 from frontcounter.services.reports import figures as reports
 from frontcounter.services.reports import pdf as report_export
 from frontcounter.services.scheduling import changes as scheduling
@@ -188,10 +190,10 @@ PROBES: dict[Action, Probe] = {
     A.CANCEL: lambda w, a: scheduling.cancel(w.ctx, a, w.upcoming[2], "visitor_request"),
     A.REASSIGN: lambda w, a: scheduling.suitable_officers(w.ctx, a, w.upcoming[3]),
     A.READ_BRIEFING: lambda w, a: briefing.load_briefing(w.ctx, a, w.upcoming[4]),
-    A.PRINT_BRIEFING: lambda w, a: documents.briefing_pdf(w.ctx, a, w.upcoming[4], recipient="b.pdf"),
-    A.PRINT_SLIP: lambda w, a: documents.slip_pdf(w.ctx, a, w.upcoming[5]),
-    A.PRINT_DAY_SHEET: lambda w, a: documents.day_sheet_pdf(w.ctx, a, w.today),
-    A.PRINT_CONFIDENTIAL_DAY_SHEET: lambda w, a: documents.day_sheet_pdf(w.ctx, a, w.today, confidential=True),
+    A.PRINT_BRIEFING: lambda w, a: briefing_pdf(w.ctx, a, w.upcoming[4], recipient="b.pdf"),
+    A.PRINT_SLIP: lambda w, a: slip_pdf(w.ctx, a, w.upcoming[5]),
+    A.PRINT_DAY_SHEET: lambda w, a: day_sheet_pdf(w.ctx, a, w.today),
+    A.PRINT_CONFIDENTIAL_DAY_SHEET: lambda w, a: day_sheet_pdf(w.ctx, a, w.today, confidential=True),
     A.RECORD_FEEDBACK: lambda w, a: feedback.record_feedback(w.ctx, a, w.completed, 5),
     A.MANAGE_ROSTER: lambda w, a: roster.add_duty(
         w.ctx, a, w.officer_id, w.ctx.clock.now() + timedelta(days=20), w.ctx.clock.now() + timedelta(days=20, hours=3)),
@@ -301,13 +303,13 @@ def test_counter_staff_never_get_briefing_notes_from_any_service(station: Statio
     found = appointments.search(station.ctx, counter, "a")
     assert "briefing_notes" not in {f.name for f in dataclasses.fields(appointments.AppointmentView)}
     dumped = json.dumps([dataclasses.asdict(v) for v in [*views, *found]], default=str, ensure_ascii=False)
-    sheet = _pdf_text(documents.day_sheet_pdf(station.ctx, counter, today))
-    slip = _pdf_text(documents.slip_pdf(station.ctx, counter, views[0].reference))
+    sheet = _pdf_text(day_sheet_pdf(station.ctx, counter, today))
+    slip = _pdf_text(slip_pdf(station.ctx, counter, views[0].reference))
     for text in (dumped, sheet, slip):
         assert not any(f in text for f in fragments)
     for probe in (lambda: briefing.load_briefing(station.ctx, counter, views[0].reference),
-                  lambda: documents.briefing_pdf(station.ctx, counter, views[0].reference),
-                  lambda: documents.day_sheet_pdf(station.ctx, counter, today, confidential=True)):
+                  lambda: briefing_pdf(station.ctx, counter, views[0].reference),
+                  lambda: day_sheet_pdf(station.ctx, counter, today, confidential=True)):
         with pytest.raises(PermissionDenied):
             probe()
 
@@ -318,7 +320,7 @@ def test_admin_sees_no_case_content(station: StationRuntime) -> None:
     for probe in (lambda: appointments.list_day(station.ctx, admin, today),
                   lambda: appointments.search(station.ctx, admin, "Smith"),
                   lambda: briefing.load_briefing(station.ctx, admin, _notes_ref(station)),
-                  lambda: documents.slip_pdf(station.ctx, admin, _notes_ref(station)),
+                  lambda: slip_pdf(station.ctx, admin, _notes_ref(station)),
                   lambda: reports.compute_report(station.ctx, admin, today, today),
                   lambda: audit_log.list_events(station.ctx, admin)):
         with pytest.raises(PermissionDenied):

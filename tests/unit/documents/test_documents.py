@@ -24,6 +24,7 @@ from frontcounter.services.core.errors import NotFound, PermissionDenied
 from frontcounter.services.documents import contents as briefing
 from frontcounter.services.documents import fonts as pdf_fonts
 from frontcounter.services.documents import layout as documents
+from frontcounter.services.documents.briefing import briefing_pdf, build_briefing_pdf
 from frontcounter.services.documents.contents import (
     BriefingData,
     DaySheetData,
@@ -31,6 +32,9 @@ from frontcounter.services.documents.contents import (
     EarlierAppointment,
     SlipData,
 )
+from frontcounter.services.documents.day_sheet import build_day_sheet_pdf, day_sheet_pdf
+from frontcounter.services.documents.slip import build_slip_pdf, slip_pdf
+from frontcounter.services.documents.text import _styles, _Text, para
 from tests.unit.doc_fixtures import DAY, NOW, World, add_appointment, make_world
 
 MARKING = "OFFICIAL-SENSITIVE"
@@ -98,7 +102,7 @@ def test_briefing_carries_every_field_and_the_marking_on_every_page(world: World
     notes = " ".join(f"Sentence {i:04d} of the officer's notes." for i in range(250))
     a, earlier, earliest = full_appointment(world, briefing_notes=notes)
     officer = world.actor(Role.OFFICER)
-    pdf = documents.briefing_pdf(world.ctx, officer, a.reference, recipient="PC Patel")
+    pdf = briefing_pdf(world.ctx, officer, a.reference, recipient="PC Patel")
     texts = pages(pdf)
     assert len(texts) >= 2
     for number, page in enumerate(texts, start=1):
@@ -135,7 +139,7 @@ def test_five_thousand_character_notes_complete_across_pages(world: World) -> No
     notes = " ".join(words)[:5000]
     assert len(notes) == 5000
     a = add_appointment(world, briefing_notes=notes)
-    pdf = documents.briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference)
+    pdf = briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference)
     texts = pages(pdf)
     assert len(texts) >= 2
     assert squash(notes) in squash(text_without_furniture(texts))
@@ -145,7 +149,7 @@ def test_five_thousand_character_notes_complete_across_pages(world: World) -> No
 def test_notes_with_paragraphs_and_a_single_enormous_word_do_not_break_layout(world: World) -> None:
     notes = "First paragraph.\n\nSecond paragraph\nwith a line break.\n\n" + "x" * 6000
     a = add_appointment(world, briefing_notes=notes, access_needs="y" * 3000)
-    pdf = documents.briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference)
+    pdf = briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference)
     assert all(page.count("NEEDS — read before the meeting") <= 1 for page in pages(pdf))
     text = squash(text_without_furniture(pages(pdf)))
     assert "Firstparagraph." in text and "withalinebreak." in text
@@ -167,12 +171,12 @@ def test_user_text_prints_literally_and_nothing_is_fetched(world: World, monkeyp
     a = add_appointment(world, visitor_name=hostile[2], briefing_notes="\n".join(hostile),
                         safe_contact=hostile[1], access_needs=hostile[0])
     officer = world.actor(Role.OFFICER)
-    text = text_of(documents.briefing_pdf(world.ctx, officer, a.reference))
+    text = text_of(briefing_pdf(world.ctx, officer, a.reference))
     for h in hostile:
         assert h in text.replace("\n", " ") or h in text
-    sheet = text_of(documents.day_sheet_pdf(world.ctx, officer, DAY, confidential=True))
+    sheet = text_of(day_sheet_pdf(world.ctx, officer, DAY, confidential=True))
     assert hostile[2] in sheet.replace("\n", " ") or squash(hostile[2]) in squash(sheet)
-    slip = text_of(documents.slip_pdf(world.ctx, world.actor(Role.COUNTER), a.reference))
+    slip = text_of(slip_pdf(world.ctx, world.actor(Role.COUNTER), a.reference))
     assert squash(hostile[2]) in squash(slip)
 
 
@@ -191,9 +195,9 @@ def test_names_in_any_script_print_and_extract(world: World, script: str) -> Non
                         person_of_choice=name)
     officer = world.actor(Role.OFFICER)
     for pdf in (
-        documents.briefing_pdf(world.ctx, officer, a.reference),
-        documents.day_sheet_pdf(world.ctx, officer, DAY, confidential=False),
-        documents.slip_pdf(world.ctx, officer, a.reference),
+        briefing_pdf(world.ctx, officer, a.reference),
+        day_sheet_pdf(world.ctx, officer, DAY, confidential=False),
+        slip_pdf(world.ctx, officer, a.reference),
     ):
         text = text_of(pdf)
         for word in name.split():
@@ -202,7 +206,7 @@ def test_names_in_any_script_print_and_extract(world: World, script: str) -> Non
 
 def test_each_script_is_set_in_a_font_that_has_it(world: World) -> None:
     a = add_appointment(world, visitor_name="王小明 محمد Łukasz 👍")
-    pdf = documents.briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference)
+    pdf = briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference)
     reader = PdfReader(io.BytesIO(pdf))
     fonts_used = set()
     for page in reader.pages:
@@ -215,11 +219,11 @@ def test_the_marking_comes_from_policy(tmp_path: Path) -> None:
     world = make_world(tmp_path, marking="OFFICIAL-SENSITIVE PERSONAL")
     a = add_appointment(world, briefing_notes="n" * 4000 + " end")
     officer = world.actor(Role.OFFICER)
-    for pdf in (documents.briefing_pdf(world.ctx, officer, a.reference),
-                documents.day_sheet_pdf(world.ctx, officer, DAY, confidential=True)):
+    for pdf in (briefing_pdf(world.ctx, officer, a.reference),
+                day_sheet_pdf(world.ctx, officer, DAY, confidential=True)):
         for page in pages(pdf):
             assert page.count("OFFICIAL-SENSITIVE PERSONAL") >= 2
-    assert "OFFICIAL-SENSITIVE PERSONAL" in text_of(documents.slip_pdf(world.ctx, officer, a.reference))
+    assert "OFFICIAL-SENSITIVE PERSONAL" in text_of(slip_pdf(world.ctx, officer, a.reference))
     world.ctx.engine.dispose()
 
 
@@ -242,7 +246,7 @@ def test_counter_is_refused_the_briefing_and_the_attempt_is_audited(world: World
     with pytest.raises(PermissionDenied):
         briefing.load_briefing(world.ctx, counter, a.reference)
     with pytest.raises(PermissionDenied):
-        documents.briefing_pdf(world.ctx, counter, a.reference.lower().replace("-", " "))
+        briefing_pdf(world.ctx, counter, a.reference.lower().replace("-", " "))
     denied = [e for e in audits(world) if e.outcome == "denied"]
     record = f"appointment:{a.reference}"
     assert [(e.action, e.username, e.role, e.record) for e in denied] == [
@@ -264,16 +268,16 @@ def test_officer_of_another_station_is_refused(world: World) -> None:
 def test_fcr_may_read_on_screen_but_not_print(world: World) -> None:
     a = add_appointment(world)
     fcr = world.actor(Role.FCR)
-    assert documents.briefing_pdf(world.ctx, fcr, a.reference, destination="screen").startswith(b"%PDF")
+    assert briefing_pdf(world.ctx, fcr, a.reference, destination="screen").startswith(b"%PDF")
     with pytest.raises(PermissionDenied):
-        documents.briefing_pdf(world.ctx, fcr, a.reference, destination="printer")
+        briefing_pdf(world.ctx, fcr, a.reference, destination="printer")
 
 
 def test_briefing_audits_the_consultation_and_the_disclosure(world: World) -> None:
     a = add_appointment(world)
     officer = world.actor(Role.OFFICER)
-    documents.briefing_pdf(world.ctx, officer, a.reference, destination="screen")
-    documents.briefing_pdf(world.ctx, officer, a.reference.lower(), recipient="HP LaserJet 2F",
+    briefing_pdf(world.ctx, officer, a.reference, destination="screen")
+    briefing_pdf(world.ctx, officer, a.reference.lower(), recipient="HP LaserJet 2F",
                            destination="printer")
     events = [(e.category, e.action, e.record, e.outcome, e.details) for e in audits(world)]
     record = f"appointment:{a.reference}"
@@ -297,7 +301,7 @@ def test_printing_a_briefing_commits_once(world: World) -> None:
 
     event.listen(world.ctx.engine, "commit", committed)
     try:
-        documents.briefing_pdf(world.ctx, officer, a.reference, recipient="PC Patel", destination="printer")
+        briefing_pdf(world.ctx, officer, a.reference, recipient="PC Patel", destination="printer")
     finally:
         event.remove(world.ctx.engine, "commit", committed)
     assert len(commits) == 1
@@ -371,7 +375,7 @@ def _day(world: World) -> tuple[list, object]:
 def test_counter_day_sheet_has_rooms_by_time_and_nothing_confidential(world: World) -> None:
     rows, _ = _day(world)
     counter = world.actor(Role.COUNTER)
-    pdf = documents.day_sheet_pdf(world.ctx, counter, DAY, confidential=False)
+    pdf = day_sheet_pdf(world.ctx, counter, DAY, confidential=False)
     texts = pages(pdf)
     text = "\n".join(texts)
     for page in texts:
@@ -395,7 +399,7 @@ def test_counter_day_sheet_has_rooms_by_time_and_nothing_confidential(world: Wor
 
 def test_confidential_day_sheet_for_officers(world: World) -> None:
     _day(world)
-    pdf = documents.day_sheet_pdf(world.ctx, world.actor(Role.OFFICER), DAY, confidential=True)
+    pdf = day_sheet_pdf(world.ctx, world.actor(Role.OFFICER), DAY, confidential=True)
     text = text_of(pdf)
     for expected in ("Officers' version", "SECRET-NOTE-ONE about Amir.", "SECRET-NOTE-TWO", "mental health",
                      "Sexual offence"):
@@ -405,7 +409,7 @@ def test_confidential_day_sheet_for_officers(world: World) -> None:
 def test_counter_is_refused_the_confidential_day_sheet(world: World) -> None:
     _day(world)
     with pytest.raises(PermissionDenied):
-        documents.day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=True)
+        day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=True)
     (event,) = audits(world)
     assert (event.action, event.outcome, event.record) == ("day_sheet.print", "denied", "station:HH:2026-11-23")
 
@@ -415,7 +419,7 @@ def test_a_long_day_sheet_repeats_its_header_and_marking(world: World) -> None:
         start = datetime(2026, 11, 23, 8, tzinfo=UTC) + timedelta(minutes=10 * i)
         add_appointment(world, start=start, end_at=start + timedelta(minutes=20),
                         room=i % 2, officer=None, visitor_name=f"Visitor {i:03d}")
-    texts = pages(documents.day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=False))
+    texts = pages(day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=False))
     assert len(texts) >= 2
     for page in texts:
         assert page.count(MARKING) >= 2 and "Reference" in page and "Visitor" in page
@@ -428,7 +432,7 @@ def test_a_row_taller_than_a_page_splits_inside_the_row(world: World) -> None:
     add_appointment(world, start=datetime(2026, 11, 23, 17, tzinfo=UTC), visitor_name="Long Needs",
                     access_needs=long_needs)
     add_appointment(world, start=datetime(2026, 11, 23, 18, tzinfo=UTC), visitor_name="After Them")
-    texts = pages(documents.day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=False))
+    texts = pages(day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=False))
     assert len(texts) >= 2
     for page in texts:
         assert page.count(MARKING) >= 2 and page.count("Arrived") == 1  # the header row, once a page
@@ -438,7 +442,7 @@ def test_a_row_taller_than_a_page_splits_inside_the_row(world: World) -> None:
 
 
 def test_empty_day_sheet_says_so(world: World) -> None:
-    text = text_of(documents.day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=False))
+    text = text_of(day_sheet_pdf(world.ctx, world.actor(Role.COUNTER), DAY, confidential=False))
     assert "No appointments booked for this day." in text
 
 
@@ -448,7 +452,7 @@ def test_empty_day_sheet_says_so(world: World) -> None:
 def test_slip_tells_the_visitor_what_they_need_and_nothing_confidential(world: World) -> None:
     a, _, _ = full_appointment(world, briefing_notes="SECRET-NOTE about the case.")
     counter = world.actor(Role.COUNTER)
-    pdf = documents.slip_pdf(world.ctx, counter, a.reference)
+    pdf = slip_pdf(world.ctx, counter, a.reference)
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
     width, height = (float(v) for v in reader.pages[0].mediabox[2:])
@@ -471,7 +475,7 @@ def test_slip_tells_the_visitor_what_they_need_and_nothing_confidential(world: W
 def test_auditor_may_not_print_a_slip(world: World) -> None:
     a = add_appointment(world)
     with pytest.raises(PermissionDenied):
-        documents.slip_pdf(world.ctx, world.actor(Role.AUDITOR), a.reference)
+        slip_pdf(world.ctx, world.actor(Role.AUDITOR), a.reference)
     (event,) = audits(world)
     assert (event.action, event.outcome) == ("slip.print", "denied")
 
@@ -487,7 +491,7 @@ def test_fonts_load_from_the_package_not_the_working_directory(world: World, tmp
     assert FONTS_DIR.is_relative_to(Path(frontcounter.__file__).resolve().parent)
     monkeypatch.chdir(tmp_path)
     a = add_appointment(world, visitor_name="王小明")
-    assert "王小明" in text_of(documents.briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference))
+    assert "王小明" in text_of(briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference))
 
 
 def test_markup_escapes_and_assigns_fonts() -> None:
@@ -507,7 +511,7 @@ def test_right_to_left_words_are_put_in_display_order() -> None:
 
 def test_characters_beyond_the_basic_plane_extract(world: World) -> None:
     a = add_appointment(world, visitor_name="Sam 😀 👨‍👩‍👧 𝔘𝔫𝔦")
-    text = text_of(documents.briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference))
+    text = text_of(briefing_pdf(world.ctx, world.actor(Role.OFFICER), a.reference))
     assert "😀" in text and "👨\u200d👩\u200d👧" in text
 
 
@@ -515,7 +519,7 @@ def test_mixed_scripts_in_one_shaped_word_do_not_break_shaping() -> None:
     when = datetime(2026, 11, 23, 17, tzinfo=UTC)
     for name in ("محمد王", "王محمد", "a😀محمد", "محمد\u200d王", "ﷺ", "नमस्ते"):
         slip = SlipData("HH-4KQ7M", name, when, when + timedelta(hours=1), "S", "A", "P", None, "booked")
-        assert documents.build_slip_pdf(slip, MARKING, NOW).startswith(b"%PDF")
+        assert build_slip_pdf(slip, MARKING, NOW).startswith(b"%PDF")
 
 
 _PLAIN = st.text(alphabet=st.sampled_from("abcdefghij KLMNOP ąłśżŁ 0123 -,.;—·’ \n\n"), max_size=160)
@@ -524,14 +528,14 @@ _PLAIN = st.text(alphabet=st.sampled_from("abcdefghij KLMNOP ąłśżŁ 0123 -,.
 @settings(max_examples=200, deadline=None)
 @given(text=_PLAIN, width=st.floats(20, 400), style=st.sampled_from(["cell", "value", "small", "notes", "ref"]))
 def test_plain_text_breaks_its_lines_as_a_paragraph_does(text: str, width: float, style: str) -> None:
-    """Plain text skips the paragraph parser (documents._Text); its layout must not change.
+    """Plain text skips the paragraph parser (_Text); its layout must not change.
 
     From 20 pt: narrower than one character, ReportLab's own breaks are erratic (it lets "a —"
     overflow one line but gives "—" and a line break two), and no column of ours is that narrow.
     """
-    fast = documents.para(text, style)
-    assert isinstance(fast, documents._Text)
-    full = Paragraph(pdf_fonts.markup(text), documents._styles()[style])
+    fast = para(text, style)
+    assert isinstance(fast, _Text)
+    full = Paragraph(pdf_fonts.markup(text), _styles()[style])
     assert fast.wrap(width, 1e6)[1] == pytest.approx(full.wrap(width, 1e6)[1])
     if full.blPara.kind == 0:
         expected = [" ".join(words) for _, words in full.blPara.lines]
@@ -589,7 +593,7 @@ def briefing_data(draw: st.DrawFn) -> BriefingData:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=briefing_data(), printed_by=_text, marking=_text)
 def test_any_visitor_data_builds_a_briefing(data: BriefingData, printed_by: str, marking: str) -> None:
-    pdf = documents.build_briefing_pdf(data, marking, printed_by, NOW)
+    pdf = build_briefing_pdf(data, marking, printed_by, NOW)
     assert pdf.startswith(b"%PDF") and len(PdfReader(io.BytesIO(pdf)).pages) >= 1
 
 
@@ -604,7 +608,7 @@ def test_any_visitor_data_builds_a_day_sheet(names: list, confidential: bool, st
         for i, (name, room, officer, needs, notes) in enumerate(names)
     )
     sheet = DaySheetData("HH", station, DAY, confidential, rows)
-    assert documents.build_day_sheet_pdf(sheet, "OFFICIAL", "x", NOW, confidential=confidential).startswith(b"%PDF")
+    assert build_day_sheet_pdf(sheet, "OFFICIAL", "x", NOW, confidential=confidential).startswith(b"%PDF")
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -613,4 +617,4 @@ def test_any_visitor_data_builds_a_slip(name: str | None, station: str, address:
                                         crime: str | None) -> None:
     slip = SlipData("HH-4KQ7M", name, _when, _when + timedelta(hours=1), station, address, postcode, crime,
                     "booked")
-    assert documents.build_slip_pdf(slip, "OFFICIAL-SENSITIVE", NOW).startswith(b"%PDF")
+    assert build_slip_pdf(slip, "OFFICIAL-SENSITIVE", NOW).startswith(b"%PDF")

@@ -12,7 +12,9 @@ import pytest
 from frontcounter.runtime import StationRuntime
 from frontcounter.services.core import appointments
 from frontcounter.services.core.clock import local_today
-from frontcounter.services.documents import layout as documents
+from frontcounter.services.documents.briefing import briefing_pdf
+from frontcounter.services.documents.day_sheet import day_sheet_pdf
+from frontcounter.services.documents.slip import slip_pdf
 from frontcounter.services.reports import figures as reports
 from frontcounter.services.reports import pdf as report_export
 from frontcounter.services.security import audit_log
@@ -41,10 +43,10 @@ def test_every_document_carries_the_marking(marked: StationRuntime) -> None:
     ref = views[0].reference
     report = reports.compute_report(ctx, supervisor, today, today)
     pdfs = {
-        "briefing": documents.briefing_pdf(ctx, officer, ref, recipient="test"),
-        "day sheet": documents.day_sheet_pdf(ctx, supervisor, today),
-        "confidential day sheet": documents.day_sheet_pdf(ctx, officer, today, confidential=True),
-        "slip": documents.slip_pdf(ctx, supervisor, ref),
+        "briefing": briefing_pdf(ctx, officer, ref, recipient="test"),
+        "day sheet": day_sheet_pdf(ctx, supervisor, today),
+        "confidential day sheet": day_sheet_pdf(ctx, officer, today, confidential=True),
+        "slip": slip_pdf(ctx, supervisor, ref),
         "report": report_export.export_report(ctx, supervisor, report, "pdf"),
         "drill-down": report_export.export_appointments(ctx, supervisor, views, "pdf", figure_key="day",
                                                         title="Today", date_from=today, date_to=today),
