@@ -225,6 +225,8 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
     from frontcounter.services.core.context import ServiceContext
     from frontcounter.services.reports import figures as reports
     from frontcounter.services.reports import pdf as report_export
+    from frontcounter.services.reports.drill_down import appointments_behind
+    from frontcounter.services.reports.model import period_bounds
 
     runs = 5 if quick else 21
     figures: dict[str, dict[str, Any]] = {}
@@ -241,7 +243,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
                 Appointment.station_id == station_id).limit(1)).scalar_one()[:2]
         fcr = Actor(user_id=uuid.uuid4(), username="fcr.HH", display_name="FCR", role=Role.FCR,
                     station_id=station_id, station_code=code, workstation="bench")
-        start_at, end_at = reports.period_bounds(YEAR_FROM, YEAR_TO)
+        start_at, end_at = period_bounds(YEAR_FROM, YEAR_TO)
 
         def floor_all() -> None:
             with ctx.read() as session:
@@ -272,7 +274,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
                                                        runs=runs, p95=round(p95(values), 3),
                                                        cpu_ms=round(median(cpu), 3))
         values, floors = _interleaved(
-            lambda: reports.appointments_behind(ctx, fcr, "outcome:no_show", YEAR_FROM, YEAR_TO, code),
+            lambda: appointments_behind(ctx, fcr, "outcome:no_show", YEAR_FROM, YEAR_TO, code),
             floor_one, max(3, runs // 2))
         figures["drill-down: one station's no-shows for a year (~600 rows, audited)"] = figure(
             median(values), "ms", median(floors), "<= 250 ms", runs=max(3, runs // 2))

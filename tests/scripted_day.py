@@ -25,7 +25,7 @@ from frontcounter.services.core.errors import AuthenticationError, PermissionDen
 from frontcounter.services.counter import checkin
 from frontcounter.services.documents import contents as briefing
 from frontcounter.services.documents.briefing import briefing_pdf
-from frontcounter.services.reports import pdf as report_export
+from frontcounter.services.reports.export import export_appointments
 from frontcounter.services.scheduling import slots as booking
 from frontcounter.services.security import auth, retention
 from frontcounter.services.sync import push as sync
@@ -88,7 +88,7 @@ def run_day(station: StationRuntime, central: Engine, tmp_dir: str) -> Day:
     today = local_today(ctx.clock)
     views = appointments.list_day(ctx, supervisor, today)
     export_file = f"{tmp_dir}/todays-visitors.csv"
-    data = report_export.export_appointments(ctx, supervisor, views, "csv", figure_key="day", title="Today",
+    data = export_appointments(ctx, supervisor, views, "csv", figure_key="day", title="Today",
                                              date_from=today, date_to=today, destination=export_file)
     with open(export_file, "wb") as handle:
         handle.write(data)

@@ -541,7 +541,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     (every station's appointments, for the FCR), otherwise from this station's cache.
     """
     from frontcounter.services.reports import figures as reports
-    from frontcounter.services.reports import pdf as report_export
+    from frontcounter.services.reports.text import report_json, report_text
 
     runtime = _open(args)
     actor = _sign_in(args, runtime)
@@ -560,9 +560,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         if central is not None:
             central.dispose()
     if args.json:
-        print(json.dumps(report_export.report_json(report), ensure_ascii=False, indent=2))
+        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
     else:
-        print("\n".join(report_export.report_text(report)))
+        print("\n".join(report_text(report)))
     return 0
 
 

@@ -391,5 +391,3 @@ def _output(ctx: ServiceContext, actor: Actor, *, kind: str, record: str, destin
             recipient: str | None, details: dict[str, Any] | None = None) -> None:
     """Record that a document was shown on screen (consultation) or left it (disclosure)."""
     audit(ctx, actor, record=record, **_output_event(kind, destination, recipient, details))
-
-

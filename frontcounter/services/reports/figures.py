@@ -2,7 +2,7 @@
 
 The force runs this scheme so that appointments are kept and satisfaction rises; this module
 answers whether that is happening, per station, over a chosen period. It computes; it draws
-nothing (the reports view, the CLI and ``report_export`` show what it returns).
+nothing (the reports view, the CLI and ``text``/``pdf``/``export`` show what it returns).
 
 Definitions (the README and the report text say the same):
 
@@ -60,20 +60,14 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Integer,
     String,
     and_,
     case,
-    cast,
-    extract,
     func,
-    or_,
     select,
     text,
     type_coerce,
@@ -83,7 +77,6 @@ from sqlalchemy.orm import Session
 from frontcounter.db.models import (
     RELEASED_STATUSES,
     Appointment,
-    CancelReason,
     Duty,
     FollowUp,
     Officer,
@@ -93,448 +86,41 @@ from frontcounter.db.models import (
     Status,
 )
 from frontcounter.services.core.actor import Actor
-from frontcounter.services.core.appointments import AppointmentView, load_lookups, station_by_code, to_views
-from frontcounter.services.core.clock import LONDON, local_day_bounds
-from frontcounter.services.core.commands import audit, guard
+from frontcounter.services.core.appointments import station_by_code
+from frontcounter.services.core.commands import guard
 from frontcounter.services.core.context import ServiceContext
-from frontcounter.services.core.errors import PermissionDenied, ValidationError
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, Action
+from frontcounter.services.reports.model import (
+    FOLLOW_UP_STATES,
+    OUTCOME_OF_STATUS,
+    OUTCOMES,
+    REASON_GROUPS,
+    SATISFIED_FROM,
+    SECONDS_PER_HOUR,
+    Figures,
+    OfficerUse,
+    Report,
+    RoomUse,
+    StationReport,
+    WeekSatisfaction,
+    london_offset_spans,
+    open_hours,
+    period_weeks,
+    reason_group,
+    week_start,
+)
+from frontcounter.services.reports.query import (
+    _day_anchor,
+    _has_wait,
+    _listed,
+    _london_day,
+    _resolve_scope,
+    _Scope,
+    _seconds_between,
+    _wait_seconds,
+)
 
 logger = logging.getLogger(__name__)
-
-#: Every appointment record has exactly one of these outcomes.
-OUTCOMES: tuple[str, ...] = ("kept", "postponed", "cancelled", "no_show", "left_unseen", "open")
-OUTCOME_STATUSES: dict[str, tuple[str, ...]] = {
-    "kept": (Status.COMPLETED.value,),
-    "postponed": (Status.RESCHEDULED.value,),
-    "cancelled": (Status.CANCELLED.value,),
-    "no_show": (Status.NO_SHOW.value,),
-    "left_unseen": (Status.LEFT_UNSEEN.value,),
-    "open": (Status.BOOKED.value, Status.ARRIVED.value, Status.IN_PROGRESS.value),
-}
-OUTCOME_OF_STATUS: dict[str, str] = {s: o for o, statuses in OUTCOME_STATUSES.items() for s in statuses}
-OUTCOME_LABELS: dict[str, str] = {
-    "kept": "Kept",
-    "postponed": "Postponed",
-    "cancelled": "Cancelled",
-    "no_show": "No-show",
-    "left_unseen": "Left unseen",
-    "open": "Still open",
-}
-
-REASON_GROUPS: tuple[str, ...] = ("operational_demand", "visitor_request", "other")
-REASON_LABELS: dict[str, str] = {
-    "operational_demand": "Operational demand",
-    "visitor_request": "Visitor request",
-    "other": "Duplicate or other",
-}
-_NAMED_REASONS = (CancelReason.OPERATIONAL_DEMAND.value, CancelReason.VISITOR_REQUEST.value)
-
-#: Wait bands over waits rounded up to whole minutes: (key, above, up to and including).
-WAIT_BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("0-5", -1, 5),
-    ("5-10", 5, 10),
-    ("10-15", 10, 15),
-    ("15-30", 15, 30),
-    ("30+", 30, None),
-)
-WAIT_BAND_LABELS: dict[str, str] = {
-    "0-5": "Up to 5 min", "5-10": "5–10 min", "10-15": "10–15 min", "15-30": "15–30 min", "30+": "Over 30 min",
-}
-
-FOLLOW_UP_STATES: tuple[str, ...] = ("open", "done", "cancelled")
-SATISFIED_FROM = 4  # a rating of 4 or 5 is "satisfied"
-SECONDS_PER_HOUR = 3600
-
-
-# --- What the report returns ---------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RoomUse:
-    room_id: uuid.UUID
-    station_code: str
-    name: str
-    booked_hours: float
-    open_hours: float
-    appointments: int
-
-    @property
-    def utilisation(self) -> float | None:
-        """Booked / open hours (may pass 1.0 when rooms are booked outside the sessions)."""
-        return self.booked_hours / self.open_hours if self.open_hours else None
-
-
-@dataclass(frozen=True, slots=True)
-class OfficerUse:
-    officer_id: uuid.UUID
-    station_code: str
-    label: str
-    appointment_hours: float
-    duty_hours: float
-    appointments: int
-
-    @property
-    def used(self) -> float | None:
-        return self.appointment_hours / self.duty_hours if self.duty_hours else None
-
-
-@dataclass(frozen=True, slots=True)
-class WeekSatisfaction:
-    week_start: date  # a Monday
-    responses: int
-    rating_sum: int
-    satisfied: int
-
-    @property
-    def average(self) -> float | None:
-        return self.rating_sum / self.responses if self.responses else None
-
-
-@dataclass(frozen=True)
-class Figures:
-    """Every figure for one station, or for the whole scope of a report."""
-
-    outcomes: Mapping[str, int]
-    cancelled_by_reason: Mapping[str, int]
-    postponed_by_reason: Mapping[str, int]
-    at_risk_outcomes: Mapping[str, int]
-    follow_ups: Mapping[str, int]
-    #: (wait in whole minutes rounded up, how many visitors), ascending.
-    wait_histogram: tuple[tuple[int, int], ...]
-    wait_seconds: int
-    open_hours: float  # the station's session hours in the period (summed over stations for a total)
-    rooms: tuple[RoomUse, ...]
-    officers: tuple[OfficerUse, ...]
-    satisfaction: tuple[WeekSatisfaction, ...]
-
-    @property
-    def booked(self) -> int:
-        return sum(self.outcomes.values())
-
-    def outcome(self, key: str) -> int:
-        return self.outcomes.get(key, 0)
-
-    @property
-    def kept(self) -> int:
-        return self.outcome("kept")
-
-    @property
-    def postponed(self) -> int:
-        return self.outcome("postponed")
-
-    @property
-    def cancelled(self) -> int:
-        return self.outcome("cancelled")
-
-    @property
-    def no_show(self) -> int:
-        return self.outcome("no_show")
-
-    @property
-    def kept_rate(self) -> float | None:
-        ended = self.booked - self.outcome("open")
-        return self.kept / ended if ended else None
-
-    @property
-    def at_risk(self) -> int:
-        return sum(self.at_risk_outcomes.values())
-
-    @property
-    def waits(self) -> int:
-        return sum(n for _, n in self.wait_histogram)
-
-    @property
-    def wait_average(self) -> float | None:
-        """Average minutes from arrival to being seen (exact, not rounded up)."""
-        return self.wait_seconds / 60 / self.waits if self.waits else None
-
-    @property
-    def wait_p90(self) -> int | None:
-        """90th-percentile wait by nearest rank, in whole minutes rounded up."""
-        return percentile_from_histogram(self.wait_histogram, 90)
-
-    @property
-    def wait_bands(self) -> dict[str, int]:
-        return {key: sum(n for minutes, n in self.wait_histogram if _in_band(minutes, above, upto))
-                for key, above, upto in WAIT_BANDS}
-
-    @property
-    def room_booked_hours(self) -> float:
-        return sum(r.booked_hours for r in self.rooms)
-
-    @property
-    def room_open_hours(self) -> float:
-        return sum(r.open_hours for r in self.rooms)
-
-    @property
-    def room_utilisation(self) -> float | None:
-        open_hours = self.room_open_hours
-        return self.room_booked_hours / open_hours if open_hours else None
-
-    @property
-    def appointment_hours(self) -> float:
-        return sum(o.appointment_hours for o in self.officers)
-
-    @property
-    def duty_hours(self) -> float:
-        return sum(o.duty_hours for o in self.officers)
-
-    @property
-    def officer_hours_used(self) -> float | None:
-        return self.appointment_hours / self.duty_hours if self.duty_hours else None
-
-    @property
-    def feedback_responses(self) -> int:
-        return sum(w.responses for w in self.satisfaction)
-
-    @property
-    def feedback_average(self) -> float | None:
-        responses = self.feedback_responses
-        return sum(w.rating_sum for w in self.satisfaction) / responses if responses else None
-
-    @property
-    def feedback_satisfied_rate(self) -> float | None:
-        responses = self.feedback_responses
-        return sum(w.satisfied for w in self.satisfaction) / responses if responses else None
-
-
-@dataclass(frozen=True)
-class StationReport:
-    code: str
-    name: str
-    figures: Figures
-
-
-@dataclass(frozen=True)
-class Report:
-    date_from: date
-    date_to: date
-    generated_at: datetime
-    #: The one station asked for, or None for every station in reach.
-    station_code: str | None
-    scope_label: str
-    stations: tuple[StationReport, ...]
-    total: Figures
-    #: The Mondays of the weeks the period touches (the satisfaction chart's x axis).
-    weeks: tuple[date, ...]
-    #: Said under the report when its scope is narrower than asked (a station cache).
-    note: str | None = None
-
-    def figures_for(self, code: str | None) -> Figures:
-        if code is None:
-            return self.total
-        for station in self.stations:
-            if station.code == code:
-                return station.figures
-        raise KeyError(code)
-
-
-# --- Small pure helpers (tested directly) --------------------------------------------------
-
-
-def _in_band(minutes: int, above: int, upto: int | None) -> bool:
-    return minutes > above and (upto is None or minutes <= upto)
-
-
-def percentile_from_histogram(histogram: Iterable[tuple[int, int]], pct: int) -> int | None:
-    """The nearest-rank percentile of values given as (value, count) pairs."""
-    pairs = sorted(histogram)
-    n = sum(count for _, count in pairs)
-    if n == 0:
-        return None
-    rank = (pct * n + 99) // 100  # ceil(pct/100 × n), the nearest rank
-    seen = 0
-    for value, count in pairs:
-        seen += count
-        if seen >= rank:
-            return value
-    return pairs[-1][0]  # pragma: no cover - rank never exceeds n
-
-
-def reason_group(cancel_reason: str | None) -> str:
-    return cancel_reason if cancel_reason in _NAMED_REASONS else "other"
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def period_weeks(date_from: date, date_to: date) -> tuple[date, ...]:
-    first, last = week_start(date_from), week_start(date_to)
-    return tuple(first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1))
-
-
-def period_bounds(date_from: date, date_to: date) -> tuple[datetime, datetime]:
-    """UTC [start, end) of the Europe/London days date_from..date_to inclusive."""
-    return local_day_bounds(date_from)[0], local_day_bounds(date_to)[1]
-
-
-def session_hours(start: time, end: time) -> float:
-    """Wall-clock length of a session; one that ends at or before its start runs past midnight."""
-    minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-    if minutes <= 0:
-        minutes += 24 * 60
-    return minutes / 60
-
-
-def open_hours(sessions: Iterable[tuple[int, time, time]], date_from: date, date_to: date) -> float:
-    """A station's opening-session hours over the days of the period."""
-    per_weekday: dict[int, float] = defaultdict(float)
-    for weekday, start, end in sessions:
-        per_weekday[weekday] += session_hours(start, end)
-    days = (date_to - date_from).days + 1
-    whole_weeks, rest = divmod(max(days, 0), 7)
-    first = date_from.weekday()
-    # Each weekday comes whole_weeks times, and once more if it falls in the last part-week.
-    return sum(hours * (whole_weeks + ((weekday - first) % 7 < rest)) for weekday, hours in per_weekday.items())
-
-
-def london_offset_spans(start: datetime, end: datetime) -> list[tuple[datetime, datetime, int]]:
-    """[(from, to, UTC offset in seconds)] covering [start, end) in Europe/London."""
-
-    def offset(at: datetime) -> int:
-        delta = at.astimezone(LONDON).utcoffset()
-        return int(delta.total_seconds()) if delta else 0
-
-    spans: list[tuple[datetime, datetime, int]] = []
-    span_start, current = start, offset(start)
-    day = start
-    while day < end:
-        following = min(day + timedelta(days=1), end)
-        if offset(following) != current:
-            change = day
-            while offset(change) == current:  # transitions fall on whole hours
-                change += timedelta(hours=1)
-            spans.append((span_start, change, current))
-            span_start, current = change, offset(change)
-        day = following
-    spans.append((span_start, end, current))
-    return spans
-
-
-# --- SQL building blocks -------------------------------------------------------------------
-
-
-def _seconds_between(dialect: str, start: Any, end: Any) -> ColumnElement[int]:
-    """Whole seconds from ``start`` to ``end`` (two stored UTC timestamps), rounded.
-
-    SQLite's ``julianday`` is the cheapest date arithmetic it has (cheaper than ``strftime``),
-    which matters when it runs on every row of a year.
-    """
-    if dialect == "sqlite":
-        return cast(func.round((func.julianday(end) - func.julianday(start)) * 86400), Integer)
-    return cast(func.round(extract("epoch", end - start)), BigInteger)
-
-
-def _wait_seconds(dialect: str) -> ColumnElement[int]:
-    return _seconds_between(dialect, Appointment.arrived_at, Appointment.seen_at)
-
-
-def _wait_minutes(dialect: str) -> ColumnElement[int]:
-    return (_wait_seconds(dialect) + 59) // 60  # integer division: rounded up to whole minutes
-
-
-def _london_day(dialect: str, column: Any, spans: list[tuple[datetime, datetime, int]]) -> ColumnElement[int]:
-    """The Europe/London calendar day of a stored UTC timestamp, as an integer day number.
-
-    The UTC offset comes from ``spans`` (the DST transitions in the period, from zoneinfo), so
-    no database needs time-zone data. SQLite numbers days as Julian Day Numbers, PostgreSQL as
-    days since 1970; ``_day_anchor`` gives a date's number on the same scale.
-    """
-    summer = [(and_(column >= a, column < b), off) for a, b, off in spans if off]
-    if dialect == "sqlite":
-        # julianday() is x.5 at midnight; the epsilon keeps float noise from moving a midnight start
-        # to the day before. The constants are added up here, once, rather than on every row.
-        shift = 0.5 + 1e-7
-        shifted: Any = case(*[(c, off / 86400 + shift) for c, off in summer], else_=shift) if summer else shift
-        return cast(func.julianday(column) + shifted, Integer)
-    offset: Any = case(*summer, else_=0) if summer else 0
-    return cast(func.floor((extract("epoch", column) + offset) / 86400), BigInteger)
-
-
-def _day_anchor(dialect: str, day: date) -> int:
-    if dialect == "sqlite":
-        return day.toordinal() + 1721425  # the Julian Day Number of ``day``
-    return (day - date(1970, 1, 1)).days
-
-
-def _has_wait() -> ColumnElement[bool]:
-    """Arrived and seen, in that order: NULL (so not true) when either time is missing."""
-    return Appointment.seen_at >= Appointment.arrived_at
-
-
-def _held() -> ColumnElement[bool]:
-    """The appointment still holds its room and officer (not cancelled, not rescheduled)."""
-    return Appointment.status.not_in(RELEASED_STATUSES)
-
-
-def _reason_clause(group: str) -> ColumnElement[bool]:
-    if group in _NAMED_REASONS:
-        return Appointment.cancel_reason == group
-    if group == "other":
-        return or_(Appointment.cancel_reason.is_(None), Appointment.cancel_reason.not_in(_NAMED_REASONS))
-    raise ValidationError(f"Unknown reason {group!r}.")
-
-
-@dataclass
-class _Scope:
-    stations: list[Station]
-    #: None: every station in the database (no station filter needed, the fast path).
-    station_ids: list[uuid.UUID] | None
-    station_code: str | None
-    label: str
-    note: str | None
-    start: datetime
-    end: datetime
-
-    def appointment_clauses(self) -> list[ColumnElement[bool]]:
-        clauses = [Appointment.start_at >= self.start, Appointment.start_at < self.end,
-                   Appointment.deleted.is_(False)]
-        if self.station_ids is not None:
-            clauses.append(Appointment.station_id.in_(self.station_ids))
-        return clauses
-
-
-def _resolve_scope(
-    ctx: ServiceContext, actor: Actor, session: Session, date_from: date, date_to: date,
-    station_code: str | None, action: str,
-) -> _Scope:
-    """Who may see what: a supervisor their station, the FCR all stations (or one)."""
-    if date_to < date_from:
-        raise ValidationError("The period ends before it starts: choose a 'to' date on or after the 'from' date.")
-    record = f"report:{station_code or 'all'}:{date_from.isoformat()}..{date_to.isoformat()}"
-    guard(ctx, actor, Action.VIEW_REPORTS, action=action, record=record)
-    start, end = period_bounds(date_from, date_to)
-    here = ctx.station_code if ctx.mode == "station" else None
-    if station_code is None and actor.role not in FORCE_WIDE_ROLES:
-        station_code = actor.station_code
-    if station_code is not None:
-        station = station_by_code(session, station_code)
-        try:
-            guard(ctx, actor, Action.VIEW_REPORTS, station_id=station.id, action=action, record=record)
-        except PermissionDenied:  # audited by guard; say it in report terms
-            raise PermissionDenied(
-                f"You can report on your own station ({actor.station_code}) only; the FCR reports on others."
-            ) from None
-        if here is not None and station.code != here:
-            raise ValidationError(
-                f"This workstation holds only {here}'s appointments: report on {station.name} from the centre."
-            )
-        note = _cache_note(station) if here is not None and actor.role in FORCE_WIDE_ROLES else None
-        return _Scope([station], [station.id], station.code, station.name, note, start, end)
-    if here is not None:
-        station = station_by_code(session, here)
-        return _Scope([station], [station.id], None, station.name, _cache_note(station), start, end)
-    stations = list(session.scalars(
-        select(Station).where(Station.deleted.is_(False), Station.active.is_(True)).order_by(Station.name)
-    ))
-    return _Scope(stations, None, None, "All stations", None, start, end)
-
-
-def _cache_note(station: Station) -> str:
-    return (f"This workstation holds {station.name}'s appointments only; connect to the centre to report on "
-            "every station.")
 
 
 # --- Computing -----------------------------------------------------------------------------
@@ -583,13 +169,6 @@ class _Acc:
             totals[1] += rating * n
             totals[2] += n if rating >= SATISFIED_FROM else 0
         self.rated.clear()
-
-
-def _listed(dialect: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
-    """Every non-null ``value`` of a group as one comma-separated text (Python counts them)."""
-    if dialect == "sqlite":
-        return func.group_concat(value)  # integers come out as their decimal text
-    return func.aggregate_strings(cast(value, String), ",")
 
 
 def compute_report(
@@ -846,128 +425,3 @@ def report_stations(ctx: ServiceContext, actor: Actor) -> list[tuple[str, str]]:
             return [(station.code, station.name)]
         return [(s.code, s.name) for s in session.scalars(
             select(Station).where(Station.deleted.is_(False), Station.active.is_(True)).order_by(Station.name))]
-
-
-# --- Drill-down ----------------------------------------------------------------------------
-
-#: The figure keys a chart bar can stand for; see ``figure_clauses``.
-FIGURE_KINDS = ("booked", "outcome", "cancelled", "postponed", "at_risk", "wait", "room", "officer",
-                "station", "feedback", "follow_up")
-
-
-def _uuid_value(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ValidationError(f"{value[:40]!r} is not a record id.") from None
-
-
-def figure_clauses(
-    session: Session, dialect: str, figure_key: str, date_from: date, date_to: date
-) -> list[ColumnElement[bool]]:
-    """The conditions that pick, from the period's appointments, the ones behind a figure.
-
-    Keys: ``booked``; ``outcome:<kept|postponed|…>``; ``cancelled:<reason group>``;
-    ``postponed:<reason group>``; ``at_risk`` or ``at_risk:<outcome>``; ``wait:<band>``;
-    ``room:<id>``; ``officer:<id>``; ``station:<code>`` (what holds its rooms and officers);
-    ``feedback`` or ``feedback:<Monday>``; ``follow_up:<open|done|cancelled>``.
-    """
-    A = Appointment
-    kind, _, value = figure_key.partition(":")
-    if kind == "booked":
-        return []
-    if kind == "outcome" and value in OUTCOME_STATUSES:
-        return [A.status.in_(OUTCOME_STATUSES[value])]
-    if kind in ("cancelled", "postponed"):
-        status = Status.CANCELLED if kind == "cancelled" else Status.RESCHEDULED
-        clauses = [A.status == status.value]
-        return clauses + [_reason_clause(value)] if value else clauses
-    if kind == "at_risk":
-        clauses = [A.at_risk.is_(True)]
-        if value:
-            if value not in OUTCOME_STATUSES:
-                raise ValidationError(f"Unknown outcome {value!r}.")
-            clauses.append(A.status.in_(OUTCOME_STATUSES[value]))
-        return clauses
-    if kind == "wait":
-        band = next((b for b in WAIT_BANDS if b[0] == value), None)
-        if band is None:
-            raise ValidationError(f"Unknown wait band {value!r}.")
-        minutes = _wait_minutes(dialect)
-        clauses = [_has_wait(), minutes > band[1]]
-        return clauses + ([minutes <= band[2]] if band[2] is not None else [])
-    if kind == "room":
-        return [A.room_id == _uuid_value(value), _held()]
-    if kind == "officer":
-        return [A.officer_id == _uuid_value(value), _held()]
-    if kind == "station":
-        return [A.station_id == station_by_code(session, value).id, _held()]
-    if kind == "feedback":
-        clauses = [A.feedback_rating.is_not(None)]
-        if value:
-            try:
-                monday = week_start(date.fromisoformat(value))
-            except ValueError:
-                raise ValidationError(f"{value[:20]!r} is not a date.") from None
-            first = max(monday, date_from)
-            last = min(monday + timedelta(days=6), date_to)
-            start, end = period_bounds(first, last)
-            clauses += [A.start_at >= start, A.start_at < end]
-        return clauses
-    if kind == "follow_up" and value in FOLLOW_UP_STATES:
-        follow_ups = select(FollowUp.appointment_id).where(FollowUp.status == value, FollowUp.deleted.is_(False))
-        return [A.status == Status.NO_SHOW.value, A.id.in_(follow_ups)]
-    raise ValidationError(f"Unknown report figure {figure_key[:60]!r}.")
-
-
-def appointments_behind(
-    ctx: ServiceContext,
-    actor: Actor,
-    figure_key: str,
-    date_from: date,
-    date_to: date,
-    station_code: str | None = None,
-    *,
-    limit: int = 2000,
-) -> list[AppointmentView]:
-    """The appointments behind one figure (a chart bar), in start order.
-
-    They carry visitors' names, so this is a consultation and is audited with the figure asked.
-    """
-    with ctx.read() as session:
-        scope = _resolve_scope(ctx, actor, session, date_from, date_to, station_code, "report.drill_down")
-        dialect = session.get_bind().dialect.name
-        clauses = figure_clauses(session, dialect, figure_key, date_from, date_to)
-        rows = session.scalars(
-            select(Appointment).where(*scope.appointment_clauses(), *clauses)
-            .order_by(Appointment.start_at, Appointment.reference).limit(limit)
-        )
-        views = to_views(rows, load_lookups(session))
-    audit(ctx, actor, category="consultation", action="report.drill_down", record=f"report:{figure_key[:100]}",
-          details={"from": date_from.isoformat(), "to": date_to.isoformat(),
-                   "station": scope.station_code or "all", "results": len(views)})
-    return views
-
-
-def wait_minutes_of(view: AppointmentView) -> int | None:
-    """A visitor's wait rounded up to whole minutes, as the report counts it (None if not seen)."""
-    if view.arrived_at is None or view.seen_at is None or view.seen_at < view.arrived_at:
-        return None
-    seconds = round((view.seen_at - view.arrived_at).total_seconds())
-    return (seconds + 59) // 60
-
-
-def period_label(report: Report) -> str:
-    first, last = report.date_from, report.date_to
-    if first == last:
-        return f"{first:%a} {first.day} {first:%b %Y}"
-    return f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y}"
-
-
-def axis_scale(values: Sequence[float], minimum: float = 1) -> tuple[float, float]:
-    """A round axis top and a whole-number step for counts and hours (never a 0.5 visitor)."""
-    top = max([minimum, *values])
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000):
-        if top < step * 6:
-            return float(step * (int(top) // step + 1)), float(step)
-    return top * 1.1, top / 5

@@ -59,7 +59,16 @@ from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, Action
 from frontcounter.services.core.status import LABELS as STATUS_LABELS
 from frontcounter.services.reports import figures as reports
-from frontcounter.services.reports.figures import OUTCOMES, REASON_GROUPS, WAIT_BANDS, Figures, Report
+from frontcounter.services.reports.drill_down import appointments_behind, wait_minutes_of
+from frontcounter.services.reports.model import (
+    OUTCOMES,
+    REASON_GROUPS,
+    WAIT_BANDS,
+    Figures,
+    Report,
+    axis_scale,
+    period_label,
+)
 from frontcounter.ui.app_state import AppState, mask_name
 
 logger = logging.getLogger(__name__)
@@ -212,7 +221,7 @@ class ChartCard(QFrame):
             step = 25.0 if top <= 100 else 50.0
             y_axis.setLabelFormat("%d%%")
         else:
-            top, step = reports.axis_scale(values)
+            top, step = axis_scale(values)
             y_axis.setLabelFormat("%d" if step >= 1 else "%.1f")
         y_axis.setRange(0, top * 1.08)  # room above the tallest bar for its label
         y_axis.setTickType(QValueAxis.TickType.TicksDynamic)
@@ -632,7 +641,7 @@ class ReportsView(QWidget):
         f = report.total
         stamp = local(report.generated_at)
         self.scope_label.setText(self.tr("{0} · {1}").format(report.scope_label,
-                                                             reports.period_label(report)))
+                                                             period_label(report)))
         self.status.setText(report.note or self.tr("Updated {0}. Click a bar, or press Enter on a row, to see "
                                                    "the appointments behind it.").format(f"{stamp:%H:%M}"))
         values = {
@@ -874,12 +883,12 @@ class ReportsView(QWidget):
         if self.report is None:
             return
         ctx, actor, report = self.state.ctx, self.state.actor, self.report
-        from frontcounter.services.reports import pdf as report_export  # ReportLab only when exporting
+        from frontcounter.services.reports.export import Format, export_report
 
-        kind: report_export.Format = "csv" if fmt == "csv" else "pdf"
+        kind: Format = "csv" if fmt == "csv" else "pdf"
 
         def work(_progress: Any) -> str:
-            _write_private(path, report_export.export_report(ctx, actor, report, kind))
+            _write_private(path, export_report(ctx, actor, report, kind))
             return str(path)
 
         self.busy.show()
@@ -974,7 +983,7 @@ class DrillDownDialog(QDialog):
         ctx, actor, t = self.state.ctx, self.state.actor, self.target
         first, last = self.date_from, self.date_to
         self.state.tasks.run(
-            lambda _progress: reports.appointments_behind(ctx, actor, t.key, first, last, t.station_code),
+            lambda _progress: appointments_behind(ctx, actor, t.key, first, last, t.station_code),
             on_done=self._on_loaded, on_error=self._on_failed)
 
     def references(self) -> list[str]:
@@ -994,7 +1003,7 @@ class DrillDownDialog(QDialog):
         masked = self.state.masked
         self.table.setRowCount(len(self.appointments))
         for r, v in enumerate(self.appointments):
-            wait = reports.wait_minutes_of(v)
+            wait = wait_minutes_of(v)
             try:
                 status = STATUS_LABELS[Status(v.status)]
             except ValueError:
@@ -1026,12 +1035,12 @@ class DrillDownDialog(QDialog):
         """Write the list to ``path`` (owner-readable); the service audits the disclosure."""
         ctx, actor, views, t = self.state.ctx, self.state.actor, list(self.appointments), self.target
         first, last = self.date_from, self.date_to
-        from frontcounter.services.reports import pdf as report_export  # ReportLab only when exporting
+        from frontcounter.services.reports.export import Format, export_appointments
 
-        kind: report_export.Format = "csv" if fmt == "csv" else "pdf"
+        kind: Format = "csv" if fmt == "csv" else "pdf"
 
         def work(_progress: Any) -> str:
-            data = report_export.export_appointments(ctx, actor, views, kind, figure_key=t.key, title=t.title,
+            data = export_appointments(ctx, actor, views, kind, figure_key=t.key, title=t.title,
                                                      date_from=first, date_to=last, destination=path.name)
             _write_private(path, data)
             return str(path)

@@ -26,7 +26,7 @@ from frontcounter.runtime import StationRuntime, embedded_central_url
 from frontcounter.services.core import appointments
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.reports import figures as reports
-from frontcounter.services.reports.figures import OUTCOMES, REASON_GROUPS, WAIT_BANDS, Report
+from frontcounter.services.reports.model import OUTCOMES, REASON_GROUPS, WAIT_BANDS, Report, period_bounds
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.dialogs.feedback import FeedbackDialog, feedback_action, record_feedback_for
 from frontcounter.ui.shell.navigation import views_for
@@ -140,8 +140,8 @@ def test_clicking_a_bar_lists_the_appointments_behind_it(qtbot: QtBot, station: 
     view = _view(qtbot, state)
     bar_set = view.cards["outcomes"].chart.series()[0].barSets()[0]
     dialog = _drill(qtbot, view, lambda: bar_set.clicked.emit(OUTCOMES.index("no_show")))
-    start, _ = reports.period_bounds(FROM, TO)
-    _, end = reports.period_bounds(FROM, TO)
+    start, _ = period_bounds(FROM, TO)
+    _, end = period_bounds(FROM, TO)
     with station.ctx.read() as s:
         expected = set(s.scalars(select(Appointment.reference).where(
             Appointment.status == Status.NO_SHOW.value, Appointment.start_at >= start, Appointment.start_at < end)))

@@ -52,7 +52,7 @@ from frontcounter.services.documents.briefing import briefing_pdf
 from frontcounter.services.documents.day_sheet import day_sheet_pdf
 from frontcounter.services.documents.slip import slip_pdf
 from frontcounter.services.reports import figures as reports
-from frontcounter.services.reports import pdf as report_export
+from frontcounter.services.reports.export import export_report
 from frontcounter.services.scheduling import changes as scheduling
 from frontcounter.services.scheduling import importer, roster
 from frontcounter.services.scheduling import slots as booking
@@ -202,7 +202,7 @@ PROBES: dict[Action, Probe] = {
     A.SETTLE_ATTENTION: lambda w, a: attention.list_items(w.ctx, a),
     A.IMPORT: lambda w, a: importer.import_file(w.ctx, a, _import_file(w)),
     A.VIEW_REPORTS: lambda w, a: reports.compute_report(w.ctx, a, w.today, w.today),
-    A.EXPORT_REPORTS: lambda w, a: report_export.export_report(w.ctx, a, w.report, "csv"),
+    A.EXPORT_REPORTS: lambda w, a: export_report(w.ctx, a, w.report, "csv"),
     A.VIEW_AUDIT: lambda w, a: audit_log.list_events(w.ctx, a),
     A.EXPORT_AUDIT: lambda w, a: audit_log.export_csv(w.ctx, a, recipient="audit.csv"),
     A.PURGE: lambda w, a: retention.purge(w.ctx, a, retention.RetentionPolicy()),

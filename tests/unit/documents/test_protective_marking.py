@@ -16,7 +16,7 @@ from frontcounter.services.documents.briefing import briefing_pdf
 from frontcounter.services.documents.day_sheet import day_sheet_pdf
 from frontcounter.services.documents.slip import slip_pdf
 from frontcounter.services.reports import figures as reports
-from frontcounter.services.reports import pdf as report_export
+from frontcounter.services.reports.export import export_appointments, export_report
 from frontcounter.services.security import audit_log
 from tests.conftest import actor_named
 
@@ -47,15 +47,15 @@ def test_every_document_carries_the_marking(marked: StationRuntime) -> None:
         "day sheet": day_sheet_pdf(ctx, supervisor, today),
         "confidential day sheet": day_sheet_pdf(ctx, officer, today, confidential=True),
         "slip": slip_pdf(ctx, supervisor, ref),
-        "report": report_export.export_report(ctx, supervisor, report, "pdf"),
-        "drill-down": report_export.export_appointments(ctx, supervisor, views, "pdf", figure_key="day",
+        "report": export_report(ctx, supervisor, report, "pdf"),
+        "drill-down": export_appointments(ctx, supervisor, views, "pdf", figure_key="day",
                                                         title="Today", date_from=today, date_to=today),
     }
     for name, data in pdfs.items():
         assert MARKING in " ".join(_pdf_text(data).split()), name
     texts = {
-        "report csv": report_export.export_report(ctx, supervisor, report, "csv").decode("utf-8-sig"),
-        "drill-down csv": report_export.export_appointments(
+        "report csv": export_report(ctx, supervisor, report, "csv").decode("utf-8-sig"),
+        "drill-down csv": export_appointments(
             ctx, supervisor, views, "csv", figure_key="day", title="Today", date_from=today, date_to=today,
         ).decode("utf-8-sig"),
         "audit csv": audit_log.export_csv(ctx, actor_named(marked, "auditor.HH"), recipient="x.csv"),

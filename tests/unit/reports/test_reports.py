@@ -46,6 +46,21 @@ from frontcounter.services.core.clock import LONDON, FixedClock
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import PermissionDenied, ValidationError
 from frontcounter.services.reports import figures as reports
+from frontcounter.services.reports.drill_down import appointments_behind
+from frontcounter.services.reports.model import (
+    FOLLOW_UP_STATES,
+    OUTCOME_OF_STATUS,
+    OUTCOMES,
+    REASON_GROUPS,
+    london_offset_spans,
+    open_hours,
+    percentile_from_histogram,
+    period_bounds,
+    period_weeks,
+    reason_group,
+    session_hours,
+    week_start,
+)
 
 FROM, TO = date(2026, 6, 1), date(2026, 6, 14)
 WEEK1, WEEK2 = date(2026, 6, 1), date(2026, 6, 8)
@@ -365,7 +380,7 @@ def test_period_must_not_end_before_it_starts(ctx: ServiceContext, fcr: Actor) -
 
 
 def _refs(ctx: ServiceContext, actor: Actor, key: str, station: str | None = "AA") -> set[str]:
-    return {v.reference for v in reports.appointments_behind(ctx, actor, key, FROM, TO, station)}
+    return {v.reference for v in appointments_behind(ctx, actor, key, FROM, TO, station)}
 
 
 def test_drill_down_lists_the_appointments_behind_each_figure(
@@ -403,12 +418,12 @@ def test_every_chart_figure_matches_its_drill_down(ctx: ServiceContext, fcr: Act
     expected.update({f"follow_up:{k}": v for k, v in figures.follow_ups.items()})
     expected.update({f"room:{r.room_id}": r.appointments for r in figures.rooms})
     expected.update({f"feedback:{w.week_start}": w.responses for w in figures.satisfaction})
-    found = {key: len(reports.appointments_behind(ctx, fcr, key, FROM, TO)) for key in expected}
+    found = {key: len(appointments_behind(ctx, fcr, key, FROM, TO)) for key in expected}
     assert found == expected
 
 
 def test_drill_down_is_audited_and_checked(ctx: ServiceContext, fcr: Actor, supervisor_aa: Actor) -> None:
-    reports.appointments_behind(ctx, fcr, "outcome:no_show", FROM, TO, "AA")
+    appointments_behind(ctx, fcr, "outcome:no_show", FROM, TO, "AA")
     with ctx.read() as s:
         event = s.scalars(select(AuditEvent).order_by(AuditEvent.local_seq.desc())).first()
     assert event is not None
@@ -416,11 +431,11 @@ def test_drill_down_is_audited_and_checked(ctx: ServiceContext, fcr: Actor, supe
                                                             "report:outcome:no_show")
     assert event.details["results"] == 2 and event.details["station"] == "AA"
     with pytest.raises(PermissionDenied):
-        reports.appointments_behind(ctx, supervisor_aa, "booked", FROM, TO, "BB")
+        appointments_behind(ctx, supervisor_aa, "booked", FROM, TO, "BB")
     with pytest.raises(ValidationError, match="Unknown report figure"):
-        reports.appointments_behind(ctx, fcr, "nonsense", FROM, TO)
+        appointments_behind(ctx, fcr, "nonsense", FROM, TO)
     with pytest.raises(ValidationError):
-        reports.appointments_behind(ctx, fcr, "room:not-a-uuid", FROM, TO)
+        appointments_behind(ctx, fcr, "room:not-a-uuid", FROM, TO)
 
 
 def test_aggregates_leave_no_audit_trail(ctx: ServiceContext, fcr: Actor) -> None:
@@ -435,24 +450,24 @@ def test_aggregates_leave_no_audit_trail(ctx: ServiceContext, fcr: Actor) -> Non
 
 
 def test_percentile_is_nearest_rank() -> None:
-    assert reports.percentile_from_histogram([], 90) is None
-    assert reports.percentile_from_histogram([(m, 1) for m in range(1, 11)], 90) == 9
-    assert reports.percentile_from_histogram([(m, 1) for m in range(1, 12)], 90) == 10
-    assert reports.percentile_from_histogram([(5, 9), (60, 1)], 90) == 5
-    assert reports.percentile_from_histogram([(60, 1), (5, 8)], 90) == 60  # 9 values: rank 9
+    assert percentile_from_histogram([], 90) is None
+    assert percentile_from_histogram([(m, 1) for m in range(1, 11)], 90) == 9
+    assert percentile_from_histogram([(m, 1) for m in range(1, 12)], 90) == 10
+    assert percentile_from_histogram([(5, 9), (60, 1)], 90) == 5
+    assert percentile_from_histogram([(60, 1), (5, 8)], 90) == 60  # 9 values: rank 9
 
 
 def test_session_hours_and_open_hours_cross_midnight() -> None:
-    assert reports.session_hours(time(17), time(20)) == 3
-    assert reports.session_hours(time(21), time(0)) == 3
-    assert reports.session_hours(time(22), time(1)) == 3
+    assert session_hours(time(17), time(20)) == 3
+    assert session_hours(time(21), time(0)) == 3
+    assert session_hours(time(22), time(1)) == 3
     sessions = [(0, time(17), time(20)), (4, time(21), time(0))]
-    assert reports.open_hours(sessions, FROM, TO) == 12
+    assert open_hours(sessions, FROM, TO) == 12
 
 
 def test_offset_spans_follow_the_clock_changes() -> None:
-    start, end = reports.period_bounds(date(2026, 3, 1), date(2026, 11, 30))
-    spans = reports.london_offset_spans(start, end)
+    start, end = period_bounds(date(2026, 3, 1), date(2026, 11, 30))
+    spans = london_offset_spans(start, end)
     assert [(a.isoformat(), off) for a, _, off in spans] == [
         (start.isoformat(), 0), ("2026-03-29T01:00:00+00:00", 3600), ("2026-10-25T01:00:00+00:00", 0)]
     assert spans[-1][1] == end
@@ -488,10 +503,14 @@ def test_satisfaction_weeks_across_the_autumn_clock_change(tmp_path: Path, data:
 
 
 def test_csv_rows_json_and_text_carry_the_figures(ctx: ServiceContext, fcr: Actor) -> None:
-    from frontcounter.services.reports import pdf as report_export
+    from frontcounter.services.reports.text import (
+        report_csv,
+        report_json,
+        report_text,
+    )
 
     report = reports.compute_report(ctx, fcr, FROM, TO)
-    text = report_export.report_csv(report, "OFFICIAL-SENSITIVE")
+    text = report_csv(report, "OFFICIAL-SENSITIVE")
     lines = text.splitlines()
     assert lines[0] == "OFFICIAL-SENSITIVE" and lines[1] == "section,station,item,measure,value"
     for row in ("outcomes,AA,booked,count,19", "outcomes,AA,kept,count,8", "outcomes,ALL,booked,count,22",
@@ -500,23 +519,25 @@ def test_csv_rows_json_and_text_carry_the_figures(ctx: ServiceContext, fcr: Acto
                 "officers,AA,Sgt 102 Bob Baker,duty_hours,10.0", "satisfaction,AA,2026-06-08,responses,4",
                 "no_show_follow_ups,AA,cancelled,count,1"):
         assert row in lines, row
-    data = report_export.report_json(report)
+    data = report_json(report)
     assert data["total"]["booked"] == 22 and data["stations"][0]["code"] == "AA"
     assert data["stations"][0]["figures"]["waits"]["p90_minutes"] == 45
     assert data["stations"][0]["figures"]["satisfaction"]["weeks"][1] == {
         "week_start": "2026-06-08", "responses": 4, "average": 2.25, "satisfied": 1}
-    summary = report_export.report_text(report)
+    summary = report_text(report)
     assert summary[0] == "All stations — Mon 1 Jun 2026 – Sun 14 Jun 2026"
     assert any(line.startswith("Booked 22 · kept 9 (43% of those ended)") for line in summary)
 
 
 def test_csv_cells_cannot_run_as_formulas(ctx: ServiceContext, fcr: Actor, central: Engine) -> None:
-    from frontcounter.services.reports import pdf as report_export
+    from frontcounter.services.reports.text import (
+        appointments_csv,
+    )
 
-    views = reports.appointments_behind(ctx, fcr, "outcome:kept", FROM, TO, "AA")
+    views = appointments_behind(ctx, fcr, "outcome:kept", FROM, TO, "AA")
     view = views[0].__class__(**{**{f: getattr(views[0], f) for f in views[0].__dataclass_fields__},
                                  "visitor_name": "=HYPERLINK(\"http://x\")"})
-    text = report_export.appointments_csv([view], "OFFICIAL-SENSITIVE", "+title")
+    text = appointments_csv([view], "OFFICIAL-SENSITIVE", "+title")
     assert "'=HYPERLINK" in text and "\n'+title" in text.replace("\r", "")
 
 
@@ -526,9 +547,10 @@ def test_report_pdf_has_charts_marking_and_definitions(ctx: ServiceContext, fcr:
     from pypdf import PdfReader
 
     from frontcounter.services.reports import pdf as report_export
+    from frontcounter.services.reports.export import export_report
 
     report = reports.compute_report(ctx, fcr, FROM, TO)
-    pdf = report_export.export_report(ctx, fcr, report, "pdf")
+    pdf = export_report(ctx, fcr, report, "pdf")
     reader = PdfReader(io.BytesIO(pdf))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) >= 2
@@ -542,11 +564,11 @@ def test_report_pdf_has_charts_marking_and_definitions(ctx: ServiceContext, fcr:
 
 def test_exporting_a_drill_down_is_an_audited_disclosure(ctx: ServiceContext, fcr: Actor,
                                                          supervisor_aa: Actor) -> None:
-    from frontcounter.services.reports import pdf as report_export
+    from frontcounter.services.reports.export import export_appointments
 
-    views = reports.appointments_behind(ctx, fcr, "outcome:no_show", FROM, TO)
+    views = appointments_behind(ctx, fcr, "outcome:no_show", FROM, TO)
     for fmt in ("csv", "pdf"):
-        data = report_export.export_appointments(ctx, fcr, views, fmt, figure_key="outcome:no_show",
+        data = export_appointments(ctx, fcr, views, fmt, figure_key="outcome:no_show",
                                                  title="No-shows", date_from=FROM, date_to=TO,
                                                  destination=f"noshows.{fmt}")
         assert data
@@ -556,7 +578,7 @@ def test_exporting_a_drill_down_is_an_audited_disclosure(ctx: ServiceContext, fc
         assert event.details["appointments"] == 3 and event.details["destination"] == f"noshows.{fmt}"
         assert sorted(event.details["references"]) == ["AA-N1", "AA-N2", "BB-B2"]
     with pytest.raises(PermissionDenied):  # BB's no-show is not the AA supervisor's to export
-        report_export.export_appointments(ctx, supervisor_aa, views, "csv", figure_key="outcome:no_show",
+        export_appointments(ctx, supervisor_aa, views, "csv", figure_key="outcome:no_show",
                                           title="No-shows", date_from=FROM, date_to=TO)
 
 
@@ -676,16 +698,16 @@ def _whole_seconds(delta: timedelta) -> int:
 
 def _by_definition(data: DataSet, date_from: date, date_to: date) -> dict[str, dict[str, Any]]:
     """Every figure per station code, computed row by row from the module docstring's definitions."""
-    start, end = reports.period_bounds(date_from, date_to)
+    start, end = period_bounds(date_from, date_to)
     rows = data.rows
     codes = {r.id: r.code for r in rows if isinstance(r, Station)}
     follow_ups = [f for f in rows if isinstance(f, FollowUp) and not f.deleted]
-    weeks = reports.period_weeks(date_from, date_to)
+    weeks = period_weeks(date_from, date_to)
     out: dict[str, dict[str, Any]] = {}
     for station_id, code in codes.items():
         mine = [a for a in rows if isinstance(a, Appointment) and a.station_id == station_id and not a.deleted
                 and start <= a.start_at < end]
-        outcomes = {o: sum(reports.OUTCOME_OF_STATUS.get(a.status, "open") == o for a in mine) for o in reports.OUTCOMES}
+        outcomes = {o: sum(OUTCOME_OF_STATUS.get(a.status, "open") == o for a in mine) for o in OUTCOMES}
         held = [a for a in mine if a.status not in ("cancelled", "rescheduled")]
         waits = [_whole_seconds(a.seen_at - a.arrived_at) for a in mine
                  if a.arrived_at is not None and a.seen_at is not None and a.seen_at >= a.arrived_at]
@@ -710,18 +732,18 @@ def _by_definition(data: DataSet, date_from: date, date_to: date) -> dict[str, d
         satisfaction = []
         for monday in weeks:
             rated = [a.feedback_rating for a in mine if a.feedback_rating is not None
-                     and reports.week_start(a.start_at.astimezone(LONDON).date()) == monday]
+                     and week_start(a.start_at.astimezone(LONDON).date()) == monday]
             satisfaction.append((monday, len(rated), sum(rated), sum(r >= 4 for r in rated)))
         out[code] = {
             "outcomes": outcomes,
-            "cancelled": {g: sum(a.status == "cancelled" and reports.reason_group(a.cancel_reason) == g for a in mine)
-                          for g in reports.REASON_GROUPS},
-            "postponed": {g: sum(a.status == "rescheduled" and reports.reason_group(a.cancel_reason) == g
-                                 for a in mine) for g in reports.REASON_GROUPS},
-            "at_risk": {o: sum(a.at_risk and reports.OUTCOME_OF_STATUS.get(a.status, "open") == o for a in mine)
-                        for o in reports.OUTCOMES},
+            "cancelled": {g: sum(a.status == "cancelled" and reason_group(a.cancel_reason) == g for a in mine)
+                          for g in REASON_GROUPS},
+            "postponed": {g: sum(a.status == "rescheduled" and reason_group(a.cancel_reason) == g
+                                 for a in mine) for g in REASON_GROUPS},
+            "at_risk": {o: sum(a.at_risk and OUTCOME_OF_STATUS.get(a.status, "open") == o for a in mine)
+                        for o in OUTCOMES},
             "follow_ups": {s: sum(f.appointment_id in no_shows and f.status == s for f in follow_ups)
-                           for s in reports.FOLLOW_UP_STATES},
+                           for s in FOLLOW_UP_STATES},
             "wait_histogram": sorted(histogram.items()),
             "wait_seconds": sum(waits),
             "rooms": {k: (v / 3600, sum(a.room_id == k for a in held)) for k, v in room_seconds.items()},
