@@ -26,7 +26,7 @@ from frontcounter.services.counter import checkin
 from frontcounter.services.documents import contents as briefing
 from frontcounter.services.documents.briefing import briefing_pdf
 from frontcounter.services.reports.export import export_appointments
-from frontcounter.services.scheduling import slots as booking
+from frontcounter.services.scheduling.booking import WalkInRequest, book_walk_in
 from frontcounter.services.security import auth, retention
 from frontcounter.services.sync import push as sync
 
@@ -71,7 +71,7 @@ def run_day(station: StationRuntime, central: Engine, tmp_dir: str) -> Day:
     with contextlib.suppress(AuthenticationError):
         auth.sign_in(ctx, CLERK, "Quokka-Sunset-0000")
     clerk = auth.sign_in(ctx, CLERK, CLERK_PASSWORD)
-    booked = booking.book_walk_in(ctx, clerk, booking.WalkInRequest(  # today's evening is full
+    booked = book_walk_in(ctx, clerk, WalkInRequest(  # today's evening is full
         visitor_name=VISITOR_NAME, visitor_phone=VISITOR_PHONE, day=local_today(ctx.clock) + timedelta(days=1),
         extra={"visitor_email": VISITOR_EMAIL, "safe_contact": SAFE_CONTACT}))
     ref = booked.reference

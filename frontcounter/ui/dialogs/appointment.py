@@ -38,7 +38,9 @@ from frontcounter.services.core.clock import local
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, Action, allowed
 from frontcounter.services.scheduling import changes as scheduling
 from frontcounter.services.scheduling import slots as booking
+from frontcounter.services.scheduling.agenda import linked
 from frontcounter.services.scheduling.changes import REASON_SPECIALISM, REQUIRED_SPECIALISM_REASONS
+from frontcounter.services.scheduling.reassignment import assign_officer, suitable_officers
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.appointment_model import need_badges, reason_label, status_label
@@ -274,7 +276,7 @@ class AssignOfficerDialog(_TaskDialog):
         self.choices.itemActivated.connect(lambda _i: self._on_confirm_clicked())
         close.clicked.connect(self.reject)
         ctx, actor, ref = state.ctx, state.actor, view.id
-        self.run(lambda: scheduling.suitable_officers(ctx, actor, ref), self._on_loaded,
+        self.run(lambda: suitable_officers(ctx, actor, ref), self._on_loaded,
                  self.tr("Could not list the officers."))
 
     def _on_loaded(self, officers: list[tuple[uuid.UUID, str]]) -> None:
@@ -294,7 +296,7 @@ class AssignOfficerDialog(_TaskDialog):
         if not 0 <= row < len(self._ids):
             return
         ctx, actor, ref, officer_id = self.state.ctx, self.state.actor, self.view.id, self._ids[row]
-        self.run(lambda: scheduling.assign_officer(ctx, actor, ref, officer_id), self._on_done,
+        self.run(lambda: assign_officer(ctx, actor, ref, officer_id), self._on_done,
                  self.tr("The officer could not be changed."))
 
     def _on_done(self, view: AppointmentView) -> None:
@@ -402,7 +404,7 @@ class AppointmentDialog(_TaskDialog):
         self.close_button.clicked.connect(self.reject)
         if view.rescheduled_from_id or view.rescheduled_to_id:
             ctx, appointment_id = state.ctx, view.id
-            state.tasks.run(lambda _p: scheduling.linked(ctx, actor, appointment_id), on_done=self._on_links_loaded,
+            state.tasks.run(lambda _p: linked(ctx, actor, appointment_id), on_done=self._on_links_loaded,
                             on_error=lambda exc: self.links.setText(error_text(exc, "—")))
         else:
             self.links.setText("—")

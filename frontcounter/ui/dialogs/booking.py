@@ -3,7 +3,7 @@
 The FCR books at any station (and may search every station, nearest first); counter staff and
 supervisors book at their own. The finder proposes only slots that meet the visitor's needs (room
 features, an officer on duty who speaks the language and has the specialism, inside the station's
-opening sessions, evenings included); the booking itself goes through ``booking.book``, which
+opening sessions, evenings included); the booking itself goes through ``book``, which
 checks everything again and the database refuses any double booking.
 
 A station's own database holds only that station's duties and appointments, so an FCR searching
@@ -44,8 +44,9 @@ from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, Action, allowed
 from frontcounter.services.demo.seed import LANGUAGES, SPECIALISMS
 from frontcounter.services.scheduling import slots as booking
+from frontcounter.services.scheduling.booking import BookingRequest, book, validate
 from frontcounter.services.scheduling.changes import REASON_SPECIALISM
-from frontcounter.services.scheduling.slots import BookingRequest, Slot, SlotNeeds
+from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.appointment_model import reason_label
 from frontcounter.ui.kit.banner import Banner, error_text
@@ -348,7 +349,7 @@ class BookingForm(QWidget):
             access_needs=self.access.text() or None, person_of_choice=self.person_of_choice.text() or None,
             vulnerability_flags=flags, briefing_notes=self.notes.toPlainText() or None,
         )
-        return booking.validate(request)
+        return validate(request)
 
     # -- slots ----------------------------------------------------------------------------------------
 
@@ -426,7 +427,7 @@ class BookingForm(QWidget):
             return
         ctx, actor = self.state.ctx, self.state.actor
         self.confirm_button.setEnabled(False)
-        self.state.tasks.run(lambda _p: booking.book(ctx, actor, request), on_done=self._on_booked,
+        self.state.tasks.run(lambda _p: book(ctx, actor, request), on_done=self._on_booked,
                              on_error=self._on_book_failed)
 
     def _on_book_failed(self, exc: BaseException) -> None:

@@ -34,7 +34,8 @@ from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local, local_today
 from frontcounter.services.core.errors import DoubleBooking, FrontCounterError
 from frontcounter.services.scheduling import slots as booking
-from frontcounter.services.scheduling.slots import Slot, SlotNeeds, WalkInRequest
+from frontcounter.services.scheduling.booking import WalkInRequest, book_walk_in
+from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.appointment_model import reason_label
 
@@ -258,7 +259,7 @@ class WalkInDialog(QDialog):
             self.name.setFocus()
             return
         ctx, actor, request = self.state.ctx, self.state.actor, self.request()
-        self._run(lambda _p: booking.book_walk_in(ctx, actor, request), self._on_booked)
+        self._run(lambda _p: book_walk_in(ctx, actor, request), self._on_booked)
 
     def _on_booked(self, view: AppointmentView) -> None:
         self.appointment = view

@@ -59,9 +59,8 @@ from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import LONDON, local, local_today
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, Action, allowed
-from frontcounter.services.scheduling import changes as scheduling
 from frontcounter.services.scheduling import roster
-from frontcounter.services.scheduling.changes import DayCount
+from frontcounter.services.scheduling.agenda import DayCount, week_counts
 from frontcounter.services.scheduling.roster import DayLayout
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.appointment_model import reason_label, status_label
@@ -103,7 +102,7 @@ def load_board(ctx: ServiceContext, actor: Actor, day: date, station_code: str |
     """The layout, the day's appointments and the week's counts (runs off the GUI thread)."""
     layout = roster.day_layout(ctx, actor, day, station_code=station_code)
     views = appointment_service.list_day(ctx, actor, day, station_code=layout.station_code)
-    week = scheduling.week_counts(ctx, actor, week_start(day), station_code=layout.station_code)
+    week = week_counts(ctx, actor, week_start(day), station_code=layout.station_code)
     complete = ctx.mode == "central" or ctx.station_code in (None, layout.station_code)
     return BoardData(layout, tuple(views), tuple(week), complete)
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local, local_day_bounds, local_today
 from frontcounter.services.counter import checkin
-from frontcounter.services.scheduling import changes as scheduling
+from frontcounter.services.scheduling.agenda import my_appointments, my_officer
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.dialogs.appointment import AppointmentDialog
 from frontcounter.ui.kit.appointment_model import need_badges, reason_label
@@ -166,8 +166,8 @@ class MyAppointmentsView(QWidget):
         end = start + timedelta(days=UPCOMING_DAYS + 1)
 
         def load(_p: object) -> tuple[str | None, list[AppointmentView]]:
-            me = scheduling.my_officer(ctx, actor)
-            return (me[1] if me else None), scheduling.my_appointments(ctx, actor, start, end)
+            me = my_officer(ctx, actor)
+            return (me[1] if me else None), my_appointments(ctx, actor, start, end)
 
         self.state.tasks.run(load, on_done=self._on_loaded, on_error=self._on_failed)
 

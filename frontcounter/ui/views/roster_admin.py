@@ -41,17 +41,17 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.core.clock import LONDON, local, local_today
 from frontcounter.services.core.permissions import Action, allowed
-from frontcounter.services.scheduling import changes as scheduling
 from frontcounter.services.scheduling import roster
-from frontcounter.services.scheduling.changes import ReassignmentSummary
-from frontcounter.services.scheduling.roster import (
-    WEEKDAYS,
-    DutyView,
-    OfficerView,
+from frontcounter.services.scheduling.premises import (
     RoomInput,
-    RoomView,
-    SessionView,
+    add_room,
+    add_session,
+    remove_session,
+    update_room,
+    update_session,
 )
+from frontcounter.services.scheduling.reassignment import ReassignmentSummary, reassign_officer
+from frontcounter.services.scheduling.roster import WEEKDAYS, DutyView, OfficerView, RoomView, SessionView
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.banner import Banner, error_text
 
@@ -209,8 +209,8 @@ class RoomDialog(_Form):
                          **{k: box.isChecked() for k, box in self.features.items()})
         if self.room is not None:
             room_id = self.room.id
-            return lambda: roster.update_room(ctx, actor, room_id, data)
-        return lambda: roster.add_room(ctx, actor, data)
+            return lambda: update_room(ctx, actor, room_id, data)
+        return lambda: add_room(ctx, actor, data)
 
 
 class SessionDialog(_Form):
@@ -241,8 +241,8 @@ class SessionDialog(_Form):
         end = time(self.end.time().hour(), self.end.time().minute())
         if self.session is not None:
             session_id = self.session.id
-            return lambda: roster.update_session(ctx, actor, session_id, weekday, start, end)
-        return lambda: roster.add_session(ctx, actor, weekday, start, end)
+            return lambda: update_session(ctx, actor, session_id, weekday, start, end)
+        return lambda: add_session(ctx, actor, weekday, start, end)
 
 
 class PulledAwayDialog(QDialog):
@@ -337,7 +337,7 @@ class PulledAwayDialog(QDialog):
             self.confirm.setEnabled(True)
             self.banner.show_message(error_text(exc, self.tr("The reassignment did not complete.")))
 
-        self.state.tasks.run(lambda p: scheduling.reassign_officer(ctx, actor, officer_id, day, reason, progress=p),
+        self.state.tasks.run(lambda p: reassign_officer(ctx, actor, officer_id, day, reason, progress=p),
                              on_done=ok, on_error=failed, on_progress=progress)
 
 
@@ -551,4 +551,4 @@ class RosterAdminView(QWidget):
             self.banner.show_message(self.tr("Choose a session first."), "info")
             return
         ctx, actor = self.state.ctx, self.state.actor
-        self._run(lambda: roster.remove_session(ctx, actor, session.id), self.tr("The session could not be removed."))
+        self._run(lambda: remove_session(ctx, actor, session.id), self.tr("The session could not be removed."))

@@ -16,8 +16,7 @@ from frontcounter.db.models import Appointment, Officer, Room
 from frontcounter.runtime import StationRuntime
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.errors import ValidationError
-from frontcounter.services.scheduling import slots as booking
-from frontcounter.services.scheduling.slots import BookingRequest
+from frontcounter.services.scheduling.booking import BookingRequest, book
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.dialogs.booking import BookingDialog, BookingForm, BookingView, parse_dob
 from tests.conftest import actor_named
@@ -141,7 +140,7 @@ def test_a_slot_taken_meanwhile_is_refused_and_the_next_offered(
     find(qtbot, form)
     first = form.slots.current_slot()
     qtbot.mouseClick(form.book_button, Qt.MouseButton.LeftButton)
-    booking.book(station.ctx, counter, BookingRequest.for_slot(first, "Quicker Visitor"))  # another clerk
+    book(station.ctx, counter, BookingRequest.for_slot(first, "Quicker Visitor"))  # another clerk
     qtbot.mouseClick(form.confirm_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(form.banner.text()), timeout=10000)
     assert "already" in form.banner.text()

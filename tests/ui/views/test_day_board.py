@@ -18,7 +18,7 @@ from frontcounter.db.models import RELEASED_STATUSES, Appointment, AuditEvent, S
 from frontcounter.runtime import StationRuntime
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import FixedClock, local, local_day_bounds
-from frontcounter.services.scheduling import changes as scheduling
+from frontcounter.services.scheduling.agenda import week_counts
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.dialogs.appointment import AppointmentDialog, CancelDialog, RescheduleDialog, needs_of
 from frontcounter.ui.views.day_board import DayBoardView
@@ -129,7 +129,7 @@ def test_keyboard_moves_between_blocks_and_enter_opens(qtbot: QtBot, supervisor_
 def test_days_and_the_week_strip_move_the_board(qtbot: QtBot, supervisor_state: AppState, station: StationRuntime,
                                                 supervisor: Actor) -> None:
     view = open_board(qtbot, supervisor_state)
-    week = scheduling.week_counts(station.ctx, supervisor, TODAY)
+    week = week_counts(station.ctx, supervisor, TODAY)
     for button, count in zip(view.week.buttons, week, strict=True):
         assert f"{count.total} booked" in button.text()
     assert view.week.buttons[0].isChecked()

@@ -15,7 +15,7 @@ from frontcounter.runtime import StationRuntime
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import FixedClock, local
 from frontcounter.services.counter import checkin
-from frontcounter.services.scheduling import changes as scheduling
+from frontcounter.services.scheduling.agenda import my_appointments, my_officer
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.views.my_appointments import POLL_MS, ArrivalNotice, MyAppointmentsView
 from tests.conftest import DEMO_NOW
@@ -47,10 +47,10 @@ def test_today_and_upcoming_are_the_officers_own(qtbot: QtBot, officer_state: Ap
                                                  officer: Actor) -> None:
     view = open_view(qtbot, officer_state)
     qtbot.waitUntil(lambda: view.today.topLevelItemCount() > 0, timeout=10000)
-    me = scheduling.my_officer(station.ctx, officer)
+    me = my_officer(station.ctx, officer)
     assert me is not None and me[1] in view.heading.text()
     start = DEMO_NOW.replace(hour=0, minute=0)
-    expected = scheduling.my_appointments(station.ctx, officer, start - timedelta(hours=1), start + timedelta(days=15))
+    expected = my_appointments(station.ctx, officer, start - timedelta(hours=1), start + timedelta(days=15))
     today = [v.reference for v in expected if local(v.start).date() == local(DEMO_NOW).date()]
     assert rows(view.today) == today
     assert set(rows(view.upcoming)) == {v.reference for v in expected} - set(today)
@@ -64,8 +64,8 @@ def test_an_arrival_shows_a_banner_and_a_notice_that_opens_the_briefing(
 ) -> None:
     view = open_view(qtbot, officer_state)
     qtbot.waitUntil(lambda: view.today.topLevelItemCount() > 0, timeout=10000)
-    me = scheduling.my_officer(station.ctx, officer)
-    upcoming = next(v for v in scheduling.my_appointments(station.ctx, officer, DEMO_NOW, DEMO_NOW + timedelta(hours=4))
+    me = my_officer(station.ctx, officer)
+    upcoming = next(v for v in my_appointments(station.ctx, officer, DEMO_NOW, DEMO_NOW + timedelta(hours=4))
                     if v.status == "booked")
     clock.set(upcoming.start - timedelta(minutes=5))
     checkin.check_in(station.ctx, counter, upcoming.reference)

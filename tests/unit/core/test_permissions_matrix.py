@@ -56,6 +56,8 @@ from frontcounter.services.reports.export import export_report
 from frontcounter.services.scheduling import changes as scheduling
 from frontcounter.services.scheduling import importer, roster
 from frontcounter.services.scheduling import slots as booking
+from frontcounter.services.scheduling.premises import RoomInput, add_room, add_session
+from frontcounter.services.scheduling.reassignment import suitable_officers
 from frontcounter.services.security import audit_log, auth, retention
 from frontcounter.services.security.auth import actor_for
 from tests.conftest import actor_named
@@ -188,7 +190,7 @@ PROBES: dict[Action, Probe] = {
                               end=w.ctx.clock.now() + timedelta(days=9, hours=1)),  # type: ignore[call-arg]
         "visitor_request"),
     A.CANCEL: lambda w, a: scheduling.cancel(w.ctx, a, w.upcoming[2], "visitor_request"),
-    A.REASSIGN: lambda w, a: scheduling.suitable_officers(w.ctx, a, w.upcoming[3]),
+    A.REASSIGN: lambda w, a: suitable_officers(w.ctx, a, w.upcoming[3]),
     A.READ_BRIEFING: lambda w, a: briefing.load_briefing(w.ctx, a, w.upcoming[4]),
     A.PRINT_BRIEFING: lambda w, a: briefing_pdf(w.ctx, a, w.upcoming[4], recipient="b.pdf"),
     A.PRINT_SLIP: lambda w, a: slip_pdf(w.ctx, a, w.upcoming[5]),
@@ -197,8 +199,8 @@ PROBES: dict[Action, Probe] = {
     A.RECORD_FEEDBACK: lambda w, a: feedback.record_feedback(w.ctx, a, w.completed, 5),
     A.MANAGE_ROSTER: lambda w, a: roster.add_duty(
         w.ctx, a, w.officer_id, w.ctx.clock.now() + timedelta(days=20), w.ctx.clock.now() + timedelta(days=20, hours=3)),
-    A.MANAGE_ROOMS: lambda w, a: roster.add_room(w.ctx, a, roster.RoomInput(name=f"Room {uuid.uuid4().hex[:6]}")),
-    A.MANAGE_SESSIONS: lambda w, a: roster.add_session(w.ctx, a, 6, time(8), time(9)),
+    A.MANAGE_ROOMS: lambda w, a: add_room(w.ctx, a, RoomInput(name=f"Room {uuid.uuid4().hex[:6]}")),
+    A.MANAGE_SESSIONS: lambda w, a: add_session(w.ctx, a, 6, time(8), time(9)),
     A.SETTLE_ATTENTION: lambda w, a: attention.list_items(w.ctx, a),
     A.IMPORT: lambda w, a: importer.import_file(w.ctx, a, _import_file(w)),
     A.VIEW_REPORTS: lambda w, a: reports.compute_report(w.ctx, a, w.today, w.today),

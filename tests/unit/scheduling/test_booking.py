@@ -36,7 +36,15 @@ from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import DoubleBooking, NotFound, PermissionDenied, ValidationError
 from frontcounter.services.core.references import new_reference
 from frontcounter.services.scheduling import slots as booking
-from frontcounter.services.scheduling.slots import BookingRequest, SlotNeeds, WalkInRequest
+from frontcounter.services.scheduling.booking import (
+    BookingRequest,
+    WalkInRequest,
+    _book_once,
+    book,
+    book_walk_in,
+    next_free_slot,
+)
+from frontcounter.services.scheduling.slots import SlotNeeds
 from frontcounter.services.security.auth import actor_for
 
 #: Monday a week after DEMO_NOW: HH has a daytime (10–13) and an evening (17–20) session.
@@ -274,7 +282,7 @@ def test_several_stations_come_nearest_first_then_by_time(central: ServiceContex
         assert starts == sorted(starts)
     # Every offer is really free: book one at the centre and it is not offered again.
     first_sa = next(s for s in slots if s.station_code == "SA")
-    view = booking.book(central, fcr, BookingRequest.for_slot(first_sa, "Centre Visitor"))
+    view = book(central, fcr, BookingRequest.for_slot(first_sa, "Centre Visitor"))
     assert view.station_code == "SA"
     with central.read() as s:
         assert s.get_one(Appointment, view.id).version > 0  # the centre stamps a version, no outbox
@@ -293,7 +301,7 @@ def test_booking_is_one_command_with_one_audit_event_and_one_outbox_entry(
     quiet_evening(station)
     slot = booking.find_slots(station.ctx, counter, SlotNeeds(step_free=True), start_day=QUIET)[0]
     before = counts(station)
-    view = booking.book(station.ctx, counter, BookingRequest.for_slot(
+    view = book(station.ctx, counter, BookingRequest.for_slot(
         slot, "  Jane   Smith ", visitor_phone="07700 900 123", needs_step_free=True,
         safe_contact="No voicemail", person_of_choice="Sister", vulnerability_flags=("repeat victim",),
         briefing_notes="Confidential note", crime_reference="41/12345/26", channel="101_call"))
@@ -318,13 +326,13 @@ def test_the_same_slot_is_never_booked_twice(
 ) -> None:
     quiet_evening(station)
     slot = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET)[0]
-    booking.book(station.ctx, counter, BookingRequest.for_slot(slot, "First Visitor"))
+    book(station.ctx, counter, BookingRequest.for_slot(slot, "First Visitor"))
     before = counts(station)
     with pytest.raises(DoubleBooking, match="Interview Room 2 is already booked at 17:00"):
-        booking.book(station.ctx, counter, BookingRequest.for_slot(slot, "Second Visitor"))
+        book(station.ctx, counter, BookingRequest.for_slot(slot, "Second Visitor"))
     other_room = BookingRequest.for_slot(slot, "Second Visitor", room_id=rooms_set["Family Room"].id)
     with pytest.raises(DoubleBooking, match="already has an appointment at 17:00"):
-        booking.book(station.ctx, counter, other_room)
+        book(station.ctx, counter, other_room)
     assert counts(station) == before
 
 
@@ -334,7 +342,7 @@ def test_the_databases_own_refusal_comes_through_as_a_clear_message(
     """Two workstations racing: the Python check passed on both, the database refuses the second."""
     officers = quiet_evening(station)
     slot = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET)[0]
-    booking.book(station.ctx, counter, BookingRequest.for_slot(slot, "First Visitor"))
+    book(station.ctx, counter, BookingRequest.for_slot(slot, "First Visitor"))
     other_officer = next(o for o in officers.values() if o != slot.officer_id)
 
     def blind_check(session, request, st):  # type: ignore[no-untyped-def]
@@ -342,11 +350,11 @@ def test_the_databases_own_refusal_comes_through_as_a_clear_message(
 
     monkeypatch.setattr(booking, "_check_room_and_officer", blind_check)
     with pytest.raises(DoubleBooking, match="That room is already booked for that time"):
-        booking.book(station.ctx, counter,
+        book(station.ctx, counter,
                      BookingRequest.for_slot(slot, "Second Visitor", officer_id=other_officer))
     other_room = rooms_set["Family Room"].id
     with pytest.raises(DoubleBooking, match="That officer already has an appointment at that time"):
-        booking.book(station.ctx, counter, BookingRequest.for_slot(slot, "Third Visitor", room_id=other_room))
+        book(station.ctx, counter, BookingRequest.for_slot(slot, "Third Visitor", room_id=other_room))
     with station.ctx.read() as s:
         failed = s.scalars(select(AuditEvent).order_by(AuditEvent.local_seq.desc())).first()
     assert failed is not None and (failed.action, failed.outcome) == ("appointment.book", "failed")
@@ -361,11 +369,11 @@ def test_a_taken_reference_is_drawn_again(
     draws = iter([taken, taken, "HH-FRESH"])
     monkeypatch.setattr(booking, "new_reference", lambda code: next(draws))
     slot = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET)[0]
-    assert booking.book(station.ctx, counter, BookingRequest.for_slot(slot, "New Visitor")).reference == "HH-FRESH"
+    assert book(station.ctx, counter, BookingRequest.for_slot(slot, "New Visitor")).reference == "HH-FRESH"
 
     # A collision only the centre sees (another workstation's unsynced booking) is retried too.
     calls: list[int] = []
-    real = booking._book_once
+    real = _book_once
 
     def collide_once(*args):  # type: ignore[no-untyped-def]
         calls.append(1)
@@ -376,7 +384,7 @@ def test_a_taken_reference_is_drawn_again(
     monkeypatch.setattr(booking, "_book_once", collide_once)
     monkeypatch.setattr(booking, "new_reference", lambda code: "HH-AGAIN")
     second = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET)[0]
-    assert booking.book(station.ctx, counter, BookingRequest.for_slot(second, "Other")).reference == "HH-AGAIN"
+    assert book(station.ctx, counter, BookingRequest.for_slot(second, "Other")).reference == "HH-AGAIN"
     assert len(calls) == 2
 
 
@@ -400,13 +408,13 @@ def test_book_checks_room_features_duty_and_what_was_typed(
     for changes, error, message in cases:
         request = BookingRequest.for_slot(slot, "Visitor", **changes)
         with pytest.raises(error, match=message):
-            booking.book(station.ctx, counter, request)
+            book(station.ctx, counter, request)
     with pytest.raises(ValidationError, match="Enter the visitor's name"):
-        booking.book(station.ctx, counter, BookingRequest.for_slot(slot, "   "))
+        book(station.ctx, counter, BookingRequest.for_slot(slot, "   "))
     past = BookingRequest.for_slot(slot, "Visitor", start=at(date(2026, 11, 23), 17),
                                    end=at(date(2026, 11, 23), 18), officer_id=officers["plain"])
     with pytest.raises(ValidationError, match="has already started"):
-        booking.book(station.ctx, counter, past)
+        book(station.ctx, counter, past)
 
 
 def test_book_needs_the_book_permission_at_that_station(
@@ -416,10 +424,10 @@ def test_book_needs_the_book_permission_at_that_station(
     slot = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET)[0]
     before = counts(station)
     with pytest.raises(PermissionDenied):
-        booking.book(station.ctx, officer, BookingRequest.for_slot(slot, "Visitor"))
+        book(station.ctx, officer, BookingRequest.for_slot(slot, "Visitor"))
     sg_room = next(iter(rooms_by_name(station, "SG").values()))
     with pytest.raises(PermissionDenied):
-        booking.book(station.ctx, counter, BookingRequest.for_slot(slot, "Visitor", station_code="SG",
+        book(station.ctx, counter, BookingRequest.for_slot(slot, "Visitor", station_code="SG",
                                                                    room_id=sg_room.id))
     after = counts(station)
     assert after == (before[0] + 2, before[1])  # two refusals audited, nothing queued to sync
@@ -436,7 +444,7 @@ def test_walk_in_takes_the_next_free_suitable_slot_today(
 ) -> None:
     officers = quiet_evening(station)
     clock.set(at(QUIET, 17, 20))
-    view = booking.book_walk_in(station.ctx, counter, WalkInRequest(
+    view = book_walk_in(station.ctx, counter, WalkInRequest(
         visitor_name="Walk In", visitor_phone="07700 900456", reason="property",
         needs_step_free=True, interpreter_language="Urdu", person_of_choice="Friend"))
     assert (f"{local(view.start):%H:%M}", view.room_name, view.officer_id) == (
@@ -444,11 +452,11 @@ def test_walk_in_takes_the_next_free_suitable_slot_today(
     assert view.channel == "walk_in" and view.interpreter_language == "Urdu" and view.needs_step_free
     assert view.person_of_choice == "Friend" and view.reason == "property"
     # The next Urdu/step-free walk-in goes to 19:00; then the evening is full for them.
-    second = booking.book_walk_in(station.ctx, counter, WalkInRequest(
+    second = book_walk_in(station.ctx, counter, WalkInRequest(
         visitor_name="Second", needs_step_free=True, interpreter_language="Urdu"))
     assert f"{local(second.start):%H:%M}" == "19:00"
     with pytest.raises(NotFound, match="No free slot today with a step-free room, an officer who speaks Urdu"):
-        booking.book_walk_in(station.ctx, counter, WalkInRequest(
+        book_walk_in(station.ctx, counter, WalkInRequest(
             visitor_name="Third", needs_step_free=True, interpreter_language="Urdu"))
 
 
@@ -457,10 +465,10 @@ def test_walk_in_on_a_chosen_day_and_with_an_accepted_proposal(
 ) -> None:
     quiet_evening(station)
     clock.set(at(QUIET - timedelta(days=2), 12))
-    proposal = booking.next_free_slot(station.ctx, counter, SlotNeeds(), day=QUIET)
+    proposal = next_free_slot(station.ctx, counter, SlotNeeds(), day=QUIET)
     assert f"{local(proposal.start):%H:%M}" == "17:00"
-    view = booking.book_walk_in(station.ctx, counter, WalkInRequest(visitor_name="Chosen", slot=proposal))
+    view = book_walk_in(station.ctx, counter, WalkInRequest(visitor_name="Chosen", slot=proposal))
     assert view.start == proposal.start and view.channel == "walk_in"
     # The same proposal accepted twice (two clerks): the second is told to find the next one.
     with pytest.raises(DoubleBooking, match="Choose another slot"):
-        booking.book_walk_in(station.ctx, counter, WalkInRequest(visitor_name="Late", slot=proposal))
+        book_walk_in(station.ctx, counter, WalkInRequest(visitor_name="Late", slot=proposal))

@@ -11,7 +11,14 @@ from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import local
 from frontcounter.services.core.errors import PermissionDenied, ValidationError
 from frontcounter.services.scheduling import roster
-from frontcounter.services.scheduling.roster import RoomInput
+from frontcounter.services.scheduling.premises import (
+    RoomInput,
+    add_room,
+    add_session,
+    remove_session,
+    update_room,
+    update_session,
+)
 from tests.conftest import DEMO_NOW, actor_named
 from tests.unit.roster_fixtures import (
     QUIET_DAY,
@@ -85,15 +92,15 @@ def test_only_supervisors_keep_the_roster(station: StationRuntime, counter: Acto
 
 def test_rooms_and_features(station: StationRuntime, supervisor: Actor) -> None:
     admin = actor_named(station, "admin.HH")
-    added = roster.add_room(station.ctx, admin, RoomInput("Video Suite", capacity=4, video_link=True,
+    added = add_room(station.ctx, admin, RoomInput("Video Suite", capacity=4, video_link=True,
                                                             soundproofed=True))
     assert added.features == ("video link", "soundproofed")
     assert last_outbox(station)[0].op_type == "room.add"
     names = [r.name for r in roster.list_rooms(station.ctx, supervisor)]
     assert "Video Suite" in names
     with pytest.raises(ValidationError, match="already a room"):
-        roster.add_room(station.ctx, supervisor, RoomInput("Video Suite"))
-    changed = roster.update_room(station.ctx, supervisor, added.id,
+        add_room(station.ctx, supervisor, RoomInput("Video Suite"))
+    changed = update_room(station.ctx, supervisor, added.id,
                                  RoomInput("Video Suite", capacity=6, video_link=True, step_free=True))
     assert changed.step_free and not changed.soundproofed and changed.capacity == 6
     entry = last_outbox(station)[0]
@@ -108,26 +115,26 @@ def test_a_room_needed_by_booked_visitors_keeps_its_features_and_stays_in_use(
     add_appointment(station, room, None, at(QUIET_DAY, 17), needs_step_free=True)
     features = {f: getattr(room, f) for f in roster.FEATURES}
     with pytest.raises(ValidationError, match="step-free"):
-        roster.update_room(station.ctx, supervisor, room.id,
+        update_room(station.ctx, supervisor, room.id,
                            RoomInput(room.name, room.capacity, **{**features, "step_free": False}))
     with pytest.raises(ValidationError, match="move them first"):
-        roster.update_room(station.ctx, supervisor, room.id,
+        update_room(station.ctx, supervisor, room.id,
                            RoomInput(room.name, room.capacity, **features, active=False))
 
 
 def test_opening_sessions_including_evenings(station: StationRuntime, supervisor: Actor) -> None:
     before = roster.list_sessions(station.ctx, supervisor)
     assert any(s.start_time == time(19) and s.weekday == 4 for s in before), "Friday evening 19:00–22:00"
-    added = roster.add_session(station.ctx, supervisor, 6, time(10), time(12))
+    added = add_session(station.ctx, supervisor, 6, time(10), time(12))
     assert added.label == "Sunday 10:00–12:00"
     with pytest.raises(ValidationError, match="overlaps"):
-        roster.add_session(station.ctx, supervisor, 6, time(11), time(13))
-    late = roster.update_session(station.ctx, supervisor, added.id, 5, time(22), time(0, 30))
+        add_session(station.ctx, supervisor, 6, time(11), time(13))
+    late = update_session(station.ctx, supervisor, added.id, 5, time(22), time(0, 30))
     assert late.weekday == 5 and late.end_time == time(0, 30)
-    roster.remove_session(station.ctx, supervisor, added.id)
+    remove_session(station.ctx, supervisor, added.id)
     assert len(roster.list_sessions(station.ctx, supervisor)) == len(before)
     with pytest.raises(PermissionDenied):
-        roster.add_session(station.ctx, actor_named(station, "counter.HH"), 6, time(10), time(12))
+        add_session(station.ctx, actor_named(station, "counter.HH"), 6, time(10), time(12))
 
 
 def test_day_layout_is_the_boards_frame(station: StationRuntime, counter: Actor) -> None:

@@ -19,7 +19,20 @@ from frontcounter.services.core.errors import (
 )
 from frontcounter.services.counter import checkin
 from frontcounter.services.scheduling import changes as scheduling
+from frontcounter.services.scheduling.agenda import (
+    count_outcomes,
+    linked,
+    my_appointments,
+    my_officer_id,
+    week_counts,
+)
 from frontcounter.services.scheduling.changes import ChosenSlot
+from frontcounter.services.scheduling.reassignment import (
+    assign_officer,
+    list_at_risk,
+    reassign_officer,
+    suitable_officers,
+)
 from tests.conftest import DEMO_NOW, actor_named
 from tests.unit.roster_fixtures import (
     QUIET_DAY,
@@ -135,8 +148,8 @@ def test_reschedule_links_old_and_new_in_one_command(station: StationRuntime, su
     event = last_audit(station)[0]
     assert event.record == f"appointment:{old.reference}"
     assert event.details == {"reason": "operational_demand", "new_reference": now.reference}
-    assert scheduling.linked(station.ctx, supervisor, now.id) == (was.reference, None)
-    assert scheduling.linked(station.ctx, supervisor, was.id) == (None, now.reference)
+    assert linked(station.ctx, supervisor, now.id) == (was.reference, None)
+    assert linked(station.ctx, supervisor, was.id) == (None, now.reference)
 
 
 def test_reschedule_may_reuse_its_own_room_and_time_with_another_officer(
@@ -195,12 +208,12 @@ def test_kept_postponed_and_cancelled_are_countable_afterwards(
     scheduling.cancel(station.ctx, supervisor, dropped.id, "visitor_request")
     clock.set(at(QUIET_DAY, 16, 55))
     checkin.check_in(station.ctx, supervisor, kept.reference)
-    result = scheduling.count_outcomes(station.ctx, supervisor, QUIET_DAY, QUIET_DAY)
+    result = count_outcomes(station.ctx, supervisor, QUIET_DAY, QUIET_DAY)
     assert (result.kept, result.postponed, result.cancelled, result.pending) == (1, 1, 1, 1)
     assert result.postponed_by_reason == {"operational_demand": 1}
     assert result.cancelled_by_reason == {"visitor_request": 1}
     assert result.total == 4
-    week = scheduling.count_outcomes(station.ctx, supervisor, local(DEMO_NOW).date() - timedelta(days=3),
+    week = count_outcomes(station.ctx, supervisor, local(DEMO_NOW).date() - timedelta(days=3),
                                      local(DEMO_NOW).date() + timedelta(days=3))
     assert week.kept > 0 and week.postponed > 0 and week.cancelled > 0, "the demo week is countable too"
 
@@ -224,7 +237,7 @@ def test_reassignment_moves_every_remaining_appointment_when_others_are_free(
     add_appointment(station, room2, helper_a, at(QUIET_DAY, 17))  # helper_a is busy at 17:00
     past = add_appointment(station, room2, pulled, at(QUIET_DAY, 10), status="completed")
     before = counts(station)
-    summary = scheduling.reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Called to a major incident")
+    summary = reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Called to a major incident")
     assert summary.all_covered and len(summary.moved) == 3 and summary.duties_withdrawn == 1
     assert counts(station) == (before[0] + 4, before[1] + 4), "one command per duty and per appointment"
     new_officers = {get(station, a.id).officer_id for a in mine}
@@ -237,8 +250,8 @@ def test_reassignment_moves_every_remaining_appointment_when_others_are_free(
     assert duty.withdrawn_at == at(QUIET_DAY, 16, 45) and duty.withdrawn_reason == "Called to a major incident"
     ops = [e.op_type for e in last_outbox(station, 4)]
     assert ops == ["duty.withdraw", "appointment.reassign", "appointment.reassign", "appointment.reassign"]
-    assert scheduling.list_at_risk(station.ctx, supervisor) == [] or all(
-        v.start < at(QUIET_DAY, 0) for v in scheduling.list_at_risk(station.ctx, supervisor))
+    assert list_at_risk(station.ctx, supervisor) == [] or all(
+        v.start < at(QUIET_DAY, 0) for v in list_at_risk(station.ctx, supervisor))
     assert "3 appointment(s) moved" in summary.describe()
 
 
@@ -251,7 +264,7 @@ def test_reassignment_flags_the_rest_at_risk_and_the_counter_and_fcr_see_them(
     add_duty(station, pulled, at(QUIET_DAY, 16, 30), at(QUIET_DAY, 20, 30))
     add_duty(station, helper, at(QUIET_DAY, 16, 30), at(QUIET_DAY, 18, 30))  # leaves at 18:30
     mine = [add_appointment(station, room, pulled, at(QUIET_DAY, h)) for h in (17, 18, 19)]
-    summary = scheduling.reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Pulled to a firearms incident")
+    summary = reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Pulled to a firearms incident")
     assert [m.reference for m in summary.moved] == [mine[0].reference]
     assert [u.reference for u in summary.at_risk] == [mine[1].reference, mine[2].reference]
     assert all("no other officer on duty" in u.reason for u in summary.at_risk)
@@ -263,7 +276,7 @@ def test_reassignment_flags_the_rest_at_risk_and_the_counter_and_fcr_see_them(
     assert "2 at risk" in summary.describe()
     fcr = actor_named(station, "fcr.HH")
     for who in (counter, fcr):
-        listed = {v.reference for v in scheduling.list_at_risk(station.ctx, who, days=30)}
+        listed = {v.reference for v in list_at_risk(station.ctx, who, days=30)}
         assert {mine[1].reference, mine[2].reference} <= listed
         assert mine[0].reference not in listed
 
@@ -280,7 +293,7 @@ def test_reassignment_respects_language_and_specialism(
     needs_arabic = add_appointment(station, room1, pulled, at(QUIET_DAY, 17), interpreter_language="Arabic")
     soit = add_appointment(station, room2, pulled, at(QUIET_DAY, 18), reason="sexual_offence")
     add_appointment(station, room3, arabic, at(QUIET_DAY, 18))  # any SOIT officer among them is busy then
-    summary = scheduling.reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Court")
+    summary = reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Court")
     assert get(station, needs_arabic.id).officer_id == arabic.id, "only the Arabic speaker will do"
     soit_row = get(station, soit.id)
     assert soit_row.at_risk and soit_row.officer_id == pulled.id, "the free officer is not SOIT trained"
@@ -297,7 +310,7 @@ def test_language_need_makes_an_uncovered_appointment_say_why(
     pulled = officer_where(station, exclude=(plain.id,))
     _evening_duty(station, pulled, plain)
     a = add_appointment(station, room, pulled, at(QUIET_DAY, 17), interpreter_language="Somali")
-    summary = scheduling.reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Court")
+    summary = reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Court")
     assert summary.at_risk[0].reason == "Officer pulled away; needs an officer who speaks Somali"
     assert get(station, a.id).at_risk
 
@@ -305,12 +318,12 @@ def test_language_need_makes_an_uncovered_appointment_say_why(
 def test_only_a_supervisor_of_the_station_reassigns(station: StationRuntime, counter: Actor) -> None:
     pulled = officers(station)[0]
     with pytest.raises(PermissionDenied):
-        scheduling.reassign_officer(station.ctx, counter, pulled.id, QUIET_DAY, "x")
+        reassign_officer(station.ctx, counter, pulled.id, QUIET_DAY, "x")
     other = actor_named_or_skip(station, "supervisor.SG")
     with pytest.raises(PermissionDenied):
-        scheduling.reassign_officer(station.ctx, other, pulled.id, QUIET_DAY, "x", station_code="HH")
+        reassign_officer(station.ctx, other, pulled.id, QUIET_DAY, "x", station_code="HH")
     with pytest.raises(ValidationError, match="Say why"):
-        scheduling.reassign_officer(station.ctx, actor_named(station, "supervisor.HH"), pulled.id, QUIET_DAY, " ")
+        reassign_officer(station.ctx, actor_named(station, "supervisor.HH"), pulled.id, QUIET_DAY, " ")
 
 
 def actor_named_or_skip(runtime: StationRuntime, username: str) -> Actor:
@@ -332,14 +345,14 @@ def test_assign_officer_clears_at_risk_and_checks_suitability(
     pulled, later = officers(station)[3:5]
     add_duty(station, pulled, at(QUIET_DAY, 16, 30), at(QUIET_DAY, 20, 30))
     a = add_appointment(station, room, pulled, at(QUIET_DAY, 19))
-    scheduling.reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Incident")
+    reassign_officer(station.ctx, supervisor, pulled.id, QUIET_DAY, "Incident")
     assert get(station, a.id).at_risk
     with pytest.raises(ValidationError, match="not on appointment duty"):
-        scheduling.assign_officer(station.ctx, supervisor, a.id, later.id)
+        assign_officer(station.ctx, supervisor, a.id, later.id)
     add_duty(station, later, at(QUIET_DAY, 18, 30), at(QUIET_DAY, 21))
-    assert scheduling.suitable_officers(station.ctx, supervisor, a.id) == [
+    assert suitable_officers(station.ctx, supervisor, a.id) == [
         (later.id, f"{later.rank} {later.collar_number} {later.name}")]
-    view = scheduling.assign_officer(station.ctx, supervisor, a.id, later.id)
+    view = assign_officer(station.ctx, supervisor, a.id, later.id)
     assert view.officer_id == later.id and not view.at_risk
     assert last_outbox(station)[0].op_type == "appointment.assign_officer"
 
@@ -349,7 +362,7 @@ def test_assign_officer_clears_at_risk_and_checks_suitability(
 
 def test_week_counts_give_one_entry_per_day(station: StationRuntime, counter: Actor) -> None:
     first = local(DEMO_NOW).date() - timedelta(days=3)
-    week = scheduling.week_counts(station.ctx, counter, first)
+    week = week_counts(station.ctx, counter, first)
     assert [d.day for d in week] == [first + timedelta(days=i) for i in range(7)]
     assert all(d.total > 0 for d in week), "the demo books every day of its week"
     today = next(d for d in week if d.day == local(DEMO_NOW).date())
@@ -363,10 +376,10 @@ def test_my_appointments_and_arrivals_are_the_officers_own(
     station: StationRuntime, officer: Actor, counter: Actor, clock: FixedClock
 ) -> None:
     start = at(local(DEMO_NOW).date(), 0)
-    mine = scheduling.my_appointments(station.ctx, officer, start, start + timedelta(days=7))
-    me = scheduling.my_officer_id(station.ctx, officer)
+    mine = my_appointments(station.ctx, officer, start, start + timedelta(days=7))
+    me = my_officer_id(station.ctx, officer)
     assert mine and all(v.officer_id == me for v in mine)
-    assert scheduling.my_appointments(station.ctx, counter, start, start + timedelta(days=1)) == []
+    assert my_appointments(station.ctx, counter, start, start + timedelta(days=1)) == []
     upcoming = next(v for v in mine if v.status == "booked" and v.start > DEMO_NOW
                     and local(v.start).date() == local(DEMO_NOW).date())
     since = DEMO_NOW

@@ -37,10 +37,12 @@ from frontcounter.services.core.clock import FixedClock, local
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import DoubleBooking, NotFound
 from frontcounter.services.scheduling import changes as scheduling
-from frontcounter.services.scheduling import roster
 from frontcounter.services.scheduling import slots as booking
+from frontcounter.services.scheduling.booking import BookingRequest, book, next_free_slot
+from frontcounter.services.scheduling.premises import add_session
+from frontcounter.services.scheduling.reassignment import reassign_officer
 from frontcounter.services.scheduling.roster import session_intervals
-from frontcounter.services.scheduling.slots import BookingRequest, Slot, SlotNeeds
+from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.services.security.auth import actor_for
 from tests.conftest import DEMO_NOW
 from tests.unit.roster_fixtures import QUIET_DAY, add_appointment, add_duty, at, officers, rooms
@@ -290,7 +292,7 @@ def test_sunday_evening_and_a_session_past_midnight(station: StationRuntime, sup
     add_duty(station, officer, at(SUNDAY, 16), at(SUNDAY, 21))
     sunday = booking.find_slots(station.ctx, supervisor, SlotNeeds(), start_day=SUNDAY, days=1, limit=50)
     assert [local(s.start).strftime("%H:%M") for s in sunday] == ["17:00", "18:00", "19:00"]
-    roster.add_session(station.ctx, supervisor, SATURDAY.weekday(), time(22), time(0, 30))
+    add_session(station.ctx, supervisor, SATURDAY.weekday(), time(22), time(0, 30))
     add_duty(station, officer, at(SATURDAY, 18, 30), at(SATURDAY, 18, 30) + timedelta(hours=7))
     saturday = booking.find_slots(station.ctx, supervisor, SlotNeeds(), start_day=SATURDAY, days=1, limit=50)
     assert [local(s.start).strftime("%H:%M") for s in saturday] == ["19:00", "20:00", "21:00", "22:00", "23:00"]
@@ -328,23 +330,23 @@ def test_booking_offer_after_offer_fills_the_evening_and_never_double_books(
         found = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET_DAY, days=1, limit=1)
         if not found:
             break
-        booking.book(station.ctx, counter, BookingRequest.for_slot(found[0], f"Visitor {booked}"))
+        book(station.ctx, counter, BookingRequest.for_slot(found[0], f"Visitor {booked}"))
         booked += 1
         assert booked < 20, "the finder keeps offering taken slots"
     assert booked == 6, "two officers for each of the three evening hours"
     with station.ctx.read() as session:
         assert_no_double_booking(session)
     with pytest.raises(NotFound, match="No free slot"):
-        booking.next_free_slot(station.ctx, counter, SlotNeeds(), day=QUIET_DAY)
+        next_free_slot(station.ctx, counter, SlotNeeds(), day=QUIET_DAY)
 
 
 def test_the_same_offer_taken_twice_is_refused_the_second_time(station: StationRuntime, counter: Actor,
                                                               supervisor: Actor) -> None:
     add_duty(station, officers(station)[0], at(QUIET_DAY, 16, 30), at(QUIET_DAY, 20, 30))
     offer = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET_DAY, days=1, limit=1)[0]
-    booking.book(station.ctx, counter, BookingRequest.for_slot(offer, "First"))
+    book(station.ctx, counter, BookingRequest.for_slot(offer, "First"))
     with pytest.raises(DoubleBooking):
-        booking.book(station.ctx, supervisor, BookingRequest.for_slot(offer, "Second"))
+        book(station.ctx, supervisor, BookingRequest.for_slot(offer, "Second"))
     with station.ctx.read() as session:
         assert_no_double_booking(session)
 
@@ -355,7 +357,7 @@ def test_an_officer_pulled_away_is_not_offered_again(station: StationRuntime, su
     only = officers(station)[0]
     add_duty(station, only, at(QUIET_DAY, 16, 30), at(QUIET_DAY, 20, 30))
     assert booking.find_slots(station.ctx, supervisor, SlotNeeds(), start_day=QUIET_DAY, limit=5)
-    scheduling.reassign_officer(station.ctx, supervisor, only.id, QUIET_DAY, "Major incident")
+    reassign_officer(station.ctx, supervisor, only.id, QUIET_DAY, "Major incident")
     assert booking.find_slots(station.ctx, supervisor, SlotNeeds(), start_day=QUIET_DAY, limit=5) == []
 
 
