@@ -155,7 +155,7 @@ class Bench:
         from frontcounter.paths import Paths
         from frontcounter.runtime import create_demo, open_station
         from frontcounter.services.core.clock import FixedClock
-        from frontcounter.services.sync.push import open_central
+        from frontcounter.services.sync.station import open_central
 
         self.url, self.tmp = url, tmp
         self.cpu = ServerCpu(PG_URL, make_url(url).database or "")
@@ -170,7 +170,7 @@ class Bench:
         self._elsewhere_id: Any = None
 
     def sync(self, station: Any = None, engine: Any = None) -> Any:
-        from frontcounter.services.sync.push import sync_once
+        from frontcounter.services.sync.station import sync_once
 
         runtime = station or self.station
         return sync_once(runtime.engine, engine or self.central, runtime.ctx.station_code, clock=self.clock)
@@ -367,7 +367,7 @@ def _run_clients(url: str, data_dirs: list[str], offsets: list[int], clients: in
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.paths import Paths
     from frontcounter.services.core.clock import FixedClock
-    from frontcounter.services.sync.push import PG_CONNECT_ARGS, sync_once
+    from frontcounter.services.sync.station import PG_CONNECT_ARGS, sync_once
 
     clock = FixedClock(DEMO_NOW)
     # Each simulated PC runs a warm app: its statements compiled once, as a real station's would be

@@ -28,7 +28,7 @@ from frontcounter.services.documents.briefing import briefing_pdf
 from frontcounter.services.reports.export import export_appointments
 from frontcounter.services.scheduling.booking import WalkInRequest, book_walk_in
 from frontcounter.services.security import auth, retention
-from frontcounter.services.sync import push as sync
+from frontcounter.services.sync import station as sync
 
 CLERK = "clerk.HH"
 #: Distinctive, so a scan of files and logs cannot mistake anything else for it.

@@ -495,7 +495,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     from frontcounter.services.core.errors import AuthenticationError, OfflineError, SchemaMismatch
     from frontcounter.services.security import secrets
-    from frontcounter.services.sync import push as sync
+    from frontcounter.services.sync import station as sync
 
     runtime = _open(args)
     url = _central_url(args) or runtime.settings.central_url
@@ -550,7 +550,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.central:
         from dataclasses import replace
 
-        from frontcounter.services.sync import push as sync
+        from frontcounter.services.sync import station as sync
 
         central = sync.open_central(args.central)
         ctx = replace(runtime.ctx, engine=central, mode="central")

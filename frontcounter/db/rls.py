@@ -156,7 +156,7 @@ def install_row_level_security(engine: Engine) -> None:
                     f"FOR UPDATE TO {STATION_GROUP} USING (station_id = {own}) WITH CHECK (station_id = {own})")
             _policy(conn, table, "fcr_all_rows", f"FOR ALL TO {FCR_GROUP} USING (true) WITH CHECK (true)")
         # applied_ops names the pushing cache ("node": the station code's first two letters and a
-        # suffix, services/sync/push.py node_id), so it is matched by that prefix.
+        # suffix, services/sync/station.py node_id), so it is matched by that prefix.
         own_node = f"(station_code LIKE left({own_code}, 2) || '%')"
         for table, mine in (("audit_events", f"station_code = {own_code}"), ("applied_ops", own_node)):
             conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))

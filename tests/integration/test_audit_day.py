@@ -18,7 +18,7 @@ from frontcounter.paths import Paths
 from frontcounter.runtime import create_demo, open_station
 from frontcounter.services.core.clock import FixedClock
 from frontcounter.services.security.retention import PERSONAL_FIELDS
-from frontcounter.services.sync import push as sync
+from frontcounter.services.sync import station as sync
 from tests import scripted_day
 from tests.conftest import DEMO_NOW
 

@@ -256,7 +256,7 @@ def test_a_whole_sync_runs_as_the_station_role(centre: Centre, tmp_path: Path) -
     from frontcounter.runtime import open_station
     from frontcounter.services.counter import checkin
     from frontcounter.services.security.auth import actor_for
-    from frontcounter.services.sync import push as sync
+    from frontcounter.services.sync import station as sync
 
     clock = FixedClock(DEMO_NOW)
     paths = Paths.resolve(tmp_path / "hh")

@@ -5,7 +5,7 @@ short debounce, so a burst of check-ins is one sync), and backs off while the ce
 unreachable (5 s, 10 s, 20 s… up to 5 minutes). The status bar says online or offline, when the
 last sync was and how many changes wait; a new station's first sync shows its progress.
 
-The sync itself is ``frontcounter.services.sync.push.sync_once`` on the task runner; this module only
+The sync itself is ``frontcounter.services.sync.station.sync_once`` on the task runner; this module only
 decides when to run it and tells the window what happened. Workers never touch widgets: results
 come back as signals on the GUI thread.
 """
@@ -37,8 +37,8 @@ from frontcounter.services.core.errors import (
     OfflineError,
     SchemaMismatch,
 )
-from frontcounter.services.sync import push as sync
-from frontcounter.services.sync.push import SyncCancelled, SyncReport
+from frontcounter.services.sync import station as sync
+from frontcounter.services.sync.station import SyncCancelled, SyncReport
 from frontcounter.ui.tasks import TaskRunner
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from frontcounter.paths import Paths
 from frontcounter.runtime import open_station
 from frontcounter.services.core.clock import FixedClock
 from frontcounter.services.security import secrets
-from frontcounter.services.sync import push as sync
+from frontcounter.services.sync import station as sync
 from tests import scripted_day
 
 SECRETS = (scripted_day.CLERK_PASSWORD, "Quokka-Sunset-0000")
