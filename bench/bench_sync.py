@@ -155,7 +155,7 @@ class Bench:
         from frontcounter.paths import Paths
         from frontcounter.runtime import create_demo, open_station
         from frontcounter.services.core.clock import FixedClock
-        from frontcounter.services.sync.station import open_central
+        from frontcounter.services.sync.connection import open_central
 
         self.url, self.tmp = url, tmp
         self.cpu = ServerCpu(PG_URL, make_url(url).database or "")
@@ -367,7 +367,8 @@ def _run_clients(url: str, data_dirs: list[str], offsets: list[int], clients: in
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.paths import Paths
     from frontcounter.services.core.clock import FixedClock
-    from frontcounter.services.sync.station import PG_CONNECT_ARGS, sync_once
+    from frontcounter.services.sync.connection import PG_CONNECT_ARGS
+    from frontcounter.services.sync.station import sync_once
 
     clock = FixedClock(DEMO_NOW)
     # Each simulated PC runs a warm app: its statements compiled once, as a real station's would be

@@ -28,7 +28,7 @@ from frontcounter.services.documents.briefing import briefing_pdf
 from frontcounter.services.reports.export import export_appointments
 from frontcounter.services.scheduling.booking import WalkInRequest, book_walk_in
 from frontcounter.services.security import auth, retention
-from frontcounter.services.sync import station as sync
+from frontcounter.services.sync.report import SyncReport
 
 CLERK = "clerk.HH"
 #: Distinctive, so a scan of files and logs cannot mistake anything else for it.
@@ -48,7 +48,7 @@ class Day:
     first_seq: int
     purged: list[str]
     export_file: str
-    sync_report: sync.SyncReport | None = None
+    sync_report: SyncReport | None = None
     expected: list[Expected] = field(default_factory=list)
 
 

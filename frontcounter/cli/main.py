@@ -496,6 +496,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from frontcounter.services.core.errors import AuthenticationError, OfflineError, SchemaMismatch
     from frontcounter.services.security import secrets
     from frontcounter.services.sync import station as sync
+    from frontcounter.services.sync.connection import describe_url, open_central, retry_delay
 
     runtime = _open(args)
     url = _central_url(args) or runtime.settings.central_url
@@ -504,17 +505,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.set_password:
         if not sys.stdin.isatty():
             raise UsageError("--set-password needs a terminal to ask for the password.")
-        secrets.store_password(url, getpass.getpass(f"Password for {sync.describe_url(url)}: "))
+        secrets.store_password(url, getpass.getpass(f"Password for {describe_url(url)}: "))
         print("Password stored in the OS keyring.")
     code = runtime.ctx.station_code
-    engine = sync.open_central(url)
+    engine = open_central(url)
     try:
         if args.once:
             report = sync.sync_once(runtime.engine, engine, code, clock=runtime.ctx.clock)
             print("\n".join(report.lines()))
             return 0
         interval = max(1, runtime.settings.sync_interval_seconds)
-        print(f"Syncing {code} with {sync.describe_url(url)} every {interval} s; Ctrl+C stops.", flush=True)
+        print(f"Syncing {code} with {describe_url(url)} every {interval} s; Ctrl+C stops.", flush=True)
         failures = 0
         while True:
             try:
@@ -524,7 +525,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     print(f"{time.strftime('%H:%M:%S')} " + "; ".join(report.lines()), flush=True)
             except (OfflineError, AuthenticationError, SchemaMismatch) as exc:
                 failures += 1
-                delay = sync.retry_delay(failures, interval)
+                delay = retry_delay(failures, interval)
                 print(f"frontcounter: {exc.message} Retrying in {delay} s.", file=sys.stderr, flush=True)
             time.sleep(delay)
     except KeyboardInterrupt:
@@ -550,9 +551,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.central:
         from dataclasses import replace
 
-        from frontcounter.services.sync import station as sync
+        from frontcounter.services.sync.connection import open_central
 
-        central = sync.open_central(args.central)
+        central = open_central(args.central)
         ctx = replace(runtime.ctx, engine=central, mode="central")
     try:
         report = reports.compute_report(ctx, actor, args.date_from, args.date_to, args.report_station)

@@ -18,7 +18,7 @@ from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime
 from frontcounter.services.core import appointments
 from frontcounter.services.sync.pull import get_meta
-from frontcounter.services.sync.station import AUDIT_PUSHED
+from frontcounter.services.sync.report import AUDIT_PUSHED
 from tests.conftest import DEMO_NOW, actor_named
 
 #: Loaded at start-up today through frontcounter/ui/shell/sync_controller.py, which imports the connection

@@ -34,7 +34,8 @@ from frontcounter.services.core.commands import command
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.counter import checkin
-from frontcounter.services.sync.station import open_central, sync_once
+from frontcounter.services.sync.connection import open_central
+from frontcounter.services.sync.station import sync_once
 from tests.conftest import DEMO_NOW
 from tests.sync_support import actor_in, central_context, create_appointment, edit, rooms_and_officers
 

@@ -49,7 +49,10 @@ from frontcounter.services.core.commands import next_central_version
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import OfflineError
 from frontcounter.services.counter import checkin
-from frontcounter.services.sync.station import SyncReport, node_id, open_central, retry_delay, sync_once
+from frontcounter.services.sync.connection import open_central, retry_delay
+from frontcounter.services.sync.push import node_id
+from frontcounter.services.sync.report import SyncReport
+from frontcounter.services.sync.station import sync_once
 from tests.conftest import DEMO_NOW
 from tests.sync_support import (
     actor_in,

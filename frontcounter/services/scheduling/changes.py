@@ -398,12 +398,7 @@ def cancel(
         return to_view(appt, load_lookups(scope.session))
 
 
-# --- The officer pulled away ----------------------------------------------------------------------
-
-
 # --- Reading: at risk, counts, an officer's own appointments ----------------------------------------
 
 
 _KEPT = {Status.ARRIVED.value, Status.IN_PROGRESS.value, Status.COMPLETED.value}
-
-

@@ -415,11 +415,3 @@ def _duty_station(ctx: ServiceContext, duty_id: uuid.UUID) -> uuid.UUID:
         if duty is None or duty.deleted:
             raise NotFound("That shift is no longer on the roster.")
         return duty.station_id
-
-
-# --- Rooms -------------------------------------------------------------------------------------------
-
-
-# --- Opening sessions -----------------------------------------------------------------------------
-
-

@@ -461,5 +461,3 @@ def find_slots(
 
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,24}$")
 _CRIME_REF_RE = re.compile(r"^[A-Za-z0-9/ \-_.]{1,40}$")
-
-

@@ -28,7 +28,7 @@ from frontcounter.config import Settings, save_settings
 from frontcounter.paths import Paths
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.security import secrets
-from frontcounter.services.sync.station import describe_url, test_connection
+from frontcounter.services.sync.connection import describe_url, test_connection
 from frontcounter.ui.tasks import TaskRunner
 
 logger = logging.getLogger(__name__)

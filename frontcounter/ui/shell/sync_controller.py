@@ -37,8 +37,11 @@ from frontcounter.services.core.errors import (
     OfflineError,
     SchemaMismatch,
 )
+from frontcounter.services.sync import push as sync_push
 from frontcounter.services.sync import station as sync
-from frontcounter.services.sync.station import SyncCancelled, SyncReport
+from frontcounter.services.sync.connection import open_central, retry_delay
+from frontcounter.services.sync.report import SyncReport
+from frontcounter.services.sync.station import SyncCancelled
 from frontcounter.ui.tasks import TaskRunner
 
 logger = logging.getLogger(__name__)
@@ -84,7 +87,7 @@ class SyncController(QObject):
         *,
         parent: QObject | None = None,
         debounce_ms: int = 1500,
-        open_engine: Callable[[str], Engine] = sync.open_central,
+        open_engine: Callable[[str], Engine] = open_central,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
@@ -101,7 +104,7 @@ class SyncController(QObject):
         self._cancel = threading.Event()
         self._failures = 0
         self._retry_at: float | None = None
-        local_status = sync.local_status(ctx.engine)
+        local_status = sync_push.local_status(ctx.engine)
         self._first = local_status.never_synced
         self._status = SyncStatus("idle", local_status.waiting, local_status.last_sync)
 
@@ -166,7 +169,7 @@ class SyncController(QObject):
         if not url:
             self._schedule_next(None)
             self._emit(replace(self._status, phase="local", retry_in=None, message=None, progress=None,
-                               waiting=sync.local_status(self._ctx.engine).waiting))
+                               waiting=sync_push.local_status(self._ctx.engine).waiting))
             return
         self._running = True
         self._cancel = threading.Event()
@@ -256,9 +259,9 @@ class SyncController(QObject):
             logger.error("sync failed unexpectedly", exc_info=exc)
             message = self.tr("Sync failed unexpectedly; the error was logged. It will be retried.")
         self._failures += 1
-        delay = sync.retry_delay(self._failures, self._interval())
+        delay = retry_delay(self._failures, self._interval())
         phase: Phase = "offline" if isinstance(exc, OfflineError) else "refused"
-        waiting = sync.local_status(self._ctx.engine).waiting
+        waiting = sync_push.local_status(self._ctx.engine).waiting
         self._emit(replace(self._status, phase=phase, message=message, retry_in=delay, progress=None,
                            waiting=waiting))
         self.sync_failed.emit(message)
@@ -304,7 +307,7 @@ class SyncController(QObject):
             self._debounce.start()
 
     def _on_debounce_timeout(self) -> None:
-        waiting = sync.local_status(self._ctx.engine).waiting
+        waiting = sync_push.local_status(self._ctx.engine).waiting
         if self._status.phase in ("offline", "refused"):
             # Backing off: a new command does not hammer an unreachable centre; it just waits.
             self._emit(replace(self._status, waiting=waiting))
@@ -464,7 +467,7 @@ def first_sync_if_needed(runtime: object, parent: QWidget | None = None) -> bool
     from frontcounter.runtime import StationRuntime
 
     assert isinstance(runtime, StationRuntime)
-    if not sync.local_status(runtime.engine).never_synced:
+    if not sync_push.local_status(runtime.engine).never_synced:
         return True
     # Only a new station needs the dialog (and keyring behind it): keep it off every start-up.
     from frontcounter.ui.dialogs.connection_settings import ConnectionSettingsDialog

@@ -26,7 +26,7 @@ from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import FixedClock
 from frontcounter.services.counter import checkin
 from frontcounter.services.security import secrets
-from frontcounter.services.sync.station import SyncReport
+from frontcounter.services.sync.report import SyncReport
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.dialogs.connection_settings import ConnectionSettingsDialog
 from frontcounter.ui.shell.main_window import MainWindow

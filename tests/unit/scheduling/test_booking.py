@@ -35,6 +35,7 @@ from frontcounter.services.core.clock import LONDON, FixedClock, local
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import DoubleBooking, NotFound, PermissionDenied, ValidationError
 from frontcounter.services.core.references import new_reference
+from frontcounter.services.scheduling import booking as booking_commands
 from frontcounter.services.scheduling import slots as booking
 from frontcounter.services.scheduling.booking import (
     BookingRequest,
@@ -348,7 +349,7 @@ def test_the_databases_own_refusal_comes_through_as_a_clear_message(
     def blind_check(session, request, st):  # type: ignore[no-untyped-def]
         return session.get(Room, request.room_id), session.get(Officer, request.officer_id)
 
-    monkeypatch.setattr(booking, "_check_room_and_officer", blind_check)
+    monkeypatch.setattr(booking_commands, "_check_room_and_officer", blind_check)
     with pytest.raises(DoubleBooking, match="That room is already booked for that time"):
         book(station.ctx, counter,
                      BookingRequest.for_slot(slot, "Second Visitor", officer_id=other_officer))
@@ -367,7 +368,7 @@ def test_a_taken_reference_is_drawn_again(
     with station.ctx.read() as s:
         taken = s.scalars(select(Appointment.reference).where(Appointment.reference.like("HH-%"))).first()
     draws = iter([taken, taken, "HH-FRESH"])
-    monkeypatch.setattr(booking, "new_reference", lambda code: next(draws))
+    monkeypatch.setattr(booking_commands, "new_reference", lambda code: next(draws))
     slot = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET)[0]
     assert book(station.ctx, counter, BookingRequest.for_slot(slot, "New Visitor")).reference == "HH-FRESH"
 
@@ -381,8 +382,8 @@ def test_a_taken_reference_is_drawn_again(
             raise DoubleBooking("That reference is already in use; please try again.")
         return real(*args)
 
-    monkeypatch.setattr(booking, "_book_once", collide_once)
-    monkeypatch.setattr(booking, "new_reference", lambda code: "HH-AGAIN")
+    monkeypatch.setattr(booking_commands, "_book_once", collide_once)
+    monkeypatch.setattr(booking_commands, "new_reference", lambda code: "HH-AGAIN")
     second = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET)[0]
     assert book(station.ctx, counter, BookingRequest.for_slot(second, "Other")).reference == "HH-AGAIN"
     assert len(calls) == 2

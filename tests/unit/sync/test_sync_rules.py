@@ -30,7 +30,9 @@ from frontcounter.services.core.clock import FixedClock
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import OfflineError, SchemaMismatch
 from frontcounter.services.counter import checkin
-from frontcounter.services.sync.station import SyncCancelled, SyncReport, local_status, sync_once
+from frontcounter.services.sync.push import local_status
+from frontcounter.services.sync.report import SyncReport
+from frontcounter.services.sync.station import SyncCancelled, sync_once
 from tests.conftest import actor_named
 from tests.sync_support import (
     actor_in,
