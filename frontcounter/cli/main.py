@@ -2,14 +2,14 @@
 
 Form: ``frontcounter [GLOBAL OPTIONS] SUBCOMMAND ...``; the global options are accepted after the
 subcommand too. Exit codes: 0 ok, 1 a user error with a one-line message, 2 usage. Without a
-subcommand it starts the GUI.
+subcommand it starts the GUI (``frontcounter.startup``). This module holds the parser and the
+dispatch; each group of subcommands has a module of its own (``station``, ``counter``,
+``documents``, ``security``, ``exchange``), and what they share is in ``common``.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import logging
 import os
 import sys
@@ -19,17 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from frontcounter import __version__
-from frontcounter.paths import Paths
+from frontcounter.cli.common import (
+    UsageError,
+    _paths,
+)
+from frontcounter.cli.counter import cmd_appointments, cmd_check_in
+from frontcounter.cli.documents import cmd_briefing, cmd_day_sheet, cmd_slip
+from frontcounter.cli.exchange import cmd_import, cmd_report, cmd_sync
+from frontcounter.cli.security import cmd_audit, cmd_purge
+from frontcounter.cli.station import cmd_db, cmd_demo, self_check
 from frontcounter.services.core.errors import FrontCounterError
 
 logger = logging.getLogger(__name__)
-
-ENV_CENTRAL_URL = "FRONTCOUNTER_CENTRAL_URL"
-ENV_PASSWORD = "FRONTCOUNTER_PASSWORD"
-
-
-class UsageError(FrontCounterError):
-    """Bad options that argparse could not catch; exit code 2."""
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -128,284 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
 # Helpers shared by subcommands
 
 
-def _paths(args: argparse.Namespace) -> Paths:
-    return Paths.resolve(args.data_dir)
-
-
-def _central_url(args: argparse.Namespace) -> str | None:
-    return args.central or os.environ.get(ENV_CENTRAL_URL)
-
-
-def _open(args: argparse.Namespace) -> Any:
-    from frontcounter.runtime import open_station
-
-    return open_station(_paths(args), station_code=args.station)
-
-
-def _sign_in(args: argparse.Namespace, runtime: Any) -> Any:
-    """Sign in as ``--user``; a demo data dir falls back to its counter user."""
-    from frontcounter.services.demo.seed import DEMO_PASSWORD
-    from frontcounter.services.security.auth import sign_in
-
-    username = args.user
-    password = os.environ.get(ENV_PASSWORD)
-    if username is None:
-        if not runtime.settings.demo:
-            raise UsageError("--user NAME is required (the password comes from the prompt or FRONTCOUNTER_PASSWORD).")
-        username = f"counter.{runtime.ctx.station_code}"
-        password = DEMO_PASSWORD if password is None else password
-    if password is None:
-        if not sys.stdin.isatty():
-            raise UsageError(f"No password for {username}: set FRONTCOUNTER_PASSWORD or run in a terminal.")
-        password = getpass.getpass(f"Password for {username}: ")
-    return sign_in(runtime.ctx, username, password)
-
-
-def _write_bytes(path: str, data: bytes) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-
-
 # ---------------------------------------------------------------------------------------------
 # Subcommands
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from frontcounter.runtime import create_demo
-    from frontcounter.services.demo.seed import DEMO_STATION
-
-    paths = _paths(args)
-    station = args.station or DEMO_STATION
-    summary = create_demo(paths, central_url=_central_url(args), station_code=station)
-    if summary is None:
-        print(f"The centre already holds data; station cache for {station} set up in {paths.data_dir}.")
-    else:
-        print(
-            f"Demo ready in {paths.data_dir}: {summary.stations} stations, {summary.rooms} rooms, "
-            f"{summary.officers} officers, {summary.users} users, {summary.appointments} appointments. "
-            f"Station cache: {station}. Sign in as counter.{station} (password: demo)."
-        )
-    return 0
-
-
-def cmd_db(args: argparse.Namespace) -> int:
-    from frontcounter.config import load_settings, save_settings
-    from frontcounter.db.engine import make_engine, sqlite_url
-    from frontcounter.db.migrate import current_revision, upgrade
-
-    paths = _paths(args)
-    paths.ensure()
-    settings = load_settings(paths.config_file)
-    if args.station:
-        settings.station_code = args.station
-    central = _central_url(args)
-    if args.db_command == "create-role":
-        return _create_role(args, central)
-    if central:
-        import keyring.errors
-        from sqlalchemy.engine import make_url
-
-        from frontcounter.services.security import secrets
-
-        # A password typed into the URL goes to the keyring, never into config.json.
-        password = make_url(central).password
-        if password:
-            try:
-                secrets.store_password(central, str(password))
-            except keyring.errors.KeyringError as exc:
-                raise FrontCounterError(f"The OS keyring refused the central password ({exc.__class__.__name__}); "
-                                        "nothing was saved.") from exc
-        settings.central_url = secrets.strip_password(central)
-    save_settings(paths.config_file, settings)
-    local = make_engine(sqlite_url(paths.station_db))
-    upgrade(local)
-    print(f"Station cache {paths.station_db}: schema {current_revision(local)}")
-    if central:
-        from frontcounter.db.rls import install_row_level_security
-        from frontcounter.services.security.secrets import central_engine
-
-        engine = central_engine(central)
-        try:
-            upgrade(engine)
-            install_row_level_security(engine)  # PostgreSQL only; idempotent
-            print(f"Centre: schema {current_revision(engine)}")
-        finally:
-            engine.dispose()
-    return 0
-
-
-def _create_role(args: argparse.Namespace, central: str | None) -> int:
-    """``db create-role``: the DBA's step that gives a station its own confined database login."""
-    from frontcounter.db import rls
-    from frontcounter.services.security.secrets import central_engine
-
-    if not central or not central.startswith("postgresql"):
-        raise UsageError("db create-role needs --central with a PostgreSQL URL.")
-    if bool(args.for_station) == bool(args.fcr):
-        raise UsageError("Give exactly one of --for-station CODE or --fcr.")
-    password = os.environ.get("FRONTCOUNTER_ROLE_PASSWORD")
-    if password is None:
-        if not sys.stdin.isatty():
-            raise UsageError("Set FRONTCOUNTER_ROLE_PASSWORD or run in a terminal to type the role's password.")
-        password = getpass.getpass(f"New password for database role {args.role}: ")
-        if password != getpass.getpass("Again: "):
-            raise FrontCounterError("The two passwords differ; nothing was changed.")
-    engine = central_engine(central)
-    try:
-        if args.fcr:
-            rls.create_fcr_role(engine, args.role, password or None)
-            print(f"Role {args.role} created: it sees every station.")
-        else:
-            rls.create_station_role(engine, args.for_station, password or None, role=args.role)
-            print(f"Role {args.role} created: it sees only station {args.for_station}.")
-    except rls.RowSecurityError as exc:
-        raise FrontCounterError(str(exc)) from exc
-    finally:
-        engine.dispose()
-    return 0
-
-
-def cmd_appointments(args: argparse.Namespace) -> int:
-    from frontcounter.services.core import appointments
-    from frontcounter.services.core.clock import local, local_today
-
-    runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    day = args.date or local_today(runtime.ctx.clock)
-    views = appointments.list_day(runtime.ctx, actor, day)
-    if args.json:
-        print(json.dumps([appointment_json(v) for v in views], ensure_ascii=False, indent=2))
-        return 0
-    print(f"{runtime.ctx.station_code} — {day:%a %d %b %Y} — {len(views)} appointments")
-    for v in views:
-        print(f"{local(v.start):%H:%M}  {v.reference:<9} {v.status:<12} {v.room_name:<17} "
-              f"{v.officer_label:<28} {v.visitor_name or ''}")
-    return 0
-
-
-def appointment_json(v: Any) -> dict[str, Any]:
-    """The contract of ``appointments --json`` (DESIGN.md section 6); extend, never rename."""
-    from frontcounter.services.core.clock import local
-
-    return {
-        "reference": v.reference,
-        "station": v.station_code,
-        "start": local(v.start).isoformat(),
-        "end": local(v.end).isoformat(),
-        "status": v.status,
-        "room": v.room_name,
-        "officer": v.officer_label if v.officer_id else None,
-        "visitor_name": v.visitor_name,
-        "at_risk": v.at_risk,
-        "reason": v.reason,
-        "channel": v.channel,
-        "interpreter_language": v.interpreter_language,
-        "arrived_at": local(v.arrived_at).isoformat() if v.arrived_at else None,
-        "id": str(v.id),
-    }
-
-
-def cmd_check_in(args: argparse.Namespace) -> int:
-    from frontcounter.services.core.clock import local
-    from frontcounter.services.counter import checkin
-
-    runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    # A reference this cache does not hold is asked about at the centre, when one is configured.
-    url = _central_url(args) or runtime.settings.central_url
-    lookup = checkin.central_lookup_at(url) if url else None
-    result = checkin.check_in(runtime.ctx, actor, args.reference, force=args.force, remote_lookup=lookup)
-    v = result.appointment
-    print(f"Checked in {v.reference} at {local(v.arrived_at or v.start):%H:%M}: {v.room_name}, {v.officer_label}.")
-    if result.warning:
-        print(result.warning)
-    return 0
-
-
-def cmd_briefing(args: argparse.Namespace) -> int:
-    from frontcounter.services.documents.briefing import briefing_pdf
-
-    runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    _write_bytes(args.output, briefing_pdf(runtime.ctx, actor, args.reference, recipient=args.output))
-    print(f"Briefing for {args.reference} written to {args.output}")
-    return 0
-
-
-def cmd_day_sheet(args: argparse.Namespace) -> int:
-    from frontcounter.services.core.clock import local_today
-    from frontcounter.services.documents.day_sheet import day_sheet_pdf
-
-    runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    day = args.date or local_today(runtime.ctx.clock)
-    _write_bytes(args.output, day_sheet_pdf(runtime.ctx, actor, day, confidential=args.confidential))
-    print(f"Day sheet for {day:%d %b %Y} written to {args.output}")
-    return 0
-
-
-def cmd_slip(args: argparse.Namespace) -> int:
-    from frontcounter.services.documents.slip import slip_pdf
-
-    runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    _write_bytes(args.output, slip_pdf(runtime.ctx, actor, args.reference))
-    print(f"Slip for {args.reference} written to {args.output}")
-    return 0
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    from frontcounter.services.core.clock import local
-    from frontcounter.services.security import audit_log
-
-    runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    events = audit_log.list_events(runtime.ctx, actor, limit=args.limit)
-    if args.json:
-        print(json.dumps([audit_log.event_json(e) for e in events], ensure_ascii=False, indent=2))
-        return 0
-    for e in events:
-        print(f"{local(e.at):%Y-%m-%d %H:%M:%S}  {e.username:<16} {e.role:<10} {e.action:<26} "
-              f"{e.record or '':<24} {e.outcome}")
-    return 0
-
-
-def cmd_purge(args: argparse.Namespace) -> int:
-    """Erase personal data past its retention period: in this station's cache, or with an
-    explicit ``--central URL`` at the centre, whence the erasure reaches every cache by pull."""
-    from types import SimpleNamespace
-
-    from frontcounter.config import load_settings
-    from frontcounter.services.security import retention
-
-    if args.central:
-        from frontcounter.services.core.context import ServiceContext
-        from frontcounter.services.security.auth import workstation_name
-        from frontcounter.services.security.secrets import central_engine
-
-        paths = _paths(args)
-        paths.ensure()
-        settings = load_settings(paths.config_file)
-        ctx = ServiceContext(engine=central_engine(args.central), station_code=None, mode="central",
-                             workstation=settings.workstation or workstation_name(), policy=settings.policy())
-        runtime: Any = SimpleNamespace(ctx=ctx, settings=settings)
-    else:
-        runtime = _open(args)
-    try:
-        actor = _sign_in(args, runtime)
-        policy = runtime.settings.retention()
-        if args.if_due:
-            result = retention.purge_if_due(runtime.ctx, actor, policy)
-            if result is None:
-                print("A purge ran in the last 24 hours; nothing to do.")
-                return 0
-        else:
-            result = retention.purge(runtime.ctx, actor, policy)
-    finally:
-        runtime.ctx.engine.dispose()
-    print(result.summary())
-    return 0
 
 
 def _not_yet(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
@@ -413,158 +138,6 @@ def _not_yet(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
         raise FrontCounterError(f"'{name}' is not available in this build yet (issue #{issue}).")
 
     return run
-
-
-def self_check(args: argparse.Namespace) -> int:
-    """What the installer's smoke test runs: migrate a database, build a PDF, exit 0."""
-    import tempfile
-
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
-    from frontcounter.db.engine import make_engine, sqlite_url
-    from frontcounter.db.migrate import current_revision, head_revision, upgrade
-
-    base = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="frontcounter-self-check-"))
-    base.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(sqlite_url(base / "self-check.sqlite"))
-    upgrade(engine)
-    if current_revision(engine) != head_revision():
-        raise FrontCounterError("self-check: the database did not reach the schema head")
-    engine.dispose()
-    pdf = base / "self-check.pdf"
-    try:
-        from frontcounter.services.documents import fonts as pdf_fonts
-
-        font = pdf_fonts.register_fonts()
-    except ImportError:  # documents not built into this bundle
-        font = "Helvetica"
-    c = canvas.Canvas(str(pdf), pagesize=A4)
-    c.setFont(font, 12)
-    c.drawString(72, 800, "FrontCounter self-check — Łódź, محمد, 王芳")
-    c.save()
-    if pdf.stat().st_size < 500:
-        raise FrontCounterError("self-check: the PDF is implausibly small")
-    # The GUI toolkit, its plugins and the compiled resources must load in the bundle too.
-    from PySide6.QtWidgets import QApplication
-
-    from frontcounter.ui.theme import apply_theme, icon
-
-    app = QApplication.instance() or QApplication(["frontcounter-self-check"])
-    assert isinstance(app, QApplication)
-    apply_theme(app, "calm")
-    if icon("check-in").pixmap(24, 24).isNull():
-        raise FrontCounterError("self-check: the compiled icons did not load")
-    print(f"self-check ok: schema {head_revision()}, PDF {pdf.stat().st_size} bytes, font {font}, "
-          f"Qt platform {app.platformName()}")
-    return 0
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    """Import a command-and-control export; exit 1 if any row was rejected (the rest still go in)."""
-    from frontcounter.services.scheduling import importer
-
-    runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    show_progress = sys.stderr.isatty()
-
-    def progress(done: int, total: int) -> None:
-        if show_progress and (done == total or done % 50 == 0):
-            print(f"\r{done}/{total} rows", end="\n" if done == total else "", file=sys.stderr, flush=True)
-
-    report = importer.import_file(runtime.ctx, actor, args.file, progress=progress)
-    for warning in report.warnings:
-        print(f"warning: {warning}")
-    print(f"{report.file_name}: {len(report.imported)} imported, {len(report.skipped)} skipped "
-          f"(already imported), {len(report.rejected)} rejected")
-    if report.at_risk:
-        print(f"{len(report.at_risk)} imported at risk (no officer on duty and free): {', '.join(report.at_risk)}")
-    for problem in report.rejected:
-        print(f"rejected {problem.describe()}")
-    return 1 if report.rejected else 0
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    """Sync with the centre: once (``--once``, reporting what moved) or every
-    ``sync_interval_seconds`` until Ctrl+C, backing off while the centre is unreachable.
-
-    No sign-in: what authorises a station's sync is the centre's own database login, whose
-    password lives in the OS keyring (``--set-password`` puts it there).
-    """
-    import time
-
-    from frontcounter.services.core.errors import AuthenticationError, OfflineError, SchemaMismatch
-    from frontcounter.services.security import secrets
-    from frontcounter.services.sync import station as sync
-    from frontcounter.services.sync.connection import describe_url, open_central, retry_delay
-
-    runtime = _open(args)
-    url = _central_url(args) or runtime.settings.central_url
-    if not url:
-        raise FrontCounterError("No centre is configured: give --central URL, or set it in Settings.")
-    if args.set_password:
-        if not sys.stdin.isatty():
-            raise UsageError("--set-password needs a terminal to ask for the password.")
-        secrets.store_password(url, getpass.getpass(f"Password for {describe_url(url)}: "))
-        print("Password stored in the OS keyring.")
-    code = runtime.ctx.station_code
-    engine = open_central(url)
-    try:
-        if args.once:
-            report = sync.sync_once(runtime.engine, engine, code, clock=runtime.ctx.clock)
-            print("\n".join(report.lines()))
-            return 0
-        interval = max(1, runtime.settings.sync_interval_seconds)
-        print(f"Syncing {code} with {describe_url(url)} every {interval} s; Ctrl+C stops.", flush=True)
-        failures = 0
-        while True:
-            try:
-                report = sync.sync_once(runtime.engine, engine, code, clock=runtime.ctx.clock)
-                failures, delay = 0, interval
-                if report.pushed or report.pulled_total or report.audit_sent:
-                    print(f"{time.strftime('%H:%M:%S')} " + "; ".join(report.lines()), flush=True)
-            except (OfflineError, AuthenticationError, SchemaMismatch) as exc:
-                failures += 1
-                delay = retry_delay(failures, interval)
-                print(f"frontcounter: {exc.message} Retrying in {delay} s.", file=sys.stderr, flush=True)
-            time.sleep(delay)
-    except KeyboardInterrupt:
-        print("Stopped.")
-        return 0
-    finally:
-        engine.dispose()
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """The reports' figures (``report --from D --to D [--station CODE] [--json]``).
-
-    Signed in at the station cache; with ``--central URL`` the figures come from the centre
-    (every station's appointments, for the FCR), otherwise from this station's cache.
-    """
-    from frontcounter.services.reports import figures as reports
-    from frontcounter.services.reports.text import report_json, report_text
-
-    runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    ctx = runtime.ctx
-    central = None
-    if args.central:
-        from dataclasses import replace
-
-        from frontcounter.services.sync.connection import open_central
-
-        central = open_central(args.central)
-        ctx = replace(runtime.ctx, engine=central, mode="central")
-    try:
-        report = reports.compute_report(ctx, actor, args.date_from, args.date_to, args.report_station)
-    finally:
-        if central is not None:
-            central.dispose()
-    if args.json:
-        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
-    else:
-        print("\n".join(report_text(report)))
-    return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

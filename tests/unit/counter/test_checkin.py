@@ -327,8 +327,8 @@ def test_a_counter_user_never_receives_briefing_notes_from_any_service_call(
     assert {"core.appointments.list_day", "core.appointments.get", "core.appointments.get_by_reference",
             "core.appointments.search", "counter.checkin.check_in", "counter.checkin.arrivals_for_officer",
             "scheduling.slots.find_slots"} <= set(called)
-    assert {"documents.contents.load_briefing", "documents.layout.briefing_pdf",
-            "documents.layout.day_sheet_pdf"} <= set(called) or \
+    assert {"documents.contents.load_briefing", "documents.briefing.briefing_pdf",
+            "documents.day_sheet.day_sheet_pdf"} <= set(called) or \
         not any(n.startswith("documents.") for n, _f, _p in _service_calls())
 
 
