@@ -10,66 +10,54 @@ one. The figures come from ``services/reports/figures.py`` on the task runner; e
 
 from __future__ import annotations
 
-import html
 import logging
-import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCharts import (
-    QAbstractBarSeries,
-    QBarCategoryAxis,
-    QBarSeries,
-    QBarSet,
-    QChart,
-    QChartView,
-    QLineSeries,
-    QValueAxis,
-)
-from PySide6.QtCore import QDate, QMargins, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPen, QResizeEvent, QShortcut
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
-    QDialog,
     QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from frontcounter.db.models import Status
-from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local, local_today
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, Action
-from frontcounter.services.core.status import LABELS as STATUS_LABELS
 from frontcounter.services.reports import figures as reports
-from frontcounter.services.reports.drill_down import appointments_behind, wait_minutes_of
 from frontcounter.services.reports.model import (
     OUTCOMES,
     REASON_GROUPS,
     WAIT_BANDS,
     Figures,
     Report,
-    axis_scale,
     period_label,
 )
-from frontcounter.ui.app_state import AppState, mask_name
+from frontcounter.ui.app_state import AppState
+from frontcounter.ui.dialogs.drill_down import DrillDownDialog
+from frontcounter.ui.kit.report_format import (
+    Row,
+    Target,
+    _collar,
+    _failure_text,
+    _hours,
+    _pct,
+    _percent_value,
+    _write_private,
+)
+from frontcounter.ui.views.report_charts import DARK_COLOURS, LIGHT_COLOURS, Bars, ChartCard, Line
 
 logger = logging.getLogger(__name__)
 
@@ -88,221 +76,6 @@ def period_dates(choice: str, today: date) -> tuple[date, date]:
     if choice == "last_4_weeks":
         return today - timedelta(days=27), today
     raise ValueError(f"no fixed dates for {choice!r}")
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a bar, a point or a table row stands for: a figure key, its station and a title."""
-
-    key: str
-    station_code: str | None
-    title: str
-
-
-@dataclass(frozen=True)
-class Bars:
-    name: str
-    values: Sequence[float]
-    targets: Sequence[Target | None]
-
-
-@dataclass(frozen=True)
-class Line:
-    name: str
-    values: Sequence[float | None]
-    targets: Sequence[Target | None]
-
-
-Row = tuple[Sequence[str], Target | None]
-
-LIGHT_COLOURS = ("#1d3557", "#b45309", "#0f766e", "#9b1c1c", "#6d28d9", "#0369a1", "#4d7c0f", "#be185d",
-                 "#374151", "#a16207", "#0e7490", "#52606d")
-DARK_COLOURS = ("#ffff00", "#ffffff", "#00ffff", "#ff9f1c", "#7fff00", "#ff66ff", "#66b3ff", "#ffcc99",
-                "#c0c0c0", "#99ff99", "#ff8080", "#e0e0e0")
-
-
-class ChartCard(QFrame):
-    """One figure: a chart on the left, its numbers in a table on the right, a title above."""
-
-    #: A bar, a point or a row was chosen: what it stands for.
-    figure_activated = Signal(object)
-
-    def __init__(self, key: str, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.key = key
-        self.setObjectName(f"reportCard_{key}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.title = QLabel(title)
-        self.title.setProperty("heading", True)
-        self.title.setWordWrap(True)
-        self.chart = QChart()
-        # Follow the app theme: the default light chart put yellow bars on white in high contrast.
-        dark = self.palette().window().color().lightness() < 128
-        self.chart.setTheme(QChart.ChartTheme.ChartThemeDark if dark else QChart.ChartTheme.ChartThemeLight)
-        if dark:
-            self.chart.setBackgroundBrush(self.palette().window())
-        self.chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
-        self.chart.setMargins(QMargins(4, 4, 4, 4))
-        self.chart.setBackgroundRoundness(0)
-        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-        self.view = QChartView(self.chart)
-        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.view.setMinimumSize(320, 250)
-        self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the table beside it is the keyboard way in
-        self.view.setAccessibleName(self.tr("Chart: {0}").format(title))
-        self.view.setAccessibleDescription(self.tr("The same numbers are in the table beside the chart."))
-        self.view.setToolTip(self.tr("Click a bar to see the appointments behind it."))
-        self.table = QTableWidget()
-        self.table.setObjectName(f"reportTable_{key}")
-        self.table.setAccessibleName(self.tr("Numbers: {0}").format(title))
-        self.table.setAccessibleDescription(self.tr("Press Enter on a row to list its appointments."))
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setTabKeyNavigation(False)  # Tab goes on to the next chart; arrows move in the table
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.setMinimumWidth(300)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        self.table.activated.connect(self._on_table_activated)
-        self.table.doubleClicked.connect(self._on_table_activated)
-
-        body = QHBoxLayout()
-        body.setContentsMargins(0, 0, 0, 0)
-        body.addWidget(self.view, 3)
-        body.addWidget(self.table, 2)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 10)
-        layout.addWidget(self.title)
-        layout.addLayout(body, 1)
-        self.setMinimumHeight(340)
-        self._bar_targets: list[Sequence[Target | None]] = []
-        self._line_targets: dict[int, Sequence[Target | None]] = {}
-        self._row_targets: list[Target | None] = []
-
-    # -- what it shows ------------------------------------------------------------------------
-
-    def _clear(self) -> None:
-        self.chart.removeAllSeries()
-        for axis in self.chart.axes():
-            self.chart.removeAxis(axis)
-        self._bar_targets = []
-        self._line_targets = {}
-
-    def show_bars(self, categories: Sequence[str], sets: Sequence[Bars], colours: Sequence[str], *,
-                  percent: bool = False) -> None:
-        """Bars with their values printed on them (percent values are 0–100)."""
-        self._clear()
-        series = QBarSeries()
-        series.setLabelsVisible(True)
-        series.setLabelsPosition(QAbstractBarSeries.LabelsPosition.LabelsOutsideEnd)
-        series.setLabelsFormat("@value%" if percent else "@value")
-        series.setLabelsPrecision(3)
-        for index, bars in enumerate(sets):
-            bar_set = QBarSet(bars.name)
-            bar_set.append([float(v) for v in bars.values])
-            bar_set.setColor(QColor(colours[index % len(colours)]))
-            bar_set.setBorderColor(QColor(colours[index % len(colours)]))
-            bar_set.setLabelColor(self.palette().windowText().color())
-            bar_set.clicked.connect(lambda i, s=index: self._on_bar_clicked(s, i))
-            series.append(bar_set)
-            self._bar_targets.append(bars.targets)
-        self.chart.addSeries(series)
-        x_axis = QBarCategoryAxis()
-        x_axis.append([_two_lines(c) for c in categories])
-        self.chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
-        series.attachAxis(x_axis)
-        values = [float(v) for bars in sets for v in bars.values]
-        y_axis = QValueAxis()
-        if percent:
-            top = max(100.0, *values) if values else 100.0
-            step = 25.0 if top <= 100 else 50.0
-            y_axis.setLabelFormat("%d%%")
-        else:
-            top, step = axis_scale(values)
-            y_axis.setLabelFormat("%d" if step >= 1 else "%.1f")
-        y_axis.setRange(0, top * 1.08)  # room above the tallest bar for its label
-        y_axis.setTickType(QValueAxis.TickType.TicksDynamic)
-        y_axis.setTickAnchor(0)
-        y_axis.setTickInterval(step)
-        self.chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
-        series.attachAxis(y_axis)
-        self.chart.legend().setVisible(len(sets) > 1)
-
-    def show_lines(self, categories: Sequence[str], lines: Sequence[Line], colours: Sequence[str]) -> None:
-        """Average rating by week on a fixed 1–5 scale; a week without ratings leaves a gap."""
-        self._clear()
-        x_axis = QBarCategoryAxis()
-        x_axis.append(list(categories))
-        self.chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
-        y_axis = QValueAxis()
-        y_axis.setRange(1, 5)
-        y_axis.setTickType(QValueAxis.TickType.TicksDynamic)
-        y_axis.setTickAnchor(1)
-        y_axis.setTickInterval(1)
-        y_axis.setLabelFormat("%d")
-        self.chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
-        for index, line in enumerate(lines):
-            series = QLineSeries()
-            series.setName(line.name)
-            for x, value in enumerate(line.values):
-                if value is not None:
-                    series.append(QPointF(x, round(value, 2)))  # the point label prints it as is
-            pen = QPen(QColor(colours[index % len(colours)]))
-            pen.setWidthF(2.5 if index == 0 or len(lines) < 4 else 1.5)
-            series.setPen(pen)
-            series.setPointsVisible(True)
-            series.setMarkerSize(7)
-            series.clicked.connect(lambda point, s=index: self._on_point_clicked(s, point))
-            self.chart.addSeries(series)
-            series.attachAxis(x_axis)
-            series.attachAxis(y_axis)
-            self._line_targets[index] = line.targets
-        self.chart.legend().setVisible(len(lines) > 1)
-
-    def show_rows(self, header: Sequence[str], rows: Sequence[Row]) -> None:
-        self.table.clear()
-        self.table.setColumnCount(len(header))
-        self.table.setHorizontalHeaderLabels(list(header))
-        self.table.setRowCount(len(rows))
-        self._row_targets = []
-        for r, (cells, target) in enumerate(rows):
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if c > 0:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if target is not None:
-                    item.setToolTip(self.tr("Enter or double-click: list these appointments"))
-                self.table.setItem(r, c, item)
-            self._row_targets.append(target)
-        header_view = self.table.horizontalHeader()
-        header_view.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, len(header)):
-            header_view.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-
-    # -- what it says when chosen -------------------------------------------------------------
-
-    def bar_target(self, set_index: int, index: int) -> Target | None:
-        targets = self._bar_targets[set_index] if set_index < len(self._bar_targets) else ()
-        return targets[index] if 0 <= index < len(targets) else None
-
-    def _on_bar_clicked(self, set_index: int, index: int) -> None:
-        target = self.bar_target(set_index, index)
-        if target is not None:
-            self.figure_activated.emit(target)
-
-    def _on_point_clicked(self, series_index: int, point: QPointF) -> None:
-        targets = self._line_targets.get(series_index, ())
-        index = round(point.x())
-        if 0 <= index < len(targets) and targets[index] is not None:
-            self.figure_activated.emit(targets[index])
-
-    def _on_table_activated(self, index: Any) -> None:
-        row = index.row()
-        if 0 <= row < len(self._row_targets) and self._row_targets[row] is not None:
-            self.figure_activated.emit(self._row_targets[row])
 
 
 class ReportsView(QWidget):
@@ -923,182 +696,6 @@ class ReportsView(QWidget):
             self.status.setText(self.tr("Reports are for supervisors and the FCR."))
 
 
-class DrillDownDialog(QDialog):
-    """The appointments behind one figure, with CSV/PDF export (an audited disclosure)."""
-
-    #: The list arrived: how many appointments.
-    loaded = Signal(int)
-    exported = Signal(str)
-
-    COLUMNS = ("Reference", "Date", "Time", "Station", "Room", "Officer", "Status", "Visitor", "Wait")
-
-    def __init__(self, state: AppState, target: Target, date_from: date, date_to: date,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.target = target
-        self.date_from, self.date_to = date_from, date_to
-        self.appointments: list[AppointmentView] = []
-        self.setWindowTitle(target.title)
-        self.setObjectName("drillDownDialog")
-        self.resize(960, 520)
-        heading = QLabel(target.title)
-        heading.setProperty("heading", True)
-        self.count = QLabel(self.tr("Loading…"))
-        self.count.setAccessibleName(self.tr("How many appointments"))
-        self.table = QTableWidget(0, len(self.COLUMNS))
-        self.table.setObjectName("drillDownTable")
-        self.table.setAccessibleName(self.tr("Appointments behind the figure"))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.csv_button = QPushButton(self.tr("Export &CSV…"))
-        self.pdf_button = QPushButton(self.tr("Export &PDF…"))
-        close = QPushButton(self.tr("Close"))
-        close.clicked.connect(self.close)
-        for button in (self.csv_button, self.pdf_button):
-            button.setVisible(state.can(Action.EXPORT_REPORTS))
-            button.setEnabled(False)
-            button.setToolTip(self.tr("The list names visitors: exporting it is recorded in the audit log."))
-        self.csv_button.clicked.connect(lambda: self._on_export_clicked("csv"))
-        self.pdf_button.clicked.connect(lambda: self._on_export_clicked("pdf"))
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.count, 1)
-        buttons.addWidget(self.csv_button)
-        buttons.addWidget(self.pdf_button)
-        buttons.addWidget(close)
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
-        state.mask_changed.connect(self._on_state_mask_changed)
-        self._load()
-
-    def _load(self) -> None:
-        ctx, actor, t = self.state.ctx, self.state.actor, self.target
-        first, last = self.date_from, self.date_to
-        self.state.tasks.run(
-            lambda _progress: appointments_behind(ctx, actor, t.key, first, last, t.station_code),
-            on_done=self._on_loaded, on_error=self._on_failed)
-
-    def references(self) -> list[str]:
-        return [v.reference for v in self.appointments]
-
-    def _on_loaded(self, views: list[AppointmentView]) -> None:
-        self.appointments = views
-        self._fill()
-        self.count.setText(self.tr("{0} appointments").format(len(views)) if len(views) != 1
-                           else self.tr("1 appointment"))
-        for button in (self.csv_button, self.pdf_button):
-            button.setEnabled(bool(views))
-        self.table.setFocus()
-        self.loaded.emit(len(views))
-
-    def _fill(self) -> None:
-        masked = self.state.masked
-        self.table.setRowCount(len(self.appointments))
-        for r, v in enumerate(self.appointments):
-            wait = wait_minutes_of(v)
-            try:
-                status = STATUS_LABELS[Status(v.status)]
-            except ValueError:
-                status = v.status
-            if v.at_risk:
-                status = self.tr("{0} · at risk").format(status)
-            cells = (v.reference, f"{local(v.start):%a %d %b %Y}", f"{local(v.start):%H:%M}–{local(v.end):%H:%M}",
-                     v.station_code, v.room_name, v.officer_label if v.officer_id else self.tr("unassigned"),
-                     status, mask_name(v.visitor_name, masked), "" if wait is None else self.tr("{0} min").format(wait))
-            for c, text in enumerate(cells):
-                self.table.setItem(r, c, QTableWidgetItem(text))
-
-    def _on_state_mask_changed(self, _masked: bool) -> None:
-        self._fill()
-
-    def _on_failed(self, exc: BaseException) -> None:
-        self.count.setText(_failure_text(self, exc))
-        self.loaded.emit(-1)
-
-    def _on_export_clicked(self, fmt: str) -> None:
-        key = self.target.key.replace(":", "-")[:40]
-        suggested = self.state.paths.data_dir.parent / f"appointments-{key}-{self.date_from:%Y%m%d}.{fmt}"
-        kinds = self.tr("CSV files (*.csv)") if fmt == "csv" else self.tr("PDF files (*.pdf)")
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export the appointments"), str(suggested), kinds)
-        if path:
-            self.export_to(Path(path), fmt)
-
-    def export_to(self, path: Path, fmt: str) -> None:
-        """Write the list to ``path`` (owner-readable); the service audits the disclosure."""
-        ctx, actor, views, t = self.state.ctx, self.state.actor, list(self.appointments), self.target
-        first, last = self.date_from, self.date_to
-        from frontcounter.services.reports.export import Format, export_appointments
-
-        kind: Format = "csv" if fmt == "csv" else "pdf"
-
-        def work(_progress: Any) -> str:
-            data = export_appointments(ctx, actor, views, kind, figure_key=t.key, title=t.title,
-                                                     date_from=first, date_to=last, destination=path.name)
-            _write_private(path, data)
-            return str(path)
-
-        self.count.setText(self.tr("Exporting…"))
-        self.state.tasks.run(work, on_done=self._on_export_done,
-                             on_error=lambda exc: self.count.setText(_failure_text(self, exc)))
-
-    def _on_export_done(self, path: str) -> None:
-        self.count.setText(self.tr("Exported to {0}.").format(path))
-        self.exported.emit(path)
-
-
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.0f}%"
-
-
-def _percent_value(value: float | None) -> float:
-    """A ratio as the whole percentage a chart bar shows (as the table beside it rounds it)."""
-    return 0.0 if value is None else float(round(value * 100))
-
-
-def _hours(value: float) -> str:
-    return f"{value:.0f} h" if value >= 100 else f"{value:.1f} h"
-
-
-def _collar(label: str, *, short: bool) -> str:
-    """"PC 1234 Priya Patel" → "1234 Patel" (or "1234" when many bars share the axis)."""
-    parts = label.split()
-    if len(parts) < 3:
-        return label
-    return parts[1] if short else f"{parts[1]} {parts[-1]}"
-
-
-def _two_lines(label: str) -> str:
-    """An axis label as Qt Charts' rich text, a long one broken at its middle space so Qt does not
-    elide it to "Left unse…" (room and station names are escaped: they are data, not markup)."""
-    if len(label) <= 9 or " " not in label:
-        return html.escape(label)
-    middle = len(label) // 2
-    spaces = [i for i, ch in enumerate(label) if ch == " "]
-    cut = min(spaces, key=lambda i: abs(i - middle))
-    return f"{html.escape(label[:cut])}<br>{html.escape(label[cut + 1:])}"
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
-def _failure_text(widget: QWidget, exc: BaseException) -> str:
-    if isinstance(exc, FrontCounterError):
-        return exc.message
-    if isinstance(exc, OSError):
-        return widget.tr("Could not write the file: {0}").format(exc.strerror or exc)
-    logger.error("reports task failed", exc_info=exc)
-    return widget.tr("Something went wrong; the details are in the log.")

@@ -28,9 +28,12 @@ from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.reports import figures as reports
 from frontcounter.services.reports.model import OUTCOMES, REASON_GROUPS, WAIT_BANDS, Report, period_bounds
 from frontcounter.ui.app_state import AppState
+from frontcounter.ui.dialogs.drill_down import DrillDownDialog
 from frontcounter.ui.dialogs.feedback import FeedbackDialog, feedback_action, record_feedback_for
+from frontcounter.ui.kit.report_format import Target
 from frontcounter.ui.shell.navigation import views_for
-from frontcounter.ui.views.reports import ChartCard, DrillDownDialog, ReportsView, Target, period_dates
+from frontcounter.ui.views.report_charts import ChartCard
+from frontcounter.ui.views.reports import ReportsView, period_dates
 from tests.conftest import actor_named
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
