@@ -43,8 +43,8 @@ from frontcounter.services.scheduling.changes import REASON_SPECIALISM, REQUIRED
 from frontcounter.services.scheduling.reassignment import assign_officer, suitable_officers
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState, mask_name
-from frontcounter.ui.kit.appointment_model import need_badges, reason_label, status_label
 from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.labels import need_badges, reason_label, status_label
 from frontcounter.ui.kit.slots import SlotList
 
 logger = logging.getLogger(__name__)

@@ -48,8 +48,8 @@ from frontcounter.services.scheduling.booking import BookingRequest, book, valid
 from frontcounter.services.scheduling.changes import REASON_SPECIALISM
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
-from frontcounter.ui.kit.appointment_model import reason_label
 from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.labels import reason_label
 from frontcounter.ui.kit.slots import SlotList, slot_text
 
 logger = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ from frontcounter.services.scheduling import slots as booking
 from frontcounter.services.scheduling.booking import WalkInRequest, book_walk_in
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
-from frontcounter.ui.kit.appointment_model import reason_label
+from frontcounter.ui.kit.labels import reason_label
 
 logger = logging.getLogger(__name__)
 

@@ -12,46 +12,68 @@ the service search and the live filter agree, and a keystroke costs one pass ove
 from __future__ import annotations
 
 import enum
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractItemModel,
     QAbstractTableModel,
-    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QPointF,
-    QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QFont,
-    QFontMetrics,
     QGuiApplication,
-    QPainter,
     QPalette,
-    QStaticText,
-    QTransform,
 )
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import (
     AppointmentView,
     SearchKey,
-    SearchQuery,
-    matches_key,
-    prepare_query,
     search_key,
 )
 from frontcounter.services.core.clock import local
 from frontcounter.ui.app_state import mask_name
+from frontcounter.ui.kit.labels import _tr, need_badges, reason_label, status_label
+
+
+class _Colours:
+    """Row tints for the light theme; on a dark (high-contrast) palette, text colours instead."""
+
+    def __init__(self) -> None:
+        dark = QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        self.dark = dark
+        if dark:
+            self.background: dict[str, QBrush | None] = {s: None for s in RowState}
+            self.foreground = {
+                RowState.NEXT: QBrush(QColor("#ffffff")),
+                RowState.LATE: QBrush(QColor("#ffff00")),
+                RowState.WAITING: QBrush(QColor("#7fffd4")),
+                RowState.RELEASED: QBrush(QColor("#c0c0c0")),
+                RowState.DONE: QBrush(QColor("#c0c0c0")),
+            }
+        else:
+            self.background = {
+                RowState.NEXT: QBrush(QColor("#e3ebf6")),
+                RowState.LATE: QBrush(QColor("#fff0bf")),
+                RowState.WAITING: QBrush(QColor("#d5efeb")),
+                RowState.WITH_OFFICER: None,
+                RowState.UPCOMING: None,
+                RowState.DONE: None,
+                RowState.RELEASED: None,
+            }
+            self.foreground = {
+                RowState.LATE: QBrush(QColor("#5c4300")),
+                RowState.WAITING: QBrush(QColor("#0d5249")),
+                RowState.DONE: QBrush(QColor("#52606d")),
+                RowState.RELEASED: QBrush(QColor("#616e7c")),
+            }
+
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -115,60 +137,6 @@ GLYPHS: dict[str, str] = {
 }
 
 
-@functools.cache
-def _tr(text: str) -> str:
-    """Translated once per text: cells are built per row, and a translation lookup per call (ten
-    of them per ``reason_label``) was a good part of a new row's cost. Translators are installed
-    at start-up, before any view exists, so a cached answer never goes stale."""
-    return QCoreApplication.translate("AppointmentModel", text)
-
-
-@functools.cache
-def reason_label(reason: str) -> str:
-    labels = {
-        "report_crime": _tr("Report a crime"),
-        "victim_update": _tr("Victim update"),
-        "witness_statement": _tr("Witness statement"),
-        "domestic_abuse": _tr("Domestic abuse"),
-        "sexual_offence": _tr("Sexual offence"),
-        "hate_crime": _tr("Hate crime"),
-        "fraud": _tr("Fraud"),
-        "property": _tr("Lost or found property"),
-        "firearms_licensing": _tr("Firearms licensing"),
-        "other": _tr("Other"),
-    }
-    return labels.get(reason, reason.replace("_", " ").capitalize())
-
-
-@functools.cache
-def status_label(status: str) -> str:
-    labels: dict[str, str] = {
-        Status.BOOKED: _tr("Booked"),
-        Status.ARRIVED: _tr("Waiting"),
-        Status.IN_PROGRESS: _tr("With officer"),
-        Status.COMPLETED: _tr("Seen"),
-        Status.NO_SHOW: _tr("No-show"),
-        Status.CANCELLED: _tr("Cancelled"),
-        Status.RESCHEDULED: _tr("Rescheduled"),
-        Status.LEFT_UNSEEN: _tr("Left unseen"),
-    }
-    return labels.get(status, status)
-
-
-def need_badges(view: AppointmentView) -> list[str]:
-    """The visitor's needs in a few words each (interpreter and language, access, companion)."""
-    badges = []
-    if view.interpreter_language:
-        badges.append(_tr("{0} interpreter").format(view.interpreter_language))
-    if view.needs_step_free:
-        badges.append(_tr("Step-free"))
-    if view.needs_hearing_loop:
-        badges.append(_tr("Hearing loop"))
-    if view.person_of_choice:
-        badges.append(_tr("Person of choice"))
-    return badges
-
-
 def minutes(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() // 60))
 
@@ -183,39 +151,6 @@ class Cell:
     font: str  # "", "bold" or "struck"
     foreground: QBrush | None
     background: QBrush | None
-
-
-class _Colours:
-    """Row tints for the light theme; on a dark (high-contrast) palette, text colours instead."""
-
-    def __init__(self) -> None:
-        dark = QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
-        self.dark = dark
-        if dark:
-            self.background: dict[str, QBrush | None] = {s: None for s in RowState}
-            self.foreground = {
-                RowState.NEXT: QBrush(QColor("#ffffff")),
-                RowState.LATE: QBrush(QColor("#ffff00")),
-                RowState.WAITING: QBrush(QColor("#7fffd4")),
-                RowState.RELEASED: QBrush(QColor("#c0c0c0")),
-                RowState.DONE: QBrush(QColor("#c0c0c0")),
-            }
-        else:
-            self.background = {
-                RowState.NEXT: QBrush(QColor("#e3ebf6")),
-                RowState.LATE: QBrush(QColor("#fff0bf")),
-                RowState.WAITING: QBrush(QColor("#d5efeb")),
-                RowState.WITH_OFFICER: None,
-                RowState.UPCOMING: None,
-                RowState.DONE: None,
-                RowState.RELEASED: None,
-            }
-            self.foreground = {
-                RowState.LATE: QBrush(QColor("#5c4300")),
-                RowState.WAITING: QBrush(QColor("#0d5249")),
-                RowState.DONE: QBrush(QColor("#52606d")),
-                RowState.RELEASED: QBrush(QColor("#616e7c")),
-            }
 
 
 class AppointmentTableModel(QAbstractTableModel):
@@ -549,240 +484,3 @@ class AppointmentTableModel(QAbstractTableModel):
         return states
 
 
-class AppointmentFilterProxy(QSortFilterProxyModel):
-    """Filters on the search box text (reference, name, phone, crime reference) and sorts by time.
-
-    Qt asks ``filterAcceptsRow`` once per row, and each call crosses from C++ into Python, so a
-    keystroke works out every row's answer in one Python pass first and each call only looks its
-    row up (about half the cost of a keystroke's filtering on a day of a thousand visitors).
-    """
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._query: SearchQuery = prepare_query("")
-        self._text = ""
-        self._model: AppointmentTableModel | None = None
-        #: Every row's answer for the current query (None: no query, every row shows), for the
-        #: model generation it was made for.
-        self._accepted: list[bool] | None = None
-        self._generation = -1
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(False)
-
-    def setSourceModel(self, model: QAbstractItemModel) -> None:  # noqa: N802 (Qt override)
-        self._model = model if isinstance(model, AppointmentTableModel) else None
-        self._generation = -1
-        super().setSourceModel(model)
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """The source model sorts; the proxy keeps its order, so filtering never re-sorts."""
-        if self._model is not None:
-            self._model.sort(column, order)
-
-    @property
-    def text(self) -> str:
-        return self._text
-
-    def set_query(self, text: str) -> None:
-        if text == self._text:
-            return
-        self.beginFilterChange()
-        self._text = text
-        self._query = prepare_query(text)
-        self._answers()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def _answers(self) -> list[bool] | None:
-        """Every row's answer for the current query and the model's current rows."""
-        model = self._model
-        if not self._query.needle or model is None:
-            self._accepted = None
-        else:
-            query = self._query
-            self._accepted = [matches_key(key, query) for key in model.search_keys()]
-        self._generation = model.generation if model is not None else -1
-        return self._accepted
-
-    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802 (Qt override)
-        accepted = self._accepted
-        model = self._model
-        if model is not None and self._generation != model.generation:  # new rows since the query
-            accepted = self._answers()
-        return True if accepted is None else accepted[source_row]
-
-
-class AppointmentDelegate(QStyledItemDelegate):
-    """Draws each cell as a main line and a quieter second line, and the needs as badges.
-
-    The panel (selection, hover) comes from the style and so from the theme; the text and badges
-    are drawn here from the model's cached ``Cell``, without a round of ``data()`` calls per paint.
-
-    Shaping text is most of a paint's cost, and ``elidedText`` then ``drawText`` shaped every line
-    twice per paint. Each line is instead elided once for its column width and kept as a
-    ``QStaticText``, laid out on first draw and only blitted after that: a keystroke that brings
-    back rows already seen, a selection move or a minute's tick repaints without shaping anything.
-    """
-
-    PADDING = 8
-    _SELECTED = QStyle.StateFlag.State_Selected
-    _PLAIN = Qt.TextFormat.PlainText
-    _ELIDE = Qt.TextElideMode.ElideRight
-    _IDENTITY = QTransform()
-    #: Prepared lines kept; past this the cache starts again (a day's rows need a few thousand).
-    CACHE_LIMIT = 8192
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._fonts: dict[tuple[str, str], tuple[QFont, QFontMetrics]] = {}
-        self._lines: dict[tuple[str, int, str, str], QStaticText] = {}
-        self._badge_widths: dict[tuple[str, str], int] = {}
-        self._base: QFont | None = None
-        self._base_key = ""
-
-    def _base_key_of(self, base: QFont) -> str:
-        """The view's font's key, worked out again only when the font changes (``key()`` builds a
-        string; comparing two fonts does not)."""
-        if self._base is None or base != self._base:
-            self._base, self._base_key = QFont(base), base.key()
-        return self._base_key
-
-    def _font(self, base: QFont, base_key: str, kind: str) -> tuple[QFont, QFontMetrics]:
-        key = (base_key, kind)
-        found = self._fonts.get(key)
-        if found is None:
-            font = QFont(base)
-            if kind == "bold":
-                font.setBold(True)
-            elif kind == "struck":
-                font.setStrikeOut(True)
-            elif kind == "small":
-                size = base.pointSizeF()
-                if size > 0:
-                    font.setPointSizeF(max(7.0, size * 0.9))
-            found = (font, QFontMetrics(font))
-            self._fonts[key] = found
-        return found
-
-    def _line(self, text: str, width: int, font_key: str, kind: str, font: QFont,
-              metrics: QFontMetrics) -> QStaticText:
-        """``text`` laid out once in ``font`` (the painter's font when it is drawn), elided to
-        ``width`` when it does not fit: most lines fit, and are then shaped only once."""
-        key = (text, width, font_key, kind)
-        line = self._lines.get(key)
-        if line is None:
-            if len(self._lines) >= self.CACHE_LIMIT:
-                self._lines.clear()
-            line = self._prepared(text, font)
-            if line.size().width() > width:
-                line = self._prepared(metrics.elidedText(text, self._ELIDE, width), font)
-            self._lines[key] = line
-        return line
-
-    @classmethod
-    def _prepared(cls, text: str, font: QFont) -> QStaticText:
-        line = QStaticText(text)
-        line.setTextFormat(cls._PLAIN)
-        line.prepare(cls._IDENTITY, font)
-        return line
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        model = index.model()
-        source = model.mapToSource(index) if isinstance(model, QSortFilterProxyModel) else index
-        table = source.model()
-        if not isinstance(table, AppointmentTableModel):
-            super().paint(painter, option, index)
-            return
-        cell = table.cell(source.row(), source.column())
-        opt = option
-        if cell.background is not None:
-            opt = QStyleOptionViewItem(option)  # the view's option is reused for the next cell
-            opt.backgroundBrush = cell.background
-        widget = opt.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, opt, painter, widget)
-
-        selected = bool(opt.state & self._SELECTED)
-        palette = opt.palette
-        if selected:
-            colour = palette.color(QPalette.ColorRole.HighlightedText)
-            quiet = colour
-        else:
-            colour = cell.foreground.color() if cell.foreground is not None else palette.color(QPalette.ColorRole.Text)
-            quiet = palette.color(QPalette.ColorRole.PlaceholderText)
-        rect = opt.rect.adjusted(self.PADDING, 3, -self.PADDING, -3)
-        base = option.font
-        base_key = self._base_key_of(base)
-        painter.save()
-        if cell.badges:
-            self._paint_badges(painter, rect, cell.badges, base, base_key, colour, selected, palette)
-        else:
-            font, metrics = self._font(base, base_key, cell.font)
-            painter.setFont(font)
-            painter.setPen(colour)
-            width, left, top = rect.width(), rect.left(), rect.top()
-            main = self._line(cell.main, width, base_key, cell.font, font, metrics)
-            if cell.detail:
-                # The main line sits on the middle of the cell, the detail line hangs below it.
-                half = rect.height() // 2
-                painter.drawStaticText(left, top + half - metrics.height(), main)
-                small, small_metrics = self._font(base, base_key, "small")
-                painter.setFont(small)
-                painter.setPen(quiet)
-                painter.drawStaticText(left, top + half,
-                                       self._line(cell.detail, width, base_key, "small", small, small_metrics))
-            else:
-                painter.drawStaticText(left, top + (rect.height() - metrics.height()) // 2, main)
-        painter.restore()
-
-    def _paint_badges(self, painter: QPainter, rect: Any, badges: tuple[str, ...], base: QFont, base_key: str,
-                      colour: QColor, selected: bool, palette: QPalette) -> None:
-        small, metrics = self._font(base, base_key, "small")
-        height, gap = metrics.height() + 4, 3
-        max_lines = max(1, min(2, (rect.height() + gap) // (height + gap)))
-        # Lay the badges out in lines first, so the block can be centred vertically.
-        lines: list[list[tuple[str, int]]] = [[]]
-        used = 0
-        overflow = 0
-        for n, badge in enumerate(badges):
-            natural = self._badge_widths.get((base_key, badge))
-            if natural is None:
-                natural = self._badge_widths[(base_key, badge)] = metrics.horizontalAdvance(badge) + 14
-            width = min(natural, rect.width())
-            if lines[-1] and used + width > rect.width():
-                if len(lines) == max_lines:
-                    overflow = len(badges) - n
-                    break
-                lines.append([])
-                used = 0
-            lines[-1].append((badge, width))
-            used += width + 4
-        dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
-        painter.setFont(small)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        block = len(lines) * height + (len(lines) - 1) * gap
-        y = rect.top() + max(0, (rect.height() - block) // 2)
-        text_top = (height - metrics.height()) // 2
-        for number, line in enumerate(lines):
-            x = rect.left()
-            for badge, width in line:
-                if selected or dark:
-                    painter.setPen(colour)
-                    painter.setBrush(Qt.BrushStyle.NoBrush)
-                else:
-                    painter.setPen(QColor("#7b93b8"))
-                    painter.setBrush(QColor("#eef3fa"))
-                painter.drawRoundedRect(x, y, width, height, 7, 7)
-                painter.setPen(colour if (selected or dark) else QColor("#1d3557"))
-                text = self._line(badge, width - 10, base_key, "small", small, metrics)
-                painter.drawStaticText(QPointF(x + (width - text.size().width()) / 2, y + text_top), text)
-                x += width + 4
-            if overflow and number == len(lines) - 1:
-                painter.setPen(colour)
-                painter.drawText(x, y, max(0, rect.right() - x), height, int(Qt.AlignmentFlag.AlignVCenter),
-                                 f"+{overflow}")
-            y += height + gap
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> Any:  # noqa: N802 (Qt override)
-        size = super().sizeHint(option, index)
-        size.setHeight(QFontMetrics(option.font).height() * 2 + 14)
-        return size

@@ -6,7 +6,7 @@ from PySide6.QtGui import QGuiApplication
 
 from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
-from frontcounter.ui.kit.appointment_model import status_label
+from frontcounter.ui.kit.labels import status_label
 
 #: Shape that carries each status without colour; at risk overrides booked.
 STATUS_GLYPHS: dict[str, str] = {

@@ -63,7 +63,7 @@ from frontcounter.services.scheduling import roster
 from frontcounter.services.scheduling.agenda import DayCount, week_counts
 from frontcounter.services.scheduling.roster import DayLayout
 from frontcounter.ui.app_state import AppState, mask_name
-from frontcounter.ui.kit.appointment_model import reason_label, status_label
+from frontcounter.ui.kit.labels import reason_label, status_label
 from frontcounter.ui.kit.status import STATUS_GLYPHS, status_key, status_text
 
 logger = logging.getLogger(__name__)

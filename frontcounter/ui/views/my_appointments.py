@@ -31,8 +31,8 @@ from frontcounter.services.counter import checkin
 from frontcounter.services.scheduling.agenda import my_appointments, my_officer
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.dialogs.appointment import AppointmentDialog
-from frontcounter.ui.kit.appointment_model import need_badges, reason_label
 from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.labels import need_badges, reason_label
 from frontcounter.ui.kit.status import STATUS_GLYPHS, status_key, status_text
 
 logger = logging.getLogger(__name__)

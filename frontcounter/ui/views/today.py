@@ -44,15 +44,10 @@ from frontcounter.services.core.permissions import Action, allowed
 from frontcounter.services.counter import checkin
 from frontcounter.services.counter.checkin import CheckInResult, MissedAppointment, WrongTime
 from frontcounter.ui.app_state import AppState, mask_name
-from frontcounter.ui.kit.appointment_model import (
-    AppointmentDelegate,
-    AppointmentFilterProxy,
-    AppointmentTableModel,
-    Column,
-    RowState,
-    minutes,
-    need_badges,
-)
+from frontcounter.ui.kit.appointment_delegate import AppointmentDelegate
+from frontcounter.ui.kit.appointment_filter import AppointmentFilterProxy
+from frontcounter.ui.kit.appointment_model import AppointmentTableModel, Column, RowState, minutes
+from frontcounter.ui.kit.labels import need_badges
 from frontcounter.ui.kit.slip import show_slip
 
 logger = logging.getLogger(__name__)

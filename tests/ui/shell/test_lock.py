@@ -22,7 +22,8 @@ from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime
 from frontcounter.services.security.auth import hash_password
 from frontcounter.ui.app_state import AppState
-from frontcounter.ui.shell.lock import LockCover, SessionLock
+from frontcounter.ui.shell.lock import SessionLock
+from frontcounter.ui.shell.lock_screen import LockCover
 from frontcounter.ui.shell.main_window import MainWindow
 from frontcounter.ui.views.audit import AuditView
 from tests.conftest import actor_named

@@ -487,7 +487,8 @@ def test_the_filter_answers_again_when_the_rows_change_under_the_same_query(
     import dataclasses
 
     from frontcounter.services.core import appointments
-    from frontcounter.ui.kit.appointment_model import AppointmentFilterProxy, AppointmentTableModel
+    from frontcounter.ui.kit.appointment_filter import AppointmentFilterProxy
+    from frontcounter.ui.kit.appointment_model import AppointmentTableModel
 
     views = appointments.list_day(station.ctx, counter, local(station.ctx.clock.now()).date())
     model = AppointmentTableModel()
