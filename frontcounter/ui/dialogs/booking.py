@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -469,27 +468,6 @@ class BookingForm(QWidget):
 
         self.state.tasks.run(lambda _p: slip_pdf(ctx, actor, ref, destination="screen"),
                              on_done=show, on_error=self._on_failed)
-
-
-class BookingView(QWidget):
-    """The navigation's "Book": the booking form, scrollable on small screens."""
-
-    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("bookingView")
-        self.form = BookingForm(state)
-        heading = QLabel(self.tr("Book an appointment"))
-        heading.setProperty("heading", True)
-        scroll = QScrollArea()
-        scroll.setWidget(self.form)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes straight to the form's fields
-        scroll.setAccessibleName(self.tr("Booking form"))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.addWidget(heading)
-        layout.addWidget(scroll, 1)
 
 
 class BookingDialog(QDialog):

@@ -43,7 +43,7 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("board", "Day board", "day-board", Action.VIEW_APPOINTMENTS, "views.day_board:DayBoardView", "Ctrl+2"),
     ViewSpec("mine", "My appointments", "my-appointments", Action.READ_BRIEFING,
              "views.my_appointments:MyAppointmentsView", "Ctrl+3"),
-    ViewSpec("book", "Book", "book", Action.BOOK, "dialogs.booking:BookingView", "Ctrl+4"),
+    ViewSpec("book", "Book", "book", Action.BOOK, "views.booking:BookingView", "Ctrl+4"),
     ViewSpec("attention", "Needs attention", "needs-attention", Action.SETTLE_ATTENTION, "views.attention:AttentionView",
              "Ctrl+5"),
     ViewSpec("roster", "Roster & rooms", "settings", Action.MANAGE_ROSTER, "views.roster_admin:RosterAdminView", "Ctrl+7",

@@ -913,7 +913,7 @@ class DayBoardView(QWidget):
         return dialog
 
     def _on_pull_button_clicked(self) -> None:
-        from frontcounter.ui.views.roster_admin import PulledAwayDialog
+        from frontcounter.ui.dialogs.roster import PulledAwayDialog
 
         dialog = PulledAwayDialog(self.state, self.day, parent=self)
         dialog.open()

@@ -18,7 +18,8 @@ from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.scheduling.booking import BookingRequest, book
 from frontcounter.ui.app_state import AppState
-from frontcounter.ui.dialogs.booking import BookingDialog, BookingForm, BookingView, parse_dob
+from frontcounter.ui.dialogs.booking import BookingDialog, BookingForm, parse_dob
+from frontcounter.ui.views.booking import BookingView
 from tests.conftest import actor_named
 from tests.unit.roster_fixtures import QUIET_DAY, add_duty, at, counts, last_audit, last_outbox, officer_where
 

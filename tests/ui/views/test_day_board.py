@@ -234,7 +234,7 @@ def test_counter_sees_no_actions_but_the_at_risk_warning(qtbot: QtBot, station: 
 
 def test_officer_pulled_away_from_the_board(qtbot: QtBot, supervisor_state: AppState, station: StationRuntime,
                                             clock: FixedClock) -> None:
-    from frontcounter.ui.views.roster_admin import PulledAwayDialog
+    from frontcounter.ui.dialogs.roster import PulledAwayDialog
 
     view = open_board(qtbot, supervisor_state)
     dialog = PulledAwayDialog(supervisor_state, TODAY, parent=view)
@@ -309,7 +309,8 @@ def test_import_dialog_shows_progress_and_the_bad_rows(qtbot: QtBot, supervisor_
 def test_roster_admin_adds_a_shift_and_refuses_what_would_strand_visitors(
     qtbot: QtBot, supervisor_state: AppState, station: StationRuntime
 ) -> None:
-    from frontcounter.ui.views.roster_admin import DutyDialog, RoomDialog, RosterAdminView
+    from frontcounter.ui.dialogs.roster import DutyDialog, RoomDialog
+    from frontcounter.ui.views.roster_admin import RosterAdminView
 
     view = RosterAdminView(supervisor_state)
     qtbot.addWidget(view)
