@@ -107,11 +107,11 @@ def _timed(name: str, fn: Any) -> Any:
 STEPS = (
     ("frontcounter.runtime", "open_station", "open_station"),
     ("frontcounter.ui.theme", "apply_theme", "apply_theme"),
-    ("frontcounter.ui.shell.sync_controller", "first_sync_if_needed", "first_sync_check"),
+    ("frontcounter.ui.shell.sync_startup", "first_sync_if_needed", "first_sync_check"),
     ("frontcounter.ui.dialogs.login", "sign_in_interactively", "sign_in"),
-    ("frontcounter.ui.shell.sync_controller", "start_sync", "start_sync"),
+    ("frontcounter.ui.shell.sync_startup", "start_sync", "start_sync"),
     ("frontcounter.ui.shell.main_window", "MainWindow.__init__", "main_window"),
-    ("frontcounter.ui.shell.sync_controller", "attach_to_window", "attach_sync"),
+    ("frontcounter.ui.shell.sync_startup", "attach_to_window", "attach_sync"),
     ("frontcounter.ui.shell.lock", "install_session_lock", "session_lock"),
 )
 

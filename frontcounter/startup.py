@@ -44,7 +44,7 @@ def run_gui(args: argparse.Namespace) -> int:
         logger.warning("compiled resources missing; running without the theme")
 
     from frontcounter.ui.dialogs.login import sign_in_interactively
-    from frontcounter.ui.shell.sync_controller import attach_to_window, first_sync_if_needed, start_sync
+    from frontcounter.ui.shell.sync_startup import attach_to_window, first_sync_if_needed, start_sync
 
     if not first_sync_if_needed(runtime):  # a new station fetches its users and data first
         return 0

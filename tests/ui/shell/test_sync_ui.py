@@ -30,7 +30,8 @@ from frontcounter.services.sync.report import SyncReport
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.dialogs.connection_settings import ConnectionSettingsDialog
 from frontcounter.ui.shell.main_window import MainWindow
-from frontcounter.ui.shell.sync_controller import SyncController, attach_to_window, freeze_startup_objects
+from frontcounter.ui.shell.sync_controller import SyncController
+from frontcounter.ui.shell.sync_startup import attach_to_window, freeze_startup_objects
 from frontcounter.ui.views.attention import AttentionView
 from tests.conftest import MemoryKeyring, actor_named
 from tests.sync_support import actor_in, central_context, create_appointment, rooms_and_officers
