@@ -190,7 +190,7 @@ def _synthetic_day(rooms: int = 20, hours: int = 10) -> tuple[Any, list[Any]]:
 def _board_figure(runs: int) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from frontcounter.ui.views.day_board import DayBoardCanvas
+    from frontcounter.ui.views.day_board_canvas import DayBoardCanvas
 
     app = QApplication.instance() or QApplication(["bench-board"])
     layout, views = _synthetic_day()
