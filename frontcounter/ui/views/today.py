@@ -22,33 +22,28 @@ from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QFormLayout,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
-    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from frontcounter.db.models import Role, Status
+from frontcounter.db.models import Role
 from frontcounter.services.core import appointments
 from frontcounter.services.core.appointments import AppointmentView, normalise_reference
 from frontcounter.services.core.clock import local, local_today
-from frontcounter.services.core.errors import FrontCounterError, WrongPlaceOrTime
-from frontcounter.services.core.permissions import Action, allowed
+from frontcounter.services.core.errors import FrontCounterError
+from frontcounter.services.core.permissions import Action
 from frontcounter.services.counter import checkin
-from frontcounter.services.counter.checkin import CheckInResult, MissedAppointment, WrongTime
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.appointment_delegate import AppointmentDelegate
 from frontcounter.ui.kit.appointment_filter import AppointmentFilterProxy
-from frontcounter.ui.kit.appointment_model import AppointmentTableModel, Column, RowState, minutes
-from frontcounter.ui.kit.labels import need_badges
-from frontcounter.ui.kit.slip import show_slip
+from frontcounter.ui.kit.appointment_model import AppointmentTableModel, Column, RowState
+from frontcounter.ui.views.today_actions import _CounterActions
+from frontcounter.ui.views.today_details import Banner, DetailsPane, _set_property
 
 logger = logging.getLogger(__name__)
 
@@ -56,209 +51,7 @@ logger = logging.getLogger(__name__)
 TICK_MS = 30_000
 
 
-def _set_property(widget: QWidget, name: str, value: object) -> None:
-    """A stylesheet hook, re-polished so the new value shows (theme.set_property without the import)."""
-    widget.setProperty(name, value)
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
-
-
-def mask_phone(phone: str | None, masked: bool) -> str:
-    if not phone:
-        return ""
-    if not masked:
-        return phone
-    digits = [c for c in phone if c.isdigit()]
-    return "•••• " + "".join(digits[-3:])
-
-
-class Banner(QFrame):
-    """A one-line message with what to do, and up to two buttons that do it (keyboard: Alt+letter)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("todayBanner")
-        self.glyph = QLabel()
-        self.text = QLabel()
-        self.text.setObjectName("bannerText")
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.buttons: list[QPushButton] = []
-        self.close_button = QPushButton(self.tr("Dismiss"))
-        self.close_button.setToolTip(self.tr("Hide this message"))
-        self.close_button.setAccessibleName(self.tr("Dismiss message"))
-        self.close_button.clicked.connect(self.hide)
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(10, 6, 6, 6)
-        self._layout.addWidget(self.glyph, 0, Qt.AlignmentFlag.AlignTop)
-        self._layout.addWidget(self.text, 1)
-        self._layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.setAccessibleName(self.tr("Message"))
-        self.kind = ""
-        self.hide()
-
-    def show_message(self, kind: str, text: str,
-                     actions: list[tuple[str, Callable[[], None]]] | None = None) -> None:
-        """``kind`` is info, success, warning or error; the glyph says which without colour."""
-        for button in self.buttons:
-            self._layout.removeWidget(button)
-            button.deleteLater()
-        self.buttons = []
-        self.kind = kind
-        glyph = {"success": "✓", "info": "ℹ", "warning": "⚠", "error": "✗"}.get(kind, "")
-        self.glyph.setText(glyph)
-        self.text.setText(text)
-        self.setAccessibleDescription(text)
-        _set_property(self, "banner", "info" if kind == "success" else kind)
-        for label, callback in actions or []:
-            button = QPushButton(label)
-            button.setAutoDefault(False)
-            button.clicked.connect(callback)
-            self._layout.insertWidget(self._layout.count() - 1, button, 0, Qt.AlignmentFlag.AlignTop)
-            self.buttons.append(button)
-        self.show()
-
-    def button(self, text_contains: str) -> QPushButton:
-        return next(b for b in self.buttons if text_contains in b.text().replace("&", ""))
-
-
-class DetailsPane(QFrame):
-    """The selected visitor: who, when, where, with whom, what they need; and the actions."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("detailsPane")
-        self.setMinimumWidth(300)
-        self.setMaximumWidth(420)
-        self.name = QLabel()
-        self.name.setObjectName("detailsName")
-        self.name.setWordWrap(True)
-        big = self.name.font()
-        big.setPointSizeF(big.pointSizeF() * 1.45)
-        big.setBold(True)
-        self.name.setFont(big)
-        self.status = QLabel()
-        self.status.setObjectName("detailsStatus")
-        self.risk = QLabel()
-        self.risk.setObjectName("detailsRisk")
-        _set_property(self.risk, "status", "at_risk")
-        self.when = QLabel()
-        self.when.setObjectName("detailsWhen")
-        self.when.setWordWrap(True)
-        self.hint = QLabel(self.tr("Select a visitor: scan their slip, type a name, phone number or "
-                                   "reference, or use ↓ and ↑. Enter checks them in."))
-        self.hint.setWordWrap(True)
-        self.hint.setObjectName("detailsHint")
-
-        self.facts = QFormLayout()
-        self.facts.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.facts.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        self.fields: dict[str, QLabel] = {}
-        self._rows_shown: list[bool] = []
-        for key, label in (("room", self.tr("Room")), ("officer", self.tr("Officer")),
-                           ("reason", self.tr("Reason")), ("crime", self.tr("Crime ref")),
-                           ("phone", self.tr("Phone")), ("needs", self.tr("Needs")),
-                           ("with", self.tr("With")), ("contact", self.tr("Contact")),
-                           ("arrived", self.tr("Arrived"))):
-            value = QLabel()
-            value.setWordWrap(True)
-            value.setObjectName(f"details_{key}")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.facts.addRow(label, value)
-            self.fields[key] = value
-            self._rows_shown.append(True)
-
-        self.check_in_button = QPushButton(self.tr("Check in ⏎"))
-        _set_property(self.check_in_button, "primary", True)
-        self.no_show_button = QPushButton(self.tr("No-show"))
-        self.left_unseen_button = QPushButton(self.tr("Left unseen"))
-        self.slip_button = QPushButton(self.tr("Slip"))
-        self.walk_in_button = QPushButton(self.tr("Walk-in…"))
-        for button in (self.check_in_button, self.no_show_button, self.left_unseen_button, self.slip_button,
-                       self.walk_in_button):
-            button.setAutoDefault(False)
-            button.setMinimumHeight(34)
-        actions = QHBoxLayout()
-        actions.addWidget(self.check_in_button, 2)
-        actions.addWidget(self.no_show_button, 1)
-        more = QHBoxLayout()
-        more.addWidget(self.left_unseen_button)
-        more.addWidget(self.slip_button)
-
-        top = QHBoxLayout()
-        top.addWidget(self.status)
-        top.addWidget(self.risk)
-        top.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        layout.setSpacing(8)
-        layout.addWidget(self.name)
-        layout.addLayout(top)
-        layout.addWidget(self.when)
-        layout.addWidget(self.hint)
-        layout.addLayout(self.facts)
-        layout.addStretch(1)
-        layout.addLayout(actions)
-        layout.addLayout(more)
-        separator = QFrame()
-        separator.setFrameShape(QFrame.Shape.HLine)
-        layout.addWidget(separator)
-        layout.addWidget(self.walk_in_button)
-        self.show_view(None, None)
-
-    def show_view(self, view: AppointmentView | None, model: AppointmentTableModel | None) -> None:
-        has = view is not None and model is not None
-        for widget in (self.status, self.when):
-            widget.setVisible(has)
-        self.hint.setVisible(not has)
-        if view is None or model is None:
-            self.name.setText(self.tr("No visitor selected"))
-            self.risk.hide()
-            self._show_rows([False] * len(self.fields))
-            return
-        masked = model.masked
-        self.name.setText(model.visitor_label(view))
-        row = model.row_of(view.id)
-        self.status.setText(model.status_text(row) if row is not None else view.status)
-        _set_property(self.status, "status", view.status)
-        self.risk.setVisible(view.at_risk and view.status == Status.BOOKED)
-        self.risk.setText(self.tr("⚠ At risk"))
-        self.risk.setToolTip(view.at_risk_reason or "")
-        self.when.setText(f"{local(view.start):%H:%M}–{local(view.end):%H:%M} · {view.reference}")
-        room_features = [t for on, t in ((view.room_step_free, self.tr("step-free")),
-                                         (view.room_hearing_loop, self.tr("hearing loop"))) if on]
-        room = view.room_name + (f" ({', '.join(room_features)})" if room_features else "")
-        waited = model.waited_minutes(view)
-        arrived = ""
-        if view.arrived_at is not None:
-            arrived = self.tr("{0} by {1}").format(f"{local(view.arrived_at):%H:%M}", view.checked_in_by or "")
-            if view.status == Status.ARRIVED and waited is not None:
-                arrived += self.tr(" · waiting {0} min").format(waited)
-        values = {
-            "room": room,
-            "officer": view.officer_label if view.officer_id else self.tr("Unassigned — tell the supervisor"),
-            "reason": model.reason_text(view),
-            "crime": view.crime_reference or "",
-            "phone": mask_phone(view.visitor_phone, masked),
-            "needs": " · ".join(need_badges(view) + ([view.access_needs] if view.access_needs and not masked else [])),
-            "with": mask_name(view.person_of_choice, masked) if view.person_of_choice else "",
-            "contact": "" if masked else (view.safe_contact or ""),
-            "arrived": arrived,
-        }
-        for key, label in self.fields.items():
-            label.setText(values[key])
-        self._show_rows([bool(values[key]) for key in self.fields])
-
-    def _show_rows(self, visible: list[bool]) -> None:
-        """Show the facts that have a value; only rows that change are touched (each relayouts)."""
-        for row, (now, wanted) in enumerate(zip(self._rows_shown, visible, strict=True)):
-            if now != wanted:
-                self.facts.setRowVisible(row, wanted)
-        self._rows_shown = visible
-
-
-class TodayView(QWidget):
+class TodayView(_CounterActions, QWidget):
     """The Today view (navigation "Today", Ctrl+1)."""
 
     #: Visitors still to deal with (expected or waiting), for the navigation badge.
@@ -627,141 +420,6 @@ class TodayView(QWidget):
 
     # -- what the counter does ---------------------------------------------------------------
 
-    def check_in_selected(self) -> None:
-        view = self.selected_view()
-        if view is None:
-            self.banner.show_message("info", self.tr("Select a visitor first: scan the slip or type a name, "
-                                                     "then press Enter."))
-            return
-        self.check_in(view.reference)
-
-    def check_in(self, reference: str, *, force: bool = False) -> None:
-        if self._busy:
-            return
-        ctx, actor = self.state.ctx, self.state.actor
-        # A reference this cache does not hold is asked about at the centre (the same URL the sync
-        # uses), on the task runner like the check-in itself: a slow link never stalls the counter.
-        url = self.state.settings.central_url
-        lookup = checkin.central_lookup_at(url) if url else None
-        self._run(lambda _p: checkin.check_in(ctx, actor, reference, force=force, remote_lookup=lookup),
-                  self._on_checked_in, reference)
-
-    def _on_checked_in(self, result: CheckInResult) -> None:
-        view = result.appointment
-        who = mask_name(view.visitor_name, self.model.masked)
-        officer = view.officer_label if view.officer_id else self.tr("the duty supervisor")
-        text = self.tr("Checked in {0} ({1}) at {2}. Please take a seat: {3} will collect them for {4}; "
-                       "the officer has been told.").format(
-            who, view.reference, f"{local(view.arrived_at or self.state.ctx.clock.now()):%H:%M}", officer,
-            view.room_name)
-        if result.warning:
-            self.banner.show_message("warning", f"{text} {result.warning}")
-        else:
-            self.banner.show_message("success", text)
-        self.state.message.emit(self.tr("Checked in {0}").format(view.reference), "info")
-        self.select_reference(view.reference)
-        self.checked_in.emit(view)
-
-    def mark_no_show_selected(self) -> None:
-        view = self.selected_view()
-        if view is None:
-            return
-        grace_ends = view.start + timedelta(minutes=self.state.ctx.policy.no_show_grace_minutes)
-        if self.state.ctx.clock.now() < grace_ends:
-            # The service is the one place that refuses (and says until when); no confirmation first.
-            self._no_show(view)
-            return
-        self.banner.show_message("warning", self.tr(
-            "Mark {0} ({1}, {2}) as a no-show? A follow-up opens for the officer to recontact the visitor "
-            "or check on their welfare.").format(mask_name(view.visitor_name, self.model.masked), view.reference,
-                                                  f"{local(view.start):%H:%M}"),
-            [(self.tr("&Confirm no-show"), lambda: self._no_show(view)), (self.tr("Ca&ncel"), self.banner.hide)])
-        self.banner.buttons[0].setFocus()
-
-    def _no_show(self, view: AppointmentView) -> None:
-        ctx, actor = self.state.ctx, self.state.actor
-        self._run(lambda _p: checkin.mark_no_show(ctx, actor, view.id), self._on_no_show_marked, view.reference)
-
-    def _on_no_show_marked(self, view: AppointmentView) -> None:
-        self.banner.show_message("success", self.tr(
-            "{0} marked as a no-show. A follow-up is open for {1} to recontact the visitor.").format(
-            view.reference, view.officer_label if view.officer_id else self.tr("the officer")))
-
-    def mark_left_unseen_selected(self) -> None:
-        view = self.selected_view()
-        if view is None:
-            return
-        self.banner.show_message("warning", self.tr(
-            "Record that {0} ({1}) left before being seen?").format(
-            mask_name(view.visitor_name, self.model.masked), view.reference),
-            [(self.tr("&Confirm left unseen"), lambda: self._left_unseen(view)), (self.tr("Ca&ncel"), self.banner.hide)])
-        self.banner.buttons[0].setFocus()
-
-    def _left_unseen(self, view: AppointmentView) -> None:
-        ctx, actor = self.state.ctx, self.state.actor
-        self._run(lambda _p: checkin.mark_left_unseen(ctx, actor, view.id),
-                  lambda v: self.banner.show_message("success", self.tr(
-                      "{0} recorded as left unseen. Let {1} know.").format(
-                      v.reference, v.officer_label if v.officer_id else self.tr("the officer"))),
-                  view.reference)
-
-    def show_slip_selected(self) -> None:
-        view = self.selected_view()
-        if view is not None:
-            show_slip(self.state, view.reference, self, on_error=self._on_action_failed,
-                      on_opened=self._on_slip_opened)
-
-    def _on_slip_opened(self, dialog: QDialog) -> None:
-        self.slip_dialog = dialog
-
-    def open_walk_in(self) -> None:
-        from frontcounter.ui.dialogs.walk_in import WalkInDialog
-
-        dialog = WalkInDialog(self.state, self)
-        dialog.booked.connect(self._on_walk_in_dialog_booked)
-        dialog.open()
-        self.walk_in_dialog = dialog
-
-    def _on_walk_in_dialog_booked(self, view: AppointmentView) -> None:
-        self.banner.show_message("success", self.tr(
-            "Booked {0} for {1} at {2}, {3} with {4}.").format(
-            view.reference, mask_name(view.visitor_name, self.model.masked),
-            f"{local(view.start):%H:%M %a %d %b}", view.room_name, view.officer_label))
-        self._pending_select = view.reference
-        self.reload()
-
-    def _run(self, fn: Callable[[Callable[[int, int], None]], Any], on_done: Callable[[Any], None],
-             reference: str) -> None:
-        """Run one counter action off the GUI thread; one at a time (a scanner may send Enter twice)."""
-        self._busy = True
-        self._update_actions()
-
-        def done(result: Any) -> None:
-            self._busy = False
-            on_done(result)
-            self._update_actions()
-            self.action_finished.emit()
-
-        def failed(exc: BaseException) -> None:
-            self._busy = False
-            self._update_actions()
-            self._on_action_failed(exc, reference)
-            self.action_finished.emit()
-
-        self.state.tasks.run(fn, on_done=done, on_error=failed)
-
-    def _on_action_failed(self, exc: BaseException, reference: str = "") -> None:
-        if not isinstance(exc, FrontCounterError):
-            raise exc  # a bug: the crash dialog's business
-        actions: list[tuple[str, Callable[[], None]]] = []
-        if isinstance(exc, WrongTime) and reference:
-            actions.append((self.tr("Check in &anyway"), lambda: self.check_in(reference, force=True)))
-        if isinstance(exc, MissedAppointment) and self.state.can(Action.BOOK):
-            actions.append((self.tr("Book a &walk-in…"), self.open_walk_in))
-        # Sending a visitor to the right station or time is a redirection, not a failure.
-        kind = "warning" if actions or isinstance(exc, WrongPlaceOrTime) or "Too early" in exc.message else "error"
-        self.banner.show_message(kind, exc.message, actions)
-
     # -- keeping the screen true --------------------------------------------------------------
 
     def _still_to_see(self) -> int:
@@ -801,44 +459,3 @@ class TodayView(QWidget):
         view = self.selected_view()
         self.details.show_view(view, self.model)
         self._update_actions()
-
-    def _update_actions(self) -> None:
-        view = self.selected_view()
-        actor = self.state.actor
-        now = self.state.ctx.clock.now()
-        shown = not self.isHidden()
-        booked = view is not None and view.status == Status.BOOKED
-
-        def can(permission: Action) -> bool:
-            return view is not None and allowed(actor, permission, view.station_id)
-
-        self.check_in_action.setEnabled(shown and not self._busy and booked and can(Action.CHECK_IN))
-        self.no_show_action.setEnabled(shown and not self._busy and booked and can(Action.MARK_NO_SHOW))
-        self.left_unseen_action.setEnabled(shown and not self._busy and view is not None
-                                           and view.status == Status.ARRIVED and can(Action.MARK_LEFT_UNSEEN))
-        self.slip_action.setEnabled(shown and view is not None and can(Action.PRINT_SLIP)
-                                    and view.status not in (Status.CANCELLED, Status.RESCHEDULED))
-        self.walk_in_action.setEnabled(shown and self.state.can(Action.BOOK))
-        for action in (self.next_action, self.previous_action, self.refresh_action):
-            action.setEnabled(shown)
-        details = self.details
-        details.check_in_button.setEnabled(self.check_in_action.isEnabled())
-        details.no_show_button.setEnabled(self.no_show_action.isEnabled())
-        details.left_unseen_button.setEnabled(self.left_unseen_action.isEnabled())
-        details.slip_button.setEnabled(self.slip_action.isEnabled())
-        details.walk_in_button.setEnabled(self.walk_in_action.isEnabled())
-        if view is not None and booked:
-            grace_ends = view.start + timedelta(minutes=self.state.ctx.policy.no_show_grace_minutes)
-            if now < grace_ends:
-                details.no_show_button.setToolTip(self.tr("A no-show can be marked from {0} ({1} minutes after "
-                                                          "the start).").format(
-                    f"{local(grace_ends):%H:%M}", self.state.ctx.policy.no_show_grace_minutes))
-            else:
-                details.no_show_button.setToolTip(self.no_show_action.toolTip())
-            late = minutes(now - view.start) if now > view.start else 0
-            details.check_in_button.setText(self.tr("Check in ⏎") if not late else
-                                            self.tr("Check in ⏎ (late {0} min)").format(late))
-        else:
-            details.check_in_button.setText(self.tr("Check in ⏎"))
-
-
