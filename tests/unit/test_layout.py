@@ -97,5 +97,9 @@ def test_no_service_package_imports_the_demo(graph: dict[str, set[str]]) -> None
     assert _offences(others, "frontcounter.services", ("frontcounter.services.demo",)) == {}
 
 
+#: Alembic revisions are frozen once released: a migration is never edited or split.
+FROZEN = {"frontcounter/db/migrations/versions/0001_initial_schema.py"}
+
+
 def test_no_hand_written_module_is_over_500_lines() -> None:
-    assert [path for _lines, path in layout.long_modules(REPO, "frontcounter")] == []
+    assert [path for _lines, path in layout.long_modules(REPO, "frontcounter") if path not in FROZEN] == []
