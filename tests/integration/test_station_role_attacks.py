@@ -227,7 +227,7 @@ def test_the_centre_stamps_arrival_and_login_on_every_audit_row(centre: Centre) 
 def test_a_real_push_of_audit_rows_as_the_station_role_gets_stamped(centre: Centre, tmp_path: Any) -> None:
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.db.migrate import upgrade
-    from frontcounter.services import sync
+    from frontcounter.services.sync import push as sync
 
     local = make_engine(sqlite_url(tmp_path / "station.sqlite"))
     upgrade(local)
