@@ -23,7 +23,12 @@ from sqlalchemy.orm import Session
 from frontcounter.db.models import AuditEvent, OutboxEntry, SyncClock, SyncedMixin
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.context import ServiceContext
-from frontcounter.services.core.errors import DoubleBooking, FrontCounterError, PermissionDenied, ValidationError
+from frontcounter.services.core.errors import (
+    DoubleBooking,
+    FrontCounterError,
+    PermissionDenied,
+    ValidationError,
+)
 from frontcounter.services.core.permissions import Action, require
 from frontcounter.services.core.rowcodec import encode_changes, row_to_dict
 

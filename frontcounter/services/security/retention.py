@@ -39,12 +39,12 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 
 from frontcounter.db.models import Appointment, AttentionItem, AuditEvent, FollowUp, OutboxEntry
-from frontcounter.services.security import retention_traces
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.commands import audit, command, guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.permissions import Action
+from frontcounter.services.security import retention_traces
 
 logger = logging.getLogger(__name__)
 
@@ -288,6 +288,9 @@ def purge(
         if progress is not None:
             progress(done, total)
     _erase_leftover_attention(ctx, actor)
+    if ctx.mode == "station":
+        with ctx.write.begin() as session:
+            retention_traces.blank_rows_created_alongside(session, PERSONAL_FIELDS)
     scrubbed = _scrub_outbox(ctx, min(personal_cutoff, follow_up_cutoff)) if ctx.mode == "station" else 0
     with ctx.write.begin() as session:  # typed names and phone numbers in the audit log
         queries = retention_traces.reduce_search_queries(session, personal_cutoff)

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from frontcounter.db.models import AttentionItem, AuditEvent, OutboxEntry
+from frontcounter.db.models import Appointment, AttentionItem, AuditEvent, OutboxEntry
 from frontcounter.services.core.appointments import normalise_reference
 
 #: What an erased attention item says instead of its text.
@@ -50,30 +50,45 @@ def _blank(row: dict[str, Any], personal: dict[str, Any]) -> bool:
     return touched
 
 
-def blank_outbox_payloads(session: Session, appointment_id: uuid.UUID, personal: dict[str, Any]) -> int:
-    """Blank ``personal`` fields of the appointment in every outbox payload; returns how many changed."""
-    changed = 0
-    for entry in session.scalars(select(OutboxEntry).where(OutboxEntry.entity == "appointments")):
-        payload = dict(entry.payload or {})
-        touched = False
-        if entry.entity_id == appointment_id and isinstance(payload.get("row"), dict):
-            row = dict(payload["row"])
+def _blank_entry(entry: OutboxEntry, erased: set[uuid.UUID], personal: dict[str, Any]) -> bool:
+    payload = dict(entry.payload or {})
+    touched = False
+    if entry.entity_id in erased and isinstance(payload.get("row"), dict):
+        row = dict(payload["row"])
+        touched |= _blank(row, personal)
+        payload["row"] = row
+    children = []
+    for child in payload.get("also_created") or []:
+        child = dict(child)
+        row = dict(child.get("row") or {})
+        if child.get("entity") == "appointments" and any(_same_id(row.get("id"), e) for e in erased):
             touched |= _blank(row, personal)
-            payload["row"] = row
-        children = []
-        for child in payload.get("also_created") or []:
-            child = dict(child)
-            row = dict(child.get("row") or {})
-            if child.get("entity") == "appointments" and _same_id(row.get("id"), appointment_id):
-                touched |= _blank(row, personal)
-                child["row"] = row
-            children.append(child)
-        if "also_created" in payload:
-            payload["also_created"] = children
-        if touched:
-            entry.payload = payload  # a new dict: the JSON column sees the change
-            changed += 1
-    return changed
+            child["row"] = row
+        children.append(child)
+    if "also_created" in payload:
+        payload["also_created"] = children
+    if touched:
+        entry.payload = payload  # a new dict: the JSON column sees the change
+    return touched
+
+
+def blank_outbox_payloads(session: Session, appointment_id: uuid.UUID, personal: dict[str, Any]) -> int:
+    """Blank ``personal`` fields in the appointment's own outbox entries (by the indexed entity
+    id), inside its erasure command; returns how many changed."""
+    entries = session.scalars(select(OutboxEntry).where(OutboxEntry.entity == "appointments",
+                                                        OutboxEntry.entity_id == appointment_id))
+    return sum(_blank_entry(entry, {appointment_id}, personal) for entry in entries)
+
+
+def blank_rows_created_alongside(session: Session, personal: dict[str, Any]) -> int:
+    """Blank erased appointments carried as rows created alongside another entry's (a
+    reschedule's new appointment): one pass over the outbox per purge run, not one per row."""
+    erased = {row_id for row_id in session.scalars(select(Appointment.id).where(Appointment.purged_at.is_not(None)))}
+    if not erased:
+        return 0
+    entries = session.scalars(select(OutboxEntry).where(OutboxEntry.entity == "appointments"))
+    return sum(_blank_entry(entry, erased, personal) for entry in entries
+               if (entry.payload or {}).get("also_created"))
 
 
 def blank_attention_items(session: Session, appointment_id: uuid.UUID) -> list[AttentionItem]:

@@ -95,7 +95,7 @@ def test_a_password_inside_central_url_is_refused_in_one_line(
 ) -> None:
     """Issue 21: the process list shows every argument; the password goes to the keyring instead."""
     url = "postgresql+psycopg://frontcounter_station_hh:S3cret-Pw@db.example.invalid/fc"
-    assert cli.main(["--data-dir", str(demo_dir), "--central", url, *command]) == 1
+    assert cli_main(["--data-dir", str(demo_dir), "--central", url, *command]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "sync --set-password" in err and "S3cret-Pw" not in err
     assert "S3cret-Pw" not in (demo_dir / "config.json").read_text()
