@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("reference")
     p.add_argument("--force", action="store_true", help="check in even if early, late or on another day")
 
+    for verb, help_text in (("take-in", "the officer has collected the waiting visitor (in progress)"),
+                            ("complete", "the visitor has been seen (completed)"),
+                            ("left-unseen", "the waiting visitor left before being seen")):
+        p = sub.add_parser(verb, parents=[common], help=help_text)
+        p.add_argument("reference")
+
     p = sub.add_parser("import", parents=[common], help="import appointments from command and control (CSV/JSON)")
     p.add_argument("file", type=Path)
 
@@ -335,6 +341,24 @@ def cmd_check_in(args: argparse.Namespace) -> int:
     print(f"Checked in {v.reference} at {local(v.arrived_at or v.start):%H:%M}: {v.room_name}, {v.officer_label}.")
     if result.warning:
         print(result.warning)
+    return 0
+
+
+def cmd_visit_step(args: argparse.Namespace) -> int:
+    """``take-in``, ``complete`` and ``left-unseen``: the visit after check-in, one step each."""
+    from frontcounter.services import visit
+    from frontcounter.services.clock import local
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    step = {"take-in": visit.take_in, "complete": visit.complete, "left-unseen": visit.left_unseen}[args.command]
+    v = step(runtime.ctx, actor, args.reference)
+    if args.command == "take-in":
+        print(f"Taken in {v.reference} at {local(v.seen_at or v.start):%H:%M} by {v.seen_by}: {v.room_name}.")
+    elif args.command == "complete":
+        print(f"Seen {v.reference}: completed at {local(v.completed_at or v.end):%H:%M}.")
+    else:
+        print(f"Left unseen {v.reference} at {local(v.left_unseen_at or v.end):%H:%M}.")
     return 0
 
 
@@ -584,6 +608,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "db": cmd_db,
     "appointments": cmd_appointments,
     "check-in": cmd_check_in,
+    "take-in": cmd_visit_step,
+    "complete": cmd_visit_step,
+    "left-unseen": cmd_visit_step,
     "briefing": cmd_briefing,
     "day-sheet": cmd_day_sheet,
     "slip": cmd_slip,
