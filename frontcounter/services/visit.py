@@ -46,7 +46,8 @@ def take_in(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) -> 
     """The officer has collected the waiting visitor: ``in_progress``, stamped with who and when.
 
     "Who" is the officer: the signed-in officer, or — when the clerk records it — the officer the
-    appointment is with (their user name where they have one). The audit event names the actor.
+    appointment is with (their user name, or rank, collar number and name where they have no
+    sign-in). The audit event names the actor.
     """
     appointment_id, reference = authorise(ctx, actor, appointment, Action.START_MEETING, "appointment.start")
     with command(ctx, actor, category="alteration", action="appointment.start",
@@ -119,4 +120,7 @@ def _collector(session: Session, actor: Actor, appt: Appointment) -> str:
     if mine is not None or appt.officer_id is None:
         return actor.username
     theirs = session.get(Officer, appt.officer_id)
-    return theirs.username if theirs is not None and theirs.username else actor.username
+    if theirs is None:
+        return actor.username
+    # An officer without a sign-in of their own is named as the lists name them.
+    return theirs.username or f"{theirs.rank} {theirs.collar_number} {theirs.name}"[:80]

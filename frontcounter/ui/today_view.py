@@ -43,6 +43,7 @@ from frontcounter.services.clock import local, local_today
 from frontcounter.services.errors import FrontCounterError, WrongPlaceOrTime
 from frontcounter.services.permissions import Action, allowed
 from frontcounter.ui.app_state import AppState, mask_name
+from frontcounter.ui.visit_actions import VisitActions
 from frontcounter.ui.appointment_model import (
     AppointmentDelegate,
     AppointmentFilterProxy,
@@ -188,6 +189,9 @@ class DetailsPane(QFrame):
         more = QHBoxLayout()
         more.addWidget(self.left_unseen_button)
         more.addWidget(self.slip_button)
+        #: Taken in and Seen (ui/visit_actions.py), put here by the view; Feedback joins ``more``.
+        self.visit_row = QHBoxLayout()
+        self.more = more
 
         top = QHBoxLayout()
         top.addWidget(self.status)
@@ -203,6 +207,7 @@ class DetailsPane(QFrame):
         layout.addLayout(self.facts)
         layout.addStretch(1)
         layout.addLayout(actions)
+        layout.addLayout(self.visit_row)
         layout.addLayout(more)
         separator = QFrame()
         separator.setFrameShape(QFrame.Shape.HLine)
@@ -238,6 +243,12 @@ class DetailsPane(QFrame):
             arrived = self.tr("{0} by {1}").format(f"{local(view.arrived_at):%H:%M}", view.checked_in_by or "")
             if view.status == Status.ARRIVED and waited is not None:
                 arrived += self.tr(" · waiting {0} min").format(waited)
+        if view.seen_at is not None:
+            arrived += self.tr(" · taken in {0} by {1}").format(f"{local(view.seen_at):%H:%M}", view.seen_by or "")
+        if view.completed_at is not None:
+            arrived += self.tr(" · seen, left {0}").format(f"{local(view.completed_at):%H:%M}")
+        if view.left_unseen_at is not None:
+            arrived += self.tr(" · left unseen {0}").format(f"{local(view.left_unseen_at):%H:%M}")
         values = {
             "room": room,
             "officer": view.officer_label if view.officer_id else self.tr("Unassigned — tell the supervisor"),
@@ -354,6 +365,12 @@ class TodayView(QWidget):
         layout.addWidget(splitter, 1)
 
         self._build_actions()
+        self.visit = VisitActions(state, self, self.selected_view, self.banner.show_message, left_unseen_key=False)
+        for button in (self.visit.take_in_button, self.visit.seen_button):
+            self.details.visit_row.addWidget(button)
+        self.visit.feedback_button.setText(self.tr("Feedback…"))
+        self.details.more.addWidget(self.visit.feedback_button)
+        self.visit.finished.connect(self.action_finished)
         self.details.check_in_button.clicked.connect(self.check_in_action.trigger)
         self.details.no_show_button.clicked.connect(self.no_show_action.trigger)
         self.details.left_unseen_button.clicked.connect(self.left_unseen_action.trigger)
@@ -424,7 +441,8 @@ class TodayView(QWidget):
 
     def menu_actions(self) -> list[QAction]:
         """What the main window puts in its Actions menu (shortcuts shown there too)."""
-        return [self.check_in_action, self.no_show_action, self.left_unseen_action, self.slip_action,
+        return [self.check_in_action, self.visit.take_in_action, self.visit.seen_action, self.no_show_action,
+                self.left_unseen_action, self.visit.feedback_action, self.slip_action,
                 self.walk_in_action, self.next_action, self.previous_action, self.refresh_action]
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
@@ -701,12 +719,7 @@ class TodayView(QWidget):
         self.banner.buttons[0].setFocus()
 
     def _left_unseen(self, view: AppointmentView) -> None:
-        ctx, actor = self.state.ctx, self.state.actor
-        self._run(lambda _p: checkin.mark_left_unseen(ctx, actor, view.id),
-                  lambda v: self.banner.show_message("success", self.tr(
-                      "{0} recorded as left unseen. Let {1} know.").format(
-                      v.reference, v.officer_label if v.officer_id else self.tr("the officer"))),
-                  view.reference)
+        self.visit.left_unseen(view)  # undoable for a few seconds, then feedback is offered
 
     def show_slip_selected(self) -> None:
         view = self.selected_view()
@@ -817,8 +830,9 @@ class TodayView(QWidget):
 
         self.check_in_action.setEnabled(shown and not self._busy and booked and can(Action.CHECK_IN))
         self.no_show_action.setEnabled(shown and not self._busy and booked and can(Action.MARK_NO_SHOW))
-        self.left_unseen_action.setEnabled(shown and not self._busy and view is not None
+        self.left_unseen_action.setEnabled(shown and not self._busy and not self.visit.busy and view is not None
                                            and view.status == Status.ARRIVED and can(Action.MARK_LEFT_UNSEEN))
+        self.visit.update(view, shown=shown, busy=self._busy)
         self.slip_action.setEnabled(shown and view is not None and can(Action.PRINT_SLIP)
                                     and view.status not in (Status.CANCELLED, Status.RESCHEDULED))
         self.walk_in_action.setEnabled(shown and self.state.can(Action.BOOK))
