@@ -43,7 +43,6 @@ from frontcounter.services.clock import local, local_today
 from frontcounter.services.errors import FrontCounterError, WrongPlaceOrTime
 from frontcounter.services.permissions import Action, allowed
 from frontcounter.ui.app_state import AppState, mask_name
-from frontcounter.ui.visit_actions import VisitActions
 from frontcounter.ui.appointment_model import (
     AppointmentDelegate,
     AppointmentFilterProxy,
@@ -53,6 +52,7 @@ from frontcounter.ui.appointment_model import (
     minutes,
     need_badges,
 )
+from frontcounter.ui.visit_actions import VisitActions
 
 logger = logging.getLogger(__name__)
 
