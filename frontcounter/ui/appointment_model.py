@@ -115,6 +115,15 @@ GLYPHS: dict[str, str] = {
 }
 
 
+#: The at-risk mark: a shape of its own (a solid diamond, not the late ⚠), with the word AT RISK and a red row.
+AT_RISK_GLYPH = "◆"
+
+
+def is_at_risk(view: AppointmentView) -> bool:
+    """Booked or waiting, and the officer was pulled away with no one assigned yet."""
+    return view.at_risk and view.status in (Status.BOOKED, Status.ARRIVED)
+
+
 @functools.cache
 def _tr(text: str) -> str:
     """Translated once per text: cells are built per row, and a translation lookup per call (ten
@@ -193,6 +202,7 @@ class _Colours:
         self.dark = dark
         if dark:
             self.background: dict[str, QBrush | None] = {s: None for s in RowState}
+            self.at_risk: tuple[QBrush | None, QBrush | None] = (QBrush(QColor("#ff6b6b")), None)
             self.foreground = {
                 RowState.NEXT: QBrush(QColor("#ffffff")),
                 RowState.LATE: QBrush(QColor("#ffff00")),
@@ -201,6 +211,8 @@ class _Colours:
                 RowState.DONE: QBrush(QColor("#c0c0c0")),
             }
         else:
+            #: (text, fill) of an at-risk row: a red the status colours use nowhere else.
+            self.at_risk = (QBrush(QColor("#8a1020")), QBrush(QColor("#fbdadd")))
             self.background = {
                 RowState.NEXT: QBrush(QColor("#e3ebf6")),
                 RowState.LATE: QBrush(QColor("#fff0bf")),
@@ -375,14 +387,16 @@ class AppointmentTableModel(QAbstractTableModel):
             text = _tr("Next")
         else:
             text = status_label(view.status)
-        if view.at_risk and view.status == Status.BOOKED:
-            text += _tr(" · at risk")
+        if is_at_risk(view):
+            return _tr("{0} AT RISK").format(AT_RISK_GLYPH)  # the status stays in the line below
         glyph = GLYPHS.get(state) or GLYPHS.get(view.status, "")
         return f"{glyph} {text}".strip()
 
     def status_detail(self, row: int) -> str:
         """The status's second line: minutes waited, or what a late visitor's row allows."""
         view, state = self._rows[row], self._states[row]
+        if is_at_risk(view) and state in (RowState.NEXT, RowState.UPCOMING):
+            return _tr("▶ Next · booked") if state == RowState.NEXT else status_label(view.status)
         if state == RowState.WAITING:
             return _tr("waiting {0} min").format(self.waited_minutes(view) or 0)
         if state == RowState.WITH_OFFICER:
@@ -458,13 +472,17 @@ class AppointmentTableModel(QAbstractTableModel):
         if cell is None:
             view, state, col = self._rows[row], self._states[row], _COLUMN[column]
             font = ""
+            foreground, background = self._colours.foreground.get(state), self._colours.background.get(state)
             if state == RowState.RELEASED and col in (Column.VISITOR, Column.TIME):
                 font = "struck"
             elif state in (RowState.NEXT, RowState.LATE, RowState.WAITING) and col in (Column.TIME, Column.STATUS):
                 font = "bold"
+            if is_at_risk(view):
+                # Loud on every cell: the word and the glyph in the status, a red tint on the row.
+                foreground, background = self._colours.at_risk
+                font = "bold" if col in (Column.TIME, Column.STATUS) else font
             cell = Cell(self._main(row, col, view, state), self._detail(row, col, view),
-                        tuple(need_badges(view)) if col == Column.NEEDS else (), font,
-                        self._colours.foreground.get(state), self._colours.background.get(state))
+                        tuple(need_badges(view)) if col == Column.NEEDS else (), font, foreground, background)
             self._cells[key] = cell
         return cell
 

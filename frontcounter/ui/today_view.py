@@ -44,11 +44,13 @@ from frontcounter.services.errors import FrontCounterError, WrongPlaceOrTime
 from frontcounter.services.permissions import Action, allowed
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.appointment_model import (
+    AT_RISK_GLYPH,
     AppointmentDelegate,
     AppointmentFilterProxy,
     AppointmentTableModel,
     Column,
     RowState,
+    is_at_risk,
     minutes,
     need_badges,
 )
@@ -230,8 +232,8 @@ class DetailsPane(QFrame):
         row = model.row_of(view.id)
         self.status.setText(model.status_text(row) if row is not None else view.status)
         _set_property(self.status, "status", view.status)
-        self.risk.setVisible(view.at_risk and view.status == Status.BOOKED)
-        self.risk.setText(self.tr("⚠ At risk"))
+        self.risk.setVisible(is_at_risk(view))
+        self.risk.setText(self.tr("no officer — tell the supervisor"))
         self.risk.setToolTip(view.at_risk_reason or "")
         self.when.setText(f"{local(view.start):%H:%M}–{local(view.end):%H:%M} · {view.reference}")
         room_features = [t for on, t in ((view.room_step_free, self.tr("step-free")),
@@ -794,6 +796,9 @@ class TodayView(QWidget):
             parts.append(self.tr("● {0} waiting").format(counts[RowState.WAITING]))
         if counts[RowState.LATE]:
             parts.append(self.tr("⚠ {0} late").format(counts[RowState.LATE]))
+        at_risk = sum(1 for v in self.model.views() if is_at_risk(v))
+        if at_risk:
+            parts.append(self.tr("{0} {1} AT RISK").format(AT_RISK_GLYPH, at_risk))
         upcoming = [v.start for v, s in zip(self.model.views(), self._states(), strict=True) if s == RowState.NEXT]
         if upcoming:
             parts.append(self.tr("▶ next at {0}").format(f"{local(upcoming[0]):%H:%M}"))
