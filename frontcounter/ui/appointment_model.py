@@ -36,6 +36,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QPainter,
     QPalette,
+    QPen,
     QStaticText,
     QTransform,
 )
@@ -84,6 +85,9 @@ class RowState(enum.StrEnum):
 
 #: Reasons not shown while the screen mask is on: the public must not read why someone came.
 SENSITIVE_REASONS = frozenset({"domestic_abuse", "sexual_offence", "hate_crime"})
+
+#: Rows below Today's divider: nothing is left to do for them today.
+FINISHED_STATES = frozenset({RowState.DONE, RowState.RELEASED})
 
 #: Sorting by status puts who needs attention first.
 STATUS_SORT_ORDER = (RowState.LATE, RowState.WAITING, RowState.NEXT, RowState.UPCOMING, RowState.WITH_OFFICER,
@@ -238,6 +242,8 @@ class AppointmentTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[AppointmentView] = []
+        #: Where the finished rows start in time order (Today's divider), None when there are none.
+        self.first_finished: int | None = None
         self._keys: list[SearchKey] = []
         self._states: list[RowState] = []
         self._now = datetime.min
@@ -263,10 +269,26 @@ class AppointmentTableModel(QAbstractTableModel):
         self._rows = list(rows)
         self._now = now
         self._states = self._derive_states()
+        self.first_finished = None
         if self._sort != (Column.TIME, Qt.SortOrder.AscendingOrder):
             self._reorder(*self._sort)
+        else:
+            self._finished_last()
         self._reindex()
         self.endResetModel()
+
+    def _finished_last(self) -> None:
+        """In time order, who is still to come or here stays on top and the finished (seen,
+        no-show, left unseen, cancelled, moved) go below, each part in time order: the clerk opens
+        on now, not on the morning's closed rows. One stable pass, no sort."""
+        finished = [i for i, s in enumerate(self._states) if s in FINISHED_STATES]
+        self.first_finished = len(self._rows) - len(finished) if finished else None
+        if not finished or finished[0] == self.first_finished:
+            return  # already in that order
+        done = set(finished)
+        order = [i for i in range(len(self._rows)) if i not in done] + finished
+        self._rows = [self._rows[i] for i in order]
+        self._states = [self._states[i] for i in order]
 
     def _reindex(self) -> None:
         self.generation += 1
@@ -290,6 +312,9 @@ class AppointmentTableModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         ids = [self._rows[p.row()].id if p.isValid() else None for p in persistent]
         self._reorder(column, order)
+        self.first_finished = None
+        if self._sort == (Column.TIME, Qt.SortOrder.AscendingOrder):
+            self._finished_last()
         self._reindex()
         self._cells.clear()
         self.changePersistentIndexList(persistent, [
@@ -750,6 +775,10 @@ class AppointmentDelegate(QStyledItemDelegate):
                                        self._line(cell.detail, width, base_key, "small", small, small_metrics))
             else:
                 painter.drawStaticText(left, top + (rect.height() - metrics.height()) // 2, main)
+        if source.row() == table.first_finished and source.row() > 0:
+            # The divider between who is still to come and who is finished: a firm rule across.
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 3))
+            painter.drawLine(opt.rect.left(), opt.rect.top() + 1, opt.rect.right(), opt.rect.top() + 1)
         painter.restore()
 
     def _paint_badges(self, painter: QPainter, rect: Any, badges: tuple[str, ...], base: QFont, base_key: str,

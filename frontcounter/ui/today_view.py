@@ -802,6 +802,9 @@ class TodayView(QWidget):
         upcoming = [v.start for v, s in zip(self.model.views(), self._states(), strict=True) if s == RowState.NEXT]
         if upcoming:
             parts.append(self.tr("▶ next at {0}").format(f"{local(upcoming[0]):%H:%M}"))
+        finished = counts[RowState.DONE] + counts[RowState.RELEASED]
+        if finished and self.model.first_finished is not None:
+            parts.append(self.tr("{0} finished, below the line").format(finished))
         self.summary.setText("   ·   ".join(parts))
 
     def _states(self) -> list[RowState]:
