@@ -533,6 +533,8 @@ class AppointmentTableModel(QAbstractTableModel):
         if column == Column.VISITOR:
             return self.reason_text(view)
         if column == Column.ROOM:
+            if is_at_risk(view):  # the officer on the row was pulled away: say so where they are named
+                return _tr("officer pulled away") if view.officer_id else _tr("no officer")
             return self.officer_short(view)
         if column == Column.STATUS:
             return self.status_detail(row)

@@ -253,7 +253,9 @@ class DetailsPane(QFrame):
             arrived += self.tr(" · left unseen {0}").format(f"{local(view.left_unseen_at):%H:%M}")
         values = {
             "room": room,
-            "officer": view.officer_label if view.officer_id else self.tr("Unassigned — tell the supervisor"),
+            "officer": (self.tr("Unassigned — tell the supervisor") if not view.officer_id
+                        else self.tr("{0} (pulled away)").format(view.officer_label) if is_at_risk(view)
+                        else view.officer_label),
             "reason": model.reason_text(view),
             "crime": view.crime_reference or "",
             "phone": mask_phone(view.visitor_phone, masked),

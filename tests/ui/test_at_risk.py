@@ -19,7 +19,7 @@ from frontcounter.services import attention as attention_service
 from frontcounter.services import roster, scheduling
 from frontcounter.services.actor import Actor
 from frontcounter.services.clock import local, local_day_bounds
-from frontcounter.ui.appointment_model import AT_RISK_GLYPH, Column
+from frontcounter.ui.appointment_model import AT_RISK_GLYPH, DETAIL_ROLE, Column
 from frontcounter.ui.attention_view import AttentionView
 from tests.screens import screenshot_dir
 from tests.ui.test_today_view import Counter
@@ -72,6 +72,7 @@ def test_pulled_away_officer_makes_today_and_needs_attention_loud_until_assigned
         status = today.model.index(row, Column.STATUS)
         assert status.data().startswith(f"{AT_RISK_GLYPH} AT RISK")
         assert status.data(Qt.ItemDataRole.BackgroundRole).color().name() == "#fbdadd"
+        assert "pulled away" in today.model.index(row, Column.ROOM).data(DETAIL_ROLE)
     assert f"{AT_RISK_GLYPH} {len(at_risk)} AT RISK" in today.summary.text()
     assert today.select_reference(at_risk[0])
     assert today.details.status.text() == f"{AT_RISK_GLYPH} AT RISK"

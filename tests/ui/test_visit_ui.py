@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -169,3 +169,28 @@ def test_my_appointments_shows_who_waits_for_the_officer_and_takes_them_in(
     assert view.select_reference(mine.reference)
     assert view.visit.seen_button.isEnabled()
     QApplication.processEvents()
+
+
+@pytest.mark.parametrize("username", ["counter.HH", "officer.HH", "supervisor.HH"])
+def test_the_visit_keys_collide_with_no_other_enabled_shortcut(
+    qtbot: QtBot, station: StationRuntime, username: str
+) -> None:
+    from PySide6.QtGui import QAction, QShortcut
+
+    c = Counter(qtbot, station, actor_named(station, username))
+    for key in [spec.key for spec in c.window._specs]:  # every view built, as a day of use builds them
+        c.window.show_view(key) if key != "book" else c.window.view(key)
+        c.settle()
+        keys: dict[str, list[str]] = {}
+        for action in c.window.findChildren(QAction):
+            if action.isEnabled() and not action.shortcut().isEmpty():
+                keys.setdefault(action.shortcut().toString(), []).append(action.text())
+        for shortcut in c.window.findChildren(QShortcut):
+            owner = shortcut.parent()
+            if shortcut.isEnabled() and isinstance(owner, QWidget) and owner.isVisible():
+                keys.setdefault(shortcut.key().toString(), []).append("shortcut")
+        clashes = {k: v for k, v in keys.items() if len(v) > 1}
+        assert not clashes, (key, clashes)
+    for shortcut in ("Ctrl+T", "Ctrl+D", "Ctrl+Shift+F"):
+        assert shortcut in {a.shortcut().toString() for a in c.window.findChildren(QAction)}
+    c.state.tasks.wait(5000)
