@@ -21,16 +21,16 @@ from sqlalchemy import select
 
 from frontcounter.db.models import Appointment, Officer, Station, Status
 from frontcounter.runtime import StationRuntime
-from frontcounter.services import scheduling
-from frontcounter.services.clock import FixedClock, local, local_day_bounds
+from frontcounter.services.core.clock import FixedClock, local, local_day_bounds
+from frontcounter.services.scheduling.reassignment import reassign_officer
 from frontcounter.ui.app_state import AppState
-from frontcounter.ui.appointment_model import AT_RISK_GLYPH, Column
-from frontcounter.ui.attention_view import AttentionView
-from frontcounter.ui.feedback_dialog import FeedbackDialog
-from frontcounter.ui.login_dialog import LoginDialog
-from frontcounter.ui.main_window import MainWindow
-from frontcounter.ui.today_view import TodayView
-from frontcounter.ui.walk_in_dialog import WalkInDialog
+from frontcounter.ui.dialogs.feedback import FeedbackDialog
+from frontcounter.ui.dialogs.login import LoginDialog
+from frontcounter.ui.dialogs.walk_in import WalkInDialog
+from frontcounter.ui.kit.appointment_model import AT_RISK_GLYPH, Column
+from frontcounter.ui.shell.main_window import MainWindow
+from frontcounter.ui.views.attention import AttentionView
+from frontcounter.ui.views.today import TodayView
 from tests.conftest import actor_named
 from tests.screens import screenshot_dir
 from tests.unit.roster_fixtures import add_duty, at
@@ -158,7 +158,7 @@ def test_a_counter_day_by_mouse_and_keyboard(qtbot: QtBot, station: StationRunti
             Appointment.start_at >= clock.now(), Appointment.start_at < end,
             Appointment.status == Status.BOOKED.value, Appointment.officer_id.is_not(None))))
     for officer_id in evening:  # every officer of the evening: nobody is left to cover
-        scheduling.reassign_officer(station.ctx, supervisor, officer_id, TODAY, "Called to a major incident")
+        reassign_officer(station.ctx, supervisor, officer_id, TODAY, "Called to a major incident")
     _settle(qtbot, state, today)
     at_risk = [v for v in today.model.views() if v.at_risk and v.status == Status.BOOKED]
     assert at_risk
