@@ -3,7 +3,7 @@
 ``booked → arrived → in_progress → completed``; ``booked → no_show``; ``booked → cancelled``;
 ``booked → rescheduled``; ``arrived → left_unseen``. Nothing else changes ``status``, except
 ``revert``: a clerk's undo, seconds after taking a visitor in, marking them seen or left unseen
-(``services/visit.py``), steps back along ``UNDO`` only.
+(``services/counter/visit.py``), steps back along ``UNDO`` only.
 """
 
 from __future__ import annotations
