@@ -63,16 +63,15 @@ def test_a_scripted_day_leaves_exactly_the_expected_audit_trail_here_and_at_the_
 
         # The visit's end fills the report: the wait (arrived → taken in), the outcome and the
         # rating, at the station and at the centre alike.
-        from frontcounter.services.context import ServiceContext as _Ctx
-
-        from frontcounter.services import reports
+        from frontcounter.services.core.context import ServiceContext as _Ctx
+        from frontcounter.services.reports.figures import compute_report
         from tests.conftest import actor_named as _named
 
         boss = _named(station, "supervisor.HH")
         assert day.visit_start is not None
         visit_day = local(day.visit_start).date()
         for ctx in (station.ctx, _Ctx(engine=central, clock=clock, mode="central")):
-            figures = reports.compute_report(ctx, boss, visit_day, visit_day, "HH").figures_for("HH")
+            figures = compute_report(ctx, boss, visit_day, visit_day, "HH").figures_for("HH")
             assert figures.wait_histogram == ((int(scripted_day.WAIT.total_seconds() // 60), 1),)
             assert figures.wait_average == scripted_day.WAIT.total_seconds() / 60
             assert figures.outcome("kept") == 1
