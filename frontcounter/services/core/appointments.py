@@ -67,6 +67,9 @@ class AppointmentView:
     rescheduled_to_id: uuid.UUID | None
     rescheduled_from_id: uuid.UUID | None
     version: int
+    #: Who took the visitor in (the officer's user name) and when they left unseen.
+    seen_by: str | None = None
+    left_unseen_at: datetime | None = None
 
     @property
     def officer_label(self) -> str:
@@ -159,6 +162,8 @@ def to_view(a: Appointment, lookups: Lookups) -> AppointmentView:
         rescheduled_to_id=a.rescheduled_to_id,
         rescheduled_from_id=a.rescheduled_from_id,
         version=a.version,
+        seen_by=a.seen_by,
+        left_unseen_at=a.left_unseen_at,
     )
 
 
