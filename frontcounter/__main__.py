@@ -13,10 +13,11 @@ logger = logging.getLogger(__name__)
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    """The first frame (the sign-in window) needs Qt and config.json only; the station cache opens
+    behind it on a worker while the clerk types (frontcounter/ui/startup.py)."""
     from PySide6.QtWidgets import QApplication
 
     from frontcounter.paths import Paths
-    from frontcounter.runtime import create_demo, demo_exists, open_station
     from frontcounter.ui.crash import install_excepthook
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -30,36 +31,24 @@ def run_gui(args: argparse.Namespace) -> int:
 
         data_dir = Path(platformdirs.user_data_dir("FrontCounter", appauthor=False)) / "demo"
     paths = Paths.resolve(data_dir)  # 2. paths (3. logging was set up by cli.main)
-    if args.demo and not demo_exists(paths):
-        create_demo(paths, station_code=args.station or "HH")
-    runtime = open_station(paths, station_code=args.station)  # 4. migrate the local DB
+    from frontcounter.config import load_settings
+
     try:
         from frontcounter.ui.theme import apply_theme
 
-        apply_theme(app, runtime.settings.theme)
+        apply_theme(app, load_settings(paths.config_file).theme)
     except ImportError:
         logger.warning("compiled resources missing; running without the theme")
+    except (OSError, ValueError):  # an unreadable config.json: the sign-in window says so once opened
+        logger.warning("could not read %s for the theme", paths.config_file, exc_info=True)
 
-    from frontcounter.ui.login_dialog import sign_in_interactively
-    from frontcounter.ui.sync_controller import attach_to_window, first_sync_if_needed, start_sync
+    from frontcounter.ui.startup import start
 
-    if not first_sync_if_needed(runtime):  # a new station fetches its users and data first
-        return 0
-    actor = sign_in_interactively(runtime, preset_user=args.user)  # 5. credentials
-    if actor is None:
-        return 0
-    from frontcounter.ui.app_state import AppState
-    from frontcounter.ui.main_window import MainWindow
-
-    state = AppState(runtime.ctx, actor, runtime.settings, paths)
-    sync = start_sync(state, delay_ms=500)  # after the first paint; in the background: on a timer, after each command, backing off offline
-    window = attach_to_window(MainWindow(state), sync)  # 6. window
-    from frontcounter.ui.lock import install_session_lock
-
-    # Idle lock, Lock now (Ctrl+L) and Switch user; another role gets a freshly built window.
-    install_session_lock(window, state, rebuild=lambda: attach_to_window(MainWindow(state), sync))
-    window.show()
-    return int(app.exec())
+    # 4. the sign-in window, then (on a worker) the local DB migrated, 5. credentials, 6. the window
+    startup = start(app, paths.data_dir, station_code=args.station, demo=args.demo, preset_user=args.user)
+    status = int(app.exec())
+    startup.tasks.wait(5000)
+    return status
 
 
 def main() -> int:
