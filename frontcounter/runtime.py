@@ -76,6 +76,16 @@ def _migrate(engine: Engine, paths: Paths) -> None:
         raise
 
 
+def _station_name_in(engine: Engine, code: str) -> str | None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from frontcounter.db.models import Station
+
+    with Session(engine) as session:
+        return session.scalars(select(Station.name).where(Station.code == code)).first()
+
+
 def station_name(runtime: StationRuntime) -> str | None:
     """The station's name from the cache, or None when the cache does not know the station yet."""
     from frontcounter.services.appointments import station_by_code
@@ -123,11 +133,13 @@ def create_demo(
         local = make_engine(sqlite_url(paths.station_db))
         upgrade(local)
         sync_pull.pull(central, local, station_code)
+        name = _station_name_in(local, station_code)
         local.dispose()
     finally:
         central.dispose()
     settings = load_settings(paths.config_file)
     settings.station_code = station_code
+    settings.station_name = name
     from frontcounter.services import secrets
 
     if make_url(url).password:  # the password belongs in the keyring, never in config.json

@@ -13,8 +13,8 @@ from PySide6.QtGui import QCloseEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -63,17 +63,15 @@ class SignInWindow(QWidget):
         form.addRow(self.tr("&User name"), self.user)
         form.addRow(self.tr("&Password"), self.password)
 
-        self.banner = QFrame()
-        self.banner.setObjectName("startupBanner")
-        self.banner.setProperty("banner", "info")
+        # The label is the banner (QLabel is a QFrame, so the theme's QFrame[banner] applies), which
+        # keeps a wrapped message's height right: a frame around it would not grow with its lines.
         self.message = QLabel()
         self.message.setObjectName("startupMessage")
+        self.message.setProperty("banner", "info")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        banner_layout = QVBoxLayout(self.banner)
-        banner_layout.setContentsMargins(8, 6, 8, 6)
-        banner_layout.addWidget(self.message)
-        self.banner.setVisible(False)
+        self.message.setVisible(False)
+        self.banner = self.message
         self.hint = QLabel()
         self.hint.setObjectName("signInHint")
         self.hint.setWordWrap(True)
@@ -84,11 +82,11 @@ class SignInWindow(QWidget):
         self.sign_in_button.setProperty("primary", True)
         self.sign_in_button.setDefault(True)
         self.retry_button = QPushButton(self.tr("&Retry"))
-        self.retry_button.setVisible(False)
         quit_button = QPushButton(self.tr("&Quit"))
         buttons.addButton(self.sign_in_button, QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(self.retry_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(quit_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.retry_button.setVisible(False)  # after addButton, which shows it
         self.sign_in_button.clicked.connect(self._on_sign_in_clicked)
         self.retry_button.clicked.connect(self._on_retry_clicked)
         quit_button.clicked.connect(self.close)
@@ -96,6 +94,7 @@ class SignInWindow(QWidget):
         self.password.returnPressed.connect(self._on_sign_in_clicked)
 
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # a long problem grows the window
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(12)
         layout.addWidget(self.marking_label)
@@ -156,8 +155,8 @@ class SignInWindow(QWidget):
 
     def _show(self, text: str, kind: str, *, retry: bool) -> None:
         self.message.setText(text)
-        _repolish(self.banner, "banner", kind)
-        self.banner.setVisible(True)
+        _repolish(self.message, "banner", kind)
+        self.message.setVisible(True)
         self.retry_button.setVisible(retry)
 
     def _on_sign_in_clicked(self) -> None:
