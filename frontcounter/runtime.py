@@ -153,3 +153,36 @@ def create_demo(
 
 def demo_exists(paths: Paths) -> bool:
     return Path(paths.station_db).exists() and load_settings(paths.config_file).station_code is not None
+
+
+def demo_has_ended(paths: Paths, clock: Clock | None = None) -> bool:
+    """True when an embedded demo holds no appointment from today on: its week is over, so the
+    Today view would be empty for a newcomer who comes back to it days later."""
+    from sqlalchemy import func, select
+
+    from frontcounter.db.models import Appointment
+    from frontcounter.services.clock import local_day_bounds, local_today
+
+    settings = load_settings(paths.config_file)
+    if not settings.demo or not Path(paths.embedded_central_db).exists():
+        return False  # a demo seeded into a real centre is not ours to replace
+    start, _ = local_day_bounds(local_today(clock or default_clock()))
+    engine = make_engine(embedded_central_url(paths))
+    try:
+        with engine.connect() as connection:
+            return not connection.scalar(select(func.count()).select_from(Appointment)
+                                         .where(Appointment.start_at >= start))
+    finally:
+        engine.dispose()
+
+
+def ensure_demo(paths: Paths, *, station_code: str, clock: Clock | None = None) -> None:
+    """The embedded demo for ``--demo``: created when missing, and made afresh when its week has
+    ended (nothing in it is worth keeping: it is demo data in a folder of its own)."""
+    if demo_exists(paths) and demo_has_ended(paths, clock):
+        logger.info("the demo in %s has no appointments left; seeding a new week", paths.data_dir)
+        for path in (paths.station_db, paths.embedded_central_db):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if not demo_exists(paths):
+        create_demo(paths, clock=clock, station_code=station_code)

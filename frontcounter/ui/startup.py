@@ -56,12 +56,12 @@ def open_for_sign_in(data_dir: Path, *, station_code: str | None, demo: bool) ->
     """The worker's job: the demo if asked and missing, the migrated cache, the station's name kept
     for the next start-up's first frame, and the main window's modules imported."""
     from frontcounter.paths import Paths
-    from frontcounter.runtime import create_demo, demo_exists, open_station, remember_station_name
+    from frontcounter.runtime import ensure_demo, open_station, remember_station_name
     from frontcounter.services import sync
 
     paths = Paths(data_dir)
-    if demo and not demo_exists(paths):
-        create_demo(paths, station_code=station_code or "HH")
+    if demo:  # created when missing, made afresh when its week has ended
+        ensure_demo(paths, station_code=station_code or "HH")
     runtime = open_station(paths, station_code=station_code)
     try:
         remember_station_name(runtime)

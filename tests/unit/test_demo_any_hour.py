@@ -64,3 +64,28 @@ def test_the_demo_command_says_what_is_ahead(tmp_path: Path, capsys: pytest.Capt
 
     assert "still to come today at HH" in _demo_day_note(summary, "HH")
     assert "the next is due Tue 24 Nov at 10:00" in _demo_day_note(midnight, "HH")
+
+
+def test_a_demo_whose_week_has_ended_is_made_afresh(tmp_path: Path) -> None:
+    from frontcounter.runtime import demo_has_ended, ensure_demo
+
+    paths = Paths.resolve(tmp_path / "old-demo")
+    seeded = _london("2026-11-23 17:30")
+    ensure_demo(paths, station_code="HH", clock=FixedClock(seeded))
+    assert not demo_has_ended(paths, FixedClock(seeded))
+    ten_days_on = FixedClock(_london("2026-12-03 18:00"))
+    assert demo_has_ended(paths, ten_days_on)
+    ensure_demo(paths, station_code="HH", clock=ten_days_on)
+    assert not demo_has_ended(paths, ten_days_on)
+    assert _ahead_today(ten_days_on.now())  # the new week has visitors to come
+
+
+def test_a_demo_seeded_into_a_real_centre_is_never_replaced(demo_dir: Path) -> None:
+    from frontcounter.config import load_settings, save_settings
+    from frontcounter.runtime import demo_has_ended
+
+    paths = Paths.resolve(demo_dir)
+    settings = load_settings(paths.config_file)
+    settings.demo = False
+    save_settings(paths.config_file, settings)
+    assert not demo_has_ended(paths, FixedClock(_london("2027-06-01 12:00")))
