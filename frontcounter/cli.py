@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from frontcounter import __version__
+import frontcounter
 from frontcounter.paths import Paths
 from frontcounter.services.errors import FrontCounterError
 
@@ -30,6 +30,14 @@ ENV_PASSWORD = "FRONTCOUNTER_PASSWORD"
 
 class UsageError(FrontCounterError):
     """Bad options that argparse could not catch; exit code 2."""
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, with the version looked up only when asked (it is slow to import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        parser.exit(message=f"frontcounter {frontcounter.__version__}\n")
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -51,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="FrontCounter: police station front-counter appointments. Without a subcommand, "
         "starts the desktop app.",
     )
-    parser.add_argument("--version", action="version", version=f"frontcounter {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     _global_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="start the app on the embedded demo (created if missing)")
     parser.add_argument("--self-check", action="store_true",
