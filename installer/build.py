@@ -100,6 +100,23 @@ def bundle_size_mb() -> float:
     return total / 1_000_000
 
 
+def largest_parts(count: int = 10) -> list[tuple[str, float]]:
+    """The biggest parts of the bundle in MB: each top-level file, each folder under _internal
+    (PySide6/Qt/lib and the like one level deeper, where the weight is), largest first."""
+    sizes: dict[str, int] = {}
+    for folder, _dirs, files in os.walk(BUNDLE):
+        for name in files:
+            path = Path(folder) / name
+            if path.is_symlink():
+                continue
+            parts = path.relative_to(BUNDLE).parts
+            depth = 4 if parts[:2] == ("_internal", "PySide6") else 2
+            key = "/".join(parts[:depth]) if len(parts) > depth else "/".join(parts)
+            sizes[key] = sizes.get(key, 0) + path.stat().st_size
+    ranked = sorted(sizes.items(), key=lambda kv: -kv[1])[:count]
+    return [(key, size / 1_000_000) for key, size in ranked]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="freeze and self-check only (no installer)")
@@ -118,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         build_installer(version)
     print(f"FrontCounter {version}: bundle {BUNDLE} is {bundle_size_mb():.0f} MB; "
           f"freeze {frozen_at - started:.0f} s, self-check {checked_at - frozen_at:.1f} s")
+    print("largest parts:")
+    for key, mb in largest_parts():
+        print(f"  {mb:7.1f} MB  {key}")
     return 0
 
 
