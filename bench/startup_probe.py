@@ -161,11 +161,24 @@ def main(argv: list[str]) -> int:
             self.events = 0
             self.window: QWidget | None = None
             self.interactive = False
+            self.sign_in: Any = None
 
         def interactive_painted(self) -> None:
             _emit(interactive=f"{time.monotonic():.6f}", interactive_cpu_s=f"{time.process_time():.4f}",
                   interactive_vmhwm_mb=f"{_vmhwm_mb():.1f}",
                   loaded_at_interactive=",".join(m for m in HEAVY_AT_SIGN_IN if m in sys.modules))
+            self.watch = QTimer()
+            self.watch.timeout.connect(self.check_sign_in)
+            self.watch.start(20)
+
+        def check_sign_in(self) -> None:
+            """A sign-in window that shows a problem (wrong password, locked cache) would wait for a
+            person forever offscreen: report its words and stop."""
+            message = getattr(self.sign_in, "message", None)
+            if self.window is None and message is not None and message.isVisible() \
+                    and message.property("banner") == "error":
+                _emit(error=f"the sign-in window says: {message.text()}")
+                os._exit(8)
 
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
             self.events += 1
@@ -177,6 +190,7 @@ def main(argv: list[str]) -> int:
                 window = obj.window()
                 if window.objectName() == INTERACTIVE and not self.interactive:
                     self.interactive = True
+                    self.sign_in = window
                     QTimer.singleShot(0, self.interactive_painted)
                 if window.objectName() == "MainWindow" and self.window is None:
                     self.window = window
