@@ -8,19 +8,20 @@ subcommand it starts the GUI.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import frontcounter
 from frontcounter.paths import Paths
 from frontcounter.services.errors import FrontCounterError
+
+if TYPE_CHECKING:
+    from datetime import date
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,20 @@ ENV_PASSWORD = "FRONTCOUNTER_PASSWORD"
 
 class UsageError(FrontCounterError):
     """Bad options that argparse could not catch; exit code 2."""
+
+
+def _ask_password(prompt: str) -> str:
+    """A password from the terminal (``getpass`` imported here: the GUI never prompts)."""
+    import getpass
+
+    return getpass.getpass(prompt)
+
+
+def fromisoformat(text: str) -> date:
+    """A YYYY-MM-DD option; ``datetime`` is imported when one is given, not on the way to the GUI."""
+    from datetime import date
+
+    return date.fromisoformat(text)
 
 
 class _VersionAction(argparse.Action):
@@ -84,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ask for the central database password and keep it in the OS keyring first")
 
     p = sub.add_parser("appointments", parents=[common], help="the station's appointments for a day")
-    p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D", help="YYYY-MM-DD (default today)")
+    p.add_argument("--date", type=fromisoformat, default=None, metavar="D", help="YYYY-MM-DD (default today)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("briefing", parents=[common], help="write the briefing PDF for an appointment")
@@ -92,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE")
 
     p = sub.add_parser("day-sheet", parents=[common], help="write the day sheet PDF")
-    p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D")
+    p.add_argument("--date", type=fromisoformat, default=None, metavar="D")
     p.add_argument("--confidential", action="store_true", help="the officers' version, with confidential content")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
 
@@ -124,8 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(report_common, suppress=True)
     p = sub.add_parser("report", parents=[report_common], conflict_handler="resolve",
                        help="figures for station managers (with --central URL: every station, from the centre)")
-    p.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True, metavar="D")
-    p.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, metavar="D")
+    p.add_argument("--from", dest="date_from", type=fromisoformat, required=True, metavar="D")
+    p.add_argument("--to", dest="date_to", type=fromisoformat, required=True, metavar="D")
     p.add_argument("--station", dest="report_station", default=None, metavar="CODE",
                    help="report on this station only (the FCR; a supervisor always gets their own)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -165,7 +180,7 @@ def _sign_in(args: argparse.Namespace, runtime: Any) -> Any:
     if password is None:
         if not sys.stdin.isatty():
             raise UsageError(f"No password for {username}: set FRONTCOUNTER_PASSWORD or run in a terminal.")
-        password = getpass.getpass(f"Password for {username}: ")
+        password = _ask_password(f"Password for {username}: ")
     return sign_in(runtime.ctx, username, password)
 
 
@@ -271,8 +286,8 @@ def _create_role(args: argparse.Namespace, central: str | None) -> int:
     if password is None:
         if not sys.stdin.isatty():
             raise UsageError("Set FRONTCOUNTER_ROLE_PASSWORD or run in a terminal to type the role's password.")
-        password = getpass.getpass(f"New password for database role {args.role}: ")
-        if password != getpass.getpass("Again: "):
+        password = _ask_password(f"New password for database role {args.role}: ")
+        if password != _ask_password("Again: "):
             raise FrontCounterError("The two passwords differ; nothing was changed.")
     engine = central_engine(central)
     try:
@@ -526,7 +541,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.set_password:
         if not sys.stdin.isatty():
             raise UsageError("--set-password needs a terminal to ask for the password.")
-        secrets.store_password(url, getpass.getpass(f"Password for {sync.describe_url(url)}: "))
+        secrets.store_password(url, _ask_password(f"Password for {sync.describe_url(url)}: "))
         print("Password stored in the OS keyring.")
     code = runtime.ctx.station_code
     engine = sync.open_central(url)
@@ -608,7 +623,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from frontcounter.logging_setup import setup_logging
 
-    setup_logging(_paths(args), console=args.command is not None)
+    gui = args.command is None and not args.self_check
+    setup_logging(_paths(args), console=args.command is not None, rotate_while_running=not gui)
     try:
         if args.self_check:
             return self_check(args)

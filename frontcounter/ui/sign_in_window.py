@@ -8,7 +8,7 @@ password) and announces ``submitted`` and ``retry_requested``.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent, QPaintEvent
 from PySide6.QtWidgets import (
     QDialogButtonBox,
@@ -50,7 +50,9 @@ class SignInWindow(QWidget):
         self.marking_label = QLabel(marking)
         self.marking_label.setObjectName("markingLabel")
         self.marking_label.setProperty("marking", True)
-        self.marking_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # Centred through the style sheet: the first use of Qt's namespace enums (Qt.AlignmentFlag…)
+        # makes PySide6 build all of them, some 50 ms before the first frame on a slow PC.
+        self.marking_label.setStyleSheet("qproperty-alignment: AlignCenter;")
 
         self.user = QLineEdit(username)
         self.user.setObjectName("userField")
@@ -69,7 +71,6 @@ class SignInWindow(QWidget):
         self.message.setObjectName("startupMessage")
         self.message.setProperty("banner", "info")
         self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setVisible(False)
         self.banner = self.message
         self.hint = QLabel()
@@ -124,6 +125,9 @@ class SignInWindow(QWidget):
 
     def show_problem(self, text: str, *, retry: bool = True) -> None:
         """A start-up problem in words; signing in waits until Retry succeeds."""
+        from PySide6.QtCore import Qt  # not needed for the first frame (see the marking label)
+
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # IT may copy it
         self._show(text, "error", retry=retry)
         self.sign_in_button.setEnabled(False)
         (self.retry_button if retry else self.user).setFocus()

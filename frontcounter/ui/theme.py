@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QByteArray, QFile, QIODevice, QRectF, Qt
+from PySide6.QtCore import QByteArray, QFile, QIODevice, QRectF
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QWidget
@@ -156,6 +156,8 @@ def _read_resource_text(path: str) -> str:
 def _render_icon(name: str, colour: str, selected_colour: str) -> QIcon:
     # Not cached on purpose: about 3 ms an icon, and a module-level cache of pixmaps would outlive
     # the QApplication (in tests) and crash when Python tears it down.
+    from PySide6.QtCore import Qt  # here, not at the top: the sign-in window paints without Qt's enums
+
     source = _read_resource(f":/icons/{name}.svg")
     result = QIcon()
     for mode, fill in ((QIcon.Mode.Normal, colour), (QIcon.Mode.Selected, selected_colour)):
