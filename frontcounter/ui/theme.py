@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QFile, QIODevice, QRectF
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtCore import QFile, QIODevice
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from frontcounter.ui import resources_rc  # noqa: F401  (registers :/icons and :/themes)
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +159,10 @@ def _read_resource_text(path: str) -> str:
 def _render_icon(name: str, colour: str, selected_colour: str) -> QIcon:
     # Not cached on purpose: about 3 ms an icon, and a module-level cache of pixmaps would outlive
     # the QApplication (in tests) and crash when Python tears it down.
-    from PySide6.QtCore import Qt  # here, not at the top: the sign-in window paints without Qt's enums
+    # Imported here, not at the top: the sign-in window paints without icons, QtSvg or Qt's enums.
+    from PySide6.QtCore import QByteArray, QRectF, Qt
+    from PySide6.QtGui import QIcon, QPainter, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
 
     source = _read_resource(f":/icons/{name}.svg")
     result = QIcon()
