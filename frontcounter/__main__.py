@@ -17,6 +17,9 @@ def run_gui(args: argparse.Namespace) -> int:
     behind it on a worker while the clerk types (frontcounter/ui/startup.py)."""
     from PySide6.QtWidgets import QApplication
 
+    from frontcounter.ui.pyside_sources import stop_reading_module_sources
+
+    stop_reading_module_sources()  # before any more imports: ~20 MB of cached source lines otherwise
     from frontcounter.paths import Paths
     from frontcounter.ui.crash import install_excepthook
 

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Pixel sizes pre-rendered for each icon; QIcon picks the nearest for the size and screen scale.
-_ICON_SIZES = (16, 20, 24, 32, 40, 48, 64, 96, 128, 256)
+#: The app draws icons at 16–32 px, so 64 covers a 2× screen; 96, 128 and 256 px held ~0.7 MB of
+#: pixels per icon (~11 MB for the app's icons) that nothing ever painted.
+_ICON_SIZES = (16, 20, 24, 32, 40, 48, 64)
 
 
 @dataclass(frozen=True)
