@@ -31,6 +31,8 @@ ISS = REPO / "installer" / "frontcounter.iss"
 DIST = REPO / "dist"
 WORK = REPO / "build" / "pyinstaller"
 BUNDLE = DIST / "frontcounter"
+HELLO_SPEC = REPO / "installer" / "hello_world.spec"
+HELLO_BUNDLE = DIST / "hello-world"
 SELF_CHECK_TIMEOUT_S = 180
 
 
@@ -49,10 +51,10 @@ def check_resources() -> None:
     subprocess.run([sys.executable, str(REPO / "resources" / "build_resources.py"), "--check"], check=True)
 
 
-def freeze() -> None:
+def freeze(spec: Path = SPEC) -> None:
     subprocess.run(
         [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
-         "--distpath", str(DIST), "--workpath", str(WORK), str(SPEC)],
+         "--distpath", str(DIST), "--workpath", str(WORK / spec.stem), str(spec)],
         check=True,
         cwd=REPO,
     )
@@ -89,10 +91,10 @@ def build_installer(version: str) -> None:
                     f"/DRepoDir={REPO}", f"/O{DIST}", str(ISS)], check=True)
 
 
-def bundle_size_mb() -> float:
+def bundle_size_mb(bundle: Path = BUNDLE) -> float:
     """Bytes on disk, counting each file once (the Linux bundle holds symlinks to its libraries)."""
     total = 0
-    for folder, _dirs, files in os.walk(BUNDLE):
+    for folder, _dirs, files in os.walk(bundle):
         for name in files:
             path = Path(folder) / name
             if not path.is_symlink():
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="freeze and self-check only (no installer)")
     parser.add_argument("--skip-freeze", action="store_true", help="self-check the existing dist/ again")
+    parser.add_argument("--hello-world", action="store_true",
+                        help="also freeze a PySide6 QtWidgets hello-world the same way (the size floor)")
     args = parser.parse_args(argv)
 
     version = project_version()
@@ -138,6 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     print("largest parts:")
     for key, mb in largest_parts():
         print(f"  {mb:7.1f} MB  {key}")
+    if args.hello_world:
+        freeze(HELLO_SPEC)
+        subprocess.run([str(HELLO_BUNDLE / ("hello-world.exe" if sys.platform == "win32" else "hello-world")),
+                        "--self-check"], check=True, timeout=SELF_CHECK_TIMEOUT_S)
+    if HELLO_BUNDLE.is_dir():
+        floor = bundle_size_mb(HELLO_BUNDLE)
+        print(f"against a PySide6 QtWidgets hello-world frozen the same way: {floor:.0f} MB "
+              f"(ratio {bundle_size_mb() / floor:.2f}; {bundle_size_mb() - floor:.0f} MB of FrontCounter's own)")
     return 0
 
 
