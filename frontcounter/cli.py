@@ -66,14 +66,44 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
                         help="sign in as NAME (password from the prompt or FRONTCOUNTER_PASSWORD)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    _global_options(common, suppress=True)
-    parser = argparse.ArgumentParser(
+def _top_parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
         prog="frontcounter",
         description="FrontCounter: police station front-counter appointments. Without a subcommand, "
         "starts the desktop app.",
     )
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    """The global options alone, for a start without a subcommand: the full parser's sixteen
+    sub-parsers cost start-up ~10 ms before the sign-in window (argparse asks gettext for every
+    one of their built-in strings)."""
+    parser = _top_parser()
+    _global_options(parser, suppress=False)
+    parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--self-check", action="store_true")
+    parser.set_defaults(command=None, version=None)
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The full parser, unless ``argv`` is plainly a GUI start (no word that names a subcommand,
+    no help or version); anything the short parser does not take goes to the full one, so its
+    answers and error messages are the full parser's."""
+    argv = list(argv)
+    if not any(a in COMMANDS or a in ("-h", "--help", "--version") for a in argv):
+        parser = _gui_parser()
+        args, extra = parser.parse_known_args(argv)
+        if not extra:
+            return parser, args
+    parser = build_parser()
+    return parser, parser.parse_args(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    parser = _top_parser()
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     _global_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="start the app on the embedded demo (created if missing)")
@@ -619,8 +649,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser, args = parse_args(sys.argv[1:] if argv is None else argv)
     from frontcounter.logging_setup import setup_logging
 
     gui = args.command is None and not args.self_check

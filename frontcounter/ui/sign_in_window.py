@@ -11,8 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent, QPaintEvent
 from PySide6.QtWidgets import (
-    QDialogButtonBox,
-    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
     QLabel,
     QLayout,
     QLineEdit,
@@ -61,9 +61,15 @@ class SignInWindow(QWidget):
         self.password.setObjectName("passwordField")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName(self.tr("Password"))
-        form = QFormLayout()
-        form.addRow(self.tr("&User name"), self.user)
-        form.addRow(self.tr("&Password"), self.password)
+        # A grid and a row of buttons rather than QFormLayout and QDialogButtonBox: PySide6 builds
+        # those classes' enums (roles, standard buttons, policies) on first use, before the frame.
+        form = QGridLayout()
+        for row, (text, field) in enumerate(((self.tr("&User name"), self.user),
+                                             (self.tr("&Password"), self.password))):
+            label = QLabel(text)
+            label.setBuddy(field)
+            form.addWidget(label, row, 0)
+            form.addWidget(field, row, 1)
 
         # The label is the banner (QLabel is a QFrame, so the theme's QFrame[banner] applies), which
         # keeps a wrapped message's height right: a frame around it would not grow with its lines.
@@ -78,16 +84,16 @@ class SignInWindow(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setVisible(False)
 
-        buttons = QDialogButtonBox()
+        buttons = QHBoxLayout()
         self.sign_in_button = QPushButton(self.tr("Sign in"))
         self.sign_in_button.setProperty("primary", True)
         self.sign_in_button.setDefault(True)
         self.retry_button = QPushButton(self.tr("&Retry"))
         quit_button = QPushButton(self.tr("&Quit"))
-        buttons.addButton(self.sign_in_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(self.retry_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(quit_button, QDialogButtonBox.ButtonRole.RejectRole)
-        self.retry_button.setVisible(False)  # after addButton, which shows it
+        buttons.addStretch(1)
+        for button in (self.sign_in_button, self.retry_button, quit_button):
+            buttons.addWidget(button)
+        self.retry_button.setVisible(False)
         self.sign_in_button.clicked.connect(self._on_sign_in_clicked)
         self.retry_button.clicked.connect(self._on_retry_clicked)
         quit_button.clicked.connect(self.close)
@@ -104,7 +110,7 @@ class SignInWindow(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.hint)
         layout.addStretch(1)
-        layout.addWidget(buttons)
+        layout.addLayout(buttons)
         self.resize(460, 320)
         (self.password if username else self.user).setFocus()
 
