@@ -115,8 +115,8 @@ def test_phase_breakdown_assigns_gaps_to_the_next_step() -> None:
     steps = dict(phase_breakdown(runs))
     assert steps["interpreter start"] == pytest.approx(20)
     assert steps["import PySide6"] == pytest.approx(80)
-    assert steps["sign in (scrypt)"] == pytest.approx(260)  # everything since the last marker
-    assert steps["show and paint the first frame"] == pytest.approx(40)
+    assert steps["sign in (scrypt, worker)"] == pytest.approx(260)  # everything since the last marker
+    assert steps["load today's list, show and paint the main window"] == pytest.approx(40)
 
 
 def test_import_breakdown_sums_self_time_by_package() -> None:
