@@ -68,9 +68,14 @@ def open_for_sign_in(data_dir: Path, *, station_code: str | None, demo: bool) ->
     except OSError:  # a read-only config.json costs only the name on the next first frame
         logger.warning("could not keep the station name in %s", paths.config_file, exc_info=True)
     never_synced = sync.local_status(runtime.engine).never_synced
+    importlib.import_module("frontcounter.services.auth")  # the password check's, before it runs
+    return Opened(runtime=runtime, never_synced=never_synced)
+
+
+def import_main_window_modules() -> None:
+    """On the worker while the password is checked (scrypt lets go of the GIL, so the two overlap)."""
     for module in MAIN_WINDOW_MODULES:
         importlib.import_module(module)
-    return Opened(runtime=runtime, never_synced=never_synced)
 
 
 class Startup(QObject):
@@ -89,13 +94,16 @@ class Startup(QObject):
         self._open_station = open_station
         self.data_dir = data_dir
         self._preset = (preset_user, preset_password) if preset_user and preset_password is not None else None
-        self.tasks = TaskRunner(self, max_threads=1)
+        # Two: the password check (scrypt) runs beside the main window's imports.
+        self.tasks = TaskRunner(self, max_threads=2)
         self.result: Opened | None = None
         self.main_window: QWidget | None = None
         self._pending: tuple[str, str] | None = None
         self._opening = False
         self._started = False
         self._main_shown = False
+        self._modules_ready = False
+        self._signed_in: Any = None
         window.first_painted.connect(self._on_window_first_painted)
         window.submitted.connect(self._on_window_submitted)
         window.retry_requested.connect(self._begin_opening)
@@ -135,6 +143,10 @@ class Startup(QObject):
                 QApplication.quit()
                 return
         self.opened.emit()
+        # One job imports (one importer at a time: two threads importing the same modules could
+        # see each other's half-made modules); scrypt, beside it, runs without the GIL.
+        self.tasks.run(lambda _p: import_main_window_modules(), on_done=self._on_modules_ready,
+                       on_error=self._on_open_failed)
         if self._pending is None and self._preset is not None:
             self._pending = self._preset
         if self._pending is not None:
@@ -182,7 +194,21 @@ class Startup(QObject):
         self.window.set_checking(False)
         self.window.show_problem(describe(exc, self.data_dir))
 
+    def _on_modules_ready(self, _result: object) -> None:
+        self._modules_ready = True
+        if self._signed_in is not None:
+            self._open_main_window(self._signed_in)
+
     def _on_signed_in(self, actor: Any) -> None:
+        self._signed_in = actor
+        if self._modules_ready:
+            self._open_main_window(actor)
+        else:
+            self.window.show_progress(self.window.tr("Signed in. Opening today's list…"))
+
+    def _open_main_window(self, actor: Any) -> None:
+        if self.main_window is not None:
+            return
         from frontcounter.ui.app_state import AppState
         from frontcounter.ui.lock import install_session_lock
         from frontcounter.ui.main_window import MainWindow
