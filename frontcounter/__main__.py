@@ -1,61 +1,13 @@
-"""Start the desktop app in a fixed order (STYLE.md, after Vorta):
-excepthook → paths → logging → migrate the local DB → credentials → window."""
+"""``python -m frontcounter`` and the ``frontcounter-gui`` script: the CLI, which opens the GUI
+(frontcounter.startup) when no subcommand is given."""
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
 import sys
-from pathlib import Path
-
-logger = logging.getLogger(__name__)
-
-
-def run_gui(args: argparse.Namespace) -> int:
-    """The first frame (the sign-in window) needs Qt and config.json only; the station cache opens
-    behind it on a worker while the clerk types (frontcounter/ui/startup.py)."""
-    from PySide6.QtWidgets import QApplication
-
-    from frontcounter.ui.pyside_sources import stop_reading_module_sources
-
-    stop_reading_module_sources()  # before any more imports: ~20 MB of cached source lines otherwise
-    from frontcounter.paths import Paths
-    from frontcounter.ui.crash import install_excepthook
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("FrontCounter")
-    app.setOrganizationName("FrontCounter")
-    install_excepthook()  # 1. excepthook
-
-    data_dir = args.data_dir
-    if args.demo and not data_dir and not os.environ.get("FRONTCOUNTER_DATA_DIR"):
-        import platformdirs
-
-        data_dir = Path(platformdirs.user_data_dir("FrontCounter", appauthor=False)) / "demo"
-    paths = Paths.resolve(data_dir)  # 2. paths (3. logging was set up by cli.main)
-    from frontcounter.config import load_settings
-
-    try:
-        from frontcounter.ui.theme import apply_theme
-
-        apply_theme(app, load_settings(paths.config_file).theme)
-    except ImportError:
-        logger.warning("compiled resources missing; running without the theme")
-    except (OSError, ValueError):  # an unreadable config.json: the sign-in window says so once opened
-        logger.warning("could not read %s for the theme", paths.config_file, exc_info=True)
-
-    from frontcounter.ui.startup import start
-
-    # 4. the sign-in window, then (on a worker) the local DB migrated, 5. credentials, 6. the window
-    startup = start(app, paths.data_dir, station_code=args.station, demo=args.demo, preset_user=args.user)
-    status = int(app.exec())
-    startup.tasks.wait(5000)
-    return status
 
 
 def main() -> int:
-    from frontcounter.cli import main as cli_main
+    from frontcounter.cli.main import main as cli_main
 
     return cli_main(sys.argv[1:])
 

@@ -4,7 +4,7 @@ Standard library only at import: start-up reads the station name and protective 
 to paint the sign-in window before any database library is loaded.
 
 Never holds a secret: the central database password lives only in the OS keyring
-(frontcounter/services/secrets.py). Window geometry is kept apart, in the UI's own state file.
+(frontcounter/services/security/secrets.py). Window geometry is kept apart, in the UI's own state file.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # kept off the import path: the sign-in window reads settings before SQLAlchemy loads
-    from frontcounter.services.context import Policy
-    from frontcounter.services.retention import RetentionPolicy
+    from frontcounter.services.core.context import Policy
+    from frontcounter.services.security.retention import RetentionPolicy
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Settings:
     demo: bool = False
 
     def policy(self) -> Policy:
-        from frontcounter.services.context import Policy
+        from frontcounter.services.core.context import Policy
 
         return Policy(
             no_show_grace_minutes=self.no_show_grace_minutes,
@@ -52,8 +52,8 @@ class Settings:
         )
 
     def retention(self) -> RetentionPolicy:
-        """The retention periods as the purge takes them (services/retention.py)."""
-        from frontcounter.services.retention import RetentionPolicy
+        """The retention periods as the purge takes them (services/security/retention.py)."""
+        from frontcounter.services.security.retention import RetentionPolicy
 
         return RetentionPolicy(
             personal_data_days=self.retention_days_personal,

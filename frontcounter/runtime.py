@@ -14,12 +14,12 @@ from frontcounter.config import Settings, load_settings, save_settings
 from frontcounter.db.engine import make_engine, sqlite_url
 from frontcounter.db.migrate import upgrade
 from frontcounter.paths import Paths
-from frontcounter.services import sync_pull
-from frontcounter.services.auth import workstation_name
-from frontcounter.services.clock import Clock, default_clock
-from frontcounter.services.context import ServiceContext
-from frontcounter.services.demo import DEMO_STATION, DemoSummary, seed_central
-from frontcounter.services.errors import FrontCounterError
+from frontcounter.services.core.clock import Clock, default_clock
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.errors import FrontCounterError
+from frontcounter.services.demo.seed import DEMO_STATION, DemoSummary, seed_central
+from frontcounter.services.security.auth import workstation_name
+from frontcounter.services.sync import pull as sync_pull
 from frontcounter.startup_problems import MigrationFailed, describe
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _station_name_in(engine: Engine, code: str) -> str | None:
 
 def station_name(runtime: StationRuntime) -> str | None:
     """The station's name from the cache, or None when the cache does not know the station yet."""
-    from frontcounter.services.appointments import station_by_code
+    from frontcounter.services.core.appointments import station_by_code
 
     try:
         with runtime.ctx.read() as session:
@@ -140,7 +140,7 @@ def create_demo(
     settings = load_settings(paths.config_file)
     settings.station_code = station_code
     settings.station_name = name
-    from frontcounter.services import secrets
+    from frontcounter.services.security import secrets
 
     if make_url(url).password:  # the password belongs in the keyring, never in config.json
         secrets.store_password(url, str(make_url(url).password))
@@ -161,7 +161,7 @@ def demo_has_ended(paths: Paths, clock: Clock | None = None) -> bool:
     from sqlalchemy import func, select
 
     from frontcounter.db.models import Appointment
-    from frontcounter.services.clock import local_day_bounds, local_today
+    from frontcounter.services.core.clock import local_day_bounds, local_today
 
     settings = load_settings(paths.config_file)
     if not settings.demo or not Path(paths.embedded_central_db).exists():

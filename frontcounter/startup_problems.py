@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from frontcounter.services.errors import FrontCounterError
+from frontcounter.services.core.errors import FrontCounterError
 
 
 class MigrationFailed(FrontCounterError):
