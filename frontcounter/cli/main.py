@@ -10,6 +10,7 @@ dispatch; each group of subcommands has a module of its own (``station``, ``coun
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
@@ -22,11 +23,6 @@ from frontcounter.cli.common import (
     UsageError,
     _paths,
 )
-from frontcounter.cli.counter import cmd_appointments, cmd_check_in
-from frontcounter.cli.documents import cmd_briefing, cmd_day_sheet, cmd_slip
-from frontcounter.cli.exchange import cmd_import, cmd_report, cmd_sync
-from frontcounter.cli.security import cmd_audit, cmd_purge
-from frontcounter.cli.station import cmd_db, cmd_demo, self_check
 from frontcounter.services.core.errors import FrontCounterError
 
 logger = logging.getLogger(__name__)
@@ -188,20 +184,34 @@ def _not_yet(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "demo": cmd_demo,
-    "db": cmd_db,
-    "appointments": cmd_appointments,
-    "check-in": cmd_check_in,
-    "briefing": cmd_briefing,
-    "day-sheet": cmd_day_sheet,
-    "slip": cmd_slip,
-    "audit": cmd_audit,
-    "sync": cmd_sync,
-    "import": cmd_import,
-    "purge": cmd_purge,
-    "report": cmd_report,
+#: Each subcommand's "module:function" under frontcounter.cli, imported when it runs: a GUI start
+#: loads none of them.
+COMMANDS: dict[str, str] = {
+    "demo": "station:cmd_demo",
+    "db": "station:cmd_db",
+    "appointments": "counter:cmd_appointments",
+    "check-in": "counter:cmd_check_in",
+    "briefing": "documents:cmd_briefing",
+    "day-sheet": "documents:cmd_day_sheet",
+    "slip": "documents:cmd_slip",
+    "audit": "security:cmd_audit",
+    "sync": "exchange:cmd_sync",
+    "import": "exchange:cmd_import",
+    "purge": "security:cmd_purge",
+    "report": "exchange:cmd_report",
 }
+
+
+def _command_self_check(args: argparse.Namespace) -> int:
+    from frontcounter.cli.station import self_check
+
+    return self_check(args)
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    module, function = COMMANDS[name].split(":")
+    run: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(f"frontcounter.cli.{module}"), function)
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -212,12 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(_paths(args), console=args.command is not None, rotate_while_running=not gui)
     try:
         if args.self_check:
-            return self_check(args)
+            return _command_self_check(args)
         if args.command is None:
             from frontcounter.startup import run_gui
 
             return run_gui(args)
-        return COMMANDS[args.command](args)
+        return _command(args.command)(args)
     except UsageError as exc:
         parser.print_usage(sys.stderr)
         print(f"frontcounter: {exc.message}", file=sys.stderr)
