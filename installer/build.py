@@ -54,7 +54,7 @@ def check_resources() -> None:
 def freeze(spec: Path = SPEC) -> None:
     subprocess.run(
         [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
-         "--distpath", str(DIST), "--workpath", str(WORK / spec.stem), str(spec)],
+         "--distpath", str(DIST), "--workpath", str(WORK), str(spec)],  # PyInstaller adds the spec name
         check=True,
         cwd=REPO,
     )
