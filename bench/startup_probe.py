@@ -9,7 +9,10 @@ Both print ``first_frame=<time.monotonic()>`` once the first frame of the window
 ``MainWindow`` has been painted (the first paint event it or a child received, plus the rest of
 that paint pass), then exit at once; the parent subtracts the time it spawned us. ``loaded=``
 names the ``HEAVY`` modules already imported by then (there should be none); ``cpu_s=`` the
-process's CPU time so far (all threads), which other work on a shared machine disturbs far less. With
+process's CPU time so far (all threads), which other work on a shared machine disturbs far less. The
+app's first window, the sign-in window (``SignInWindow``), prints ``interactive=`` at its first
+paint in the same way, with ``loaded_at_interactive=`` (which of ``HEAVY_AT_SIGN_IN`` were imported
+by then: there should be none). With
 ``--screens`` the probe then opens every view in the navigation, waits for each one's background
 work, and prints ``vmhwm_mb=`` (the process's peak resident memory) and ``screens=``. With
 ``--phases`` it prints ``phase_<step>=`` times for the steps of start-up (see ``_instrument``).
@@ -30,6 +33,10 @@ from typing import Any
 #: the probe reports which of them were loaded by the time of the first frame.
 HEAVY = ("alembic", "mako", "reportlab", "pypdf", "keyring", "psycopg", "PySide6.QtCharts", "PySide6.QtPdf",
          "PySide6.QtPdfWidgets", "PySide6.QtPrintSupport", "PySide6.QtSvgWidgets")
+#: What the sign-in window must paint without (issue 15): the database stack, PDFs, the keyring.
+HEAVY_AT_SIGN_IN = ("sqlalchemy", "alembic", "reportlab", "psycopg", "keyring")
+#: The first window a user can type into: the sign-in window (frontcounter/ui/shell/sign_in_window.py).
+INTERACTIVE = "SignInWindow"
 ENV_NOW = "FRONTCOUNTER_BENCH_NOW"
 ENV_TIMEOUT = "FRONTCOUNTER_BENCH_PROBE_TIMEOUT"
 
@@ -95,10 +102,10 @@ def _timed(name: str, fn: Any) -> Any:
 #: The steps of ``frontcounter.startup.run_gui`` the ``--phases`` run times: (module, name, label).
 #: A step that no longer exists is skipped, so the probe outlives changes to the start-up code.
 STEPS = (
-    ("frontcounter.runtime", "open_station", "open_station"),
     ("frontcounter.ui.theme", "apply_theme", "apply_theme"),
-    ("frontcounter.ui.shell.sync_startup", "first_sync_if_needed", "first_sync_check"),
-    ("frontcounter.ui.dialogs.login", "sign_in_interactively", "sign_in"),
+    ("frontcounter.ui.shell.startup", "start", "sign_in_window"),
+    ("frontcounter.ui.shell.startup", "open_for_sign_in", "open_station"),
+    ("frontcounter.services.security.auth", "sign_in", "sign_in"),
     ("frontcounter.ui.shell.sync_startup", "start_sync", "start_sync"),
     ("frontcounter.ui.shell.main_window", "MainWindow.__init__", "main_window"),
     ("frontcounter.ui.shell.sync_startup", "attach_to_window", "attach_sync"),
@@ -153,6 +160,25 @@ def main(argv: list[str]) -> int:
             super().__init__()
             self.events = 0
             self.window: QWidget | None = None
+            self.interactive = False
+            self.sign_in: Any = None
+
+        def interactive_painted(self) -> None:
+            _emit(interactive=f"{time.monotonic():.6f}", interactive_cpu_s=f"{time.process_time():.4f}",
+                  interactive_vmhwm_mb=f"{_vmhwm_mb():.1f}",
+                  loaded_at_interactive=",".join(m for m in HEAVY_AT_SIGN_IN if m in sys.modules))
+            self.watch = QTimer()
+            self.watch.timeout.connect(self.check_sign_in)
+            self.watch.start(20)
+
+        def check_sign_in(self) -> None:
+            """A sign-in window that shows a problem (wrong password, locked cache) would wait for a
+            person forever offscreen: report its words and stop."""
+            message = getattr(self.sign_in, "message", None)
+            if self.window is None and message is not None and message.isVisible() \
+                    and message.property("banner") == "error":
+                _emit(error=f"the sign-in window says: {message.text()}")
+                os._exit(8)
 
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
             self.events += 1
@@ -162,6 +188,10 @@ def main(argv: list[str]) -> int:
                 os._exit(6)
             if event.type() == QEvent.Type.Paint and isinstance(obj, QWidget):
                 window = obj.window()
+                if window.objectName() == INTERACTIVE and not self.interactive:
+                    self.interactive = True
+                    self.sign_in = window
+                    QTimer.singleShot(0, self.interactive_painted)
                 if window.objectName() == "MainWindow" and self.window is None:
                     self.window = window
                     app.removeEventFilter(self)

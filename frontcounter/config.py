@@ -1,5 +1,8 @@
 """All user settings, declared and typed in one place (STYLE.md), stored as JSON in the data dir.
 
+Standard library only at import: start-up reads the station name and protective marking from here
+to paint the sign-in window before any database library is loaded.
+
 Never holds a secret: the central database password lives only in the OS keyring
 (frontcounter/services/security/secrets.py). Window geometry is kept apart, in the UI's own state file.
 """
@@ -10,15 +13,19 @@ import json
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from frontcounter.services.core.context import Policy
-from frontcounter.services.security.retention import RetentionPolicy
+if TYPE_CHECKING:  # kept off the import path: the sign-in window reads settings before SQLAlchemy loads
+    from frontcounter.services.core.context import Policy
+    from frontcounter.services.security.retention import RetentionPolicy
 
 
 @dataclass
 class Settings:
     station_code: str | None = None
+    #: The station's name as the centre knows it, kept here so the sign-in window can show it
+    #: before the database is open (refreshed from the cache at every start-up).
+    station_name: str | None = None
     #: SQLAlchemy URL of the centre without its password, e.g.
     #: ``postgresql+psycopg://station_hh@central.example/frontcounter?sslmode=require``.
     central_url: str | None = None
@@ -38,6 +45,8 @@ class Settings:
     demo: bool = False
 
     def policy(self) -> Policy:
+        from frontcounter.services.core.context import Policy
+
         return Policy(
             no_show_grace_minutes=self.no_show_grace_minutes,
             early_checkin_minutes=self.early_checkin_minutes,
@@ -47,6 +56,8 @@ class Settings:
 
     def retention(self) -> RetentionPolicy:
         """The retention periods as the purge takes them (services/security/retention.py)."""
+        from frontcounter.services.security.retention import RetentionPolicy
+
         return RetentionPolicy(
             personal_data_days=self.retention_days_personal,
             closed_follow_up_days=self.retention_days_closed_follow_ups,

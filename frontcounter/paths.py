@@ -10,8 +10,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "FrontCounter"
 ENV_DATA_DIR = "FRONTCOUNTER_DATA_DIR"
 
@@ -20,6 +18,8 @@ def default_data_dir() -> Path:
     env = os.environ.get(ENV_DATA_DIR)
     if env:
         return Path(env).expanduser()
+    import platformdirs  # only when neither --data-dir nor the environment names the folder
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 

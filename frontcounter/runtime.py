@@ -20,6 +20,7 @@ from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.demo.seed import DEMO_STATION, DemoSummary, seed_central
 from frontcounter.services.security.auth import workstation_name
 from frontcounter.services.sync import pull as sync_pull
+from frontcounter.startup_problems import MigrationFailed, describe
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def open_station(paths: Paths, *, clock: Clock | None = None, station_code: str 
             "'frontcounter --station CODE --central URL db upgrade' to set up a station."
         )
     engine = make_engine(sqlite_url(paths.station_db))
-    upgrade(engine)
+    _migrate(engine, paths)
     ctx = ServiceContext(
         engine=engine,
         clock=clock or default_clock(),
@@ -56,6 +57,54 @@ def open_station(paths: Paths, *, clock: Clock | None = None, station_code: str 
         policy=settings.policy(),
     )
     return StationRuntime(paths=paths, settings=settings, engine=engine, ctx=ctx)
+
+
+def _migrate(engine: Engine, paths: Paths) -> None:
+    """Bring the cache to this build's schema; a failure that is not the file's state (locked,
+    read-only, disk full: said as such by startup_problems) is a failed migration, said in words."""
+    try:
+        upgrade(engine)
+    except Exception as exc:
+        engine.dispose()
+        text = describe(exc, paths.data_dir)
+        if text.startswith("FrontCounter could not open"):  # not locked, read-only, full or damaged
+            raise MigrationFailed(
+                f"The station database {paths.station_db} could not be brought up to date for this version "
+                f"of FrontCounter (migration failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+                "Ask IT to check the log; the centre still holds every record."
+            ) from exc
+        raise
+
+
+def _station_name_in(engine: Engine, code: str) -> str | None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from frontcounter.db.models import Station
+
+    with Session(engine) as session:
+        return session.scalars(select(Station.name).where(Station.code == code)).first()
+
+
+def station_name(runtime: StationRuntime) -> str | None:
+    """The station's name from the cache, or None when the cache does not know the station yet."""
+    from frontcounter.services.core.appointments import station_by_code
+
+    try:
+        with runtime.ctx.read() as session:
+            return station_by_code(session, runtime.ctx.station_code or "").name
+    except FrontCounterError:
+        return None
+
+
+def remember_station_name(runtime: StationRuntime) -> None:
+    """Keep the name in config.json so the next start-up's first frame can show it."""
+    name = station_name(runtime)
+    if name and name != runtime.settings.station_name:
+        runtime.settings.station_name = name
+        current = load_settings(runtime.paths.config_file)
+        current.station_name = name
+        save_settings(runtime.paths.config_file, current)
 
 
 def embedded_central_url(paths: Paths) -> str:
@@ -84,11 +133,13 @@ def create_demo(
         local = make_engine(sqlite_url(paths.station_db))
         upgrade(local)
         sync_pull.pull(central, local, station_code)
+        name = _station_name_in(local, station_code)
         local.dispose()
     finally:
         central.dispose()
     settings = load_settings(paths.config_file)
     settings.station_code = station_code
+    settings.station_name = name
     from frontcounter.services.security import secrets
 
     if make_url(url).password:  # the password belongs in the keyring, never in config.json

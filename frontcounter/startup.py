@@ -1,5 +1,6 @@
-"""Start the desktop app in a fixed order (STYLE.md, after Vorta):
-excepthook → paths → logging → migrate the local DB → credentials → window.
+"""Start the desktop app in a fixed order (STYLE.md, after Vorta): excepthook → paths → logging →
+the sign-in window → (on a worker, while the clerk types) migrate the local DB → credentials →
+window (frontcounter/ui/shell/startup.py).
 
 ``cli.main`` calls ``run_gui`` when no subcommand is given; ``__main__`` only hands over to the CLI,
 so the two never import each other."""
@@ -16,10 +17,14 @@ logger = logging.getLogger(__name__)
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    """The first frame (the sign-in window) needs Qt and config.json only; the station cache opens
+    behind it on a worker while the clerk types (frontcounter/ui/shell/startup.py)."""
     from PySide6.QtWidgets import QApplication
 
+    from frontcounter.ui.pyside_sources import stop_reading_module_sources
+
+    stop_reading_module_sources()  # before any more imports: ~20 MB of cached source lines otherwise
     from frontcounter.paths import Paths
-    from frontcounter.runtime import ensure_demo, open_station
     from frontcounter.ui.crash import install_excepthook
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -33,34 +38,21 @@ def run_gui(args: argparse.Namespace) -> int:
 
         data_dir = Path(platformdirs.user_data_dir("FrontCounter", appauthor=False)) / "demo"
     paths = Paths.resolve(data_dir)  # 2. paths (3. logging was set up by cli.main)
-    if args.demo:
-        ensure_demo(paths, station_code=args.station or "HH")
-    runtime = open_station(paths, station_code=args.station)  # 4. migrate the local DB
+    from frontcounter.config import load_settings
+
     try:
         from frontcounter.ui.theme import apply_theme
 
-        apply_theme(app, runtime.settings.theme)
+        apply_theme(app, load_settings(paths.config_file).theme)
     except ImportError:
         logger.warning("compiled resources missing; running without the theme")
+    except (OSError, ValueError):  # an unreadable config.json: the sign-in window says so once opened
+        logger.warning("could not read %s for the theme", paths.config_file, exc_info=True)
 
-    from frontcounter.ui.dialogs.login import sign_in_interactively
-    from frontcounter.ui.shell.sync_startup import attach_to_window, first_sync_if_needed, start_sync
+    from frontcounter.ui.shell.startup import start
 
-    if not first_sync_if_needed(runtime):  # a new station fetches its users and data first
-        return 0
-    actor = sign_in_interactively(runtime, preset_user=args.user)  # 5. credentials
-    if actor is None:
-        return 0
-    from frontcounter.ui.app_state import AppState
-    from frontcounter.ui.shell.main_window import MainWindow
-
-    state = AppState(runtime.ctx, actor, runtime.settings, paths)
-    sync = start_sync(state, delay_ms=500)  # after the first paint; in the background: on a timer, after each command, backing off offline
-    window = attach_to_window(MainWindow(state), sync)  # 6. window
-    from frontcounter.ui.shell.lock import install_session_lock
-
-    # Idle lock, Lock now (Ctrl+L) and Switch user; another role gets a freshly built window.
-    install_session_lock(window, state, rebuild=lambda: attach_to_window(MainWindow(state), sync))
-    window.show()
-    return int(app.exec())
-
+    # 4. the sign-in window, then (on a worker) the local DB migrated, 5. credentials, 6. the window
+    startup = start(app, paths.data_dir, station_code=args.station, demo=args.demo, preset_user=args.user)
+    status = int(app.exec())
+    startup.tasks.wait(5000)
+    return status

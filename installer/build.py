@@ -31,6 +31,8 @@ ISS = REPO / "installer" / "frontcounter.iss"
 DIST = REPO / "dist"
 WORK = REPO / "build" / "pyinstaller"
 BUNDLE = DIST / "frontcounter"
+HELLO_SPEC = REPO / "installer" / "hello_world.spec"
+HELLO_BUNDLE = DIST / "hello-world"
 SELF_CHECK_TIMEOUT_S = 180
 
 
@@ -49,10 +51,10 @@ def check_resources() -> None:
     subprocess.run([sys.executable, str(REPO / "resources" / "build_resources.py"), "--check"], check=True)
 
 
-def freeze() -> None:
+def freeze(spec: Path = SPEC) -> None:
     subprocess.run(
         [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
-         "--distpath", str(DIST), "--workpath", str(WORK), str(SPEC)],
+         "--distpath", str(DIST), "--workpath", str(WORK), str(spec)],  # PyInstaller adds the spec name
         check=True,
         cwd=REPO,
     )
@@ -89,10 +91,10 @@ def build_installer(version: str) -> None:
                     f"/DRepoDir={REPO}", f"/O{DIST}", str(ISS)], check=True)
 
 
-def bundle_size_mb() -> float:
+def bundle_size_mb(bundle: Path = BUNDLE) -> float:
     """Bytes on disk, counting each file once (the Linux bundle holds symlinks to its libraries)."""
     total = 0
-    for folder, _dirs, files in os.walk(BUNDLE):
+    for folder, _dirs, files in os.walk(bundle):
         for name in files:
             path = Path(folder) / name
             if not path.is_symlink():
@@ -100,10 +102,29 @@ def bundle_size_mb() -> float:
     return total / 1_000_000
 
 
+def largest_parts(count: int = 10) -> list[tuple[str, float]]:
+    """The biggest parts of the bundle in MB: each top-level file, each folder under _internal
+    (PySide6/Qt/lib and the like one level deeper, where the weight is), largest first."""
+    sizes: dict[str, int] = {}
+    for folder, _dirs, files in os.walk(BUNDLE):
+        for name in files:
+            path = Path(folder) / name
+            if path.is_symlink():
+                continue
+            parts = path.relative_to(BUNDLE).parts
+            depth = 4 if parts[:2] == ("_internal", "PySide6") else 2
+            key = "/".join(parts[:depth]) if len(parts) > depth else "/".join(parts)
+            sizes[key] = sizes.get(key, 0) + path.stat().st_size
+    ranked = sorted(sizes.items(), key=lambda kv: -kv[1])[:count]
+    return [(key, size / 1_000_000) for key, size in ranked]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="freeze and self-check only (no installer)")
     parser.add_argument("--skip-freeze", action="store_true", help="self-check the existing dist/ again")
+    parser.add_argument("--hello-world", action="store_true",
+                        help="also freeze a PySide6 QtWidgets hello-world the same way (the size floor)")
     args = parser.parse_args(argv)
 
     version = project_version()
@@ -118,6 +139,17 @@ def main(argv: list[str] | None = None) -> int:
         build_installer(version)
     print(f"FrontCounter {version}: bundle {BUNDLE} is {bundle_size_mb():.0f} MB; "
           f"freeze {frozen_at - started:.0f} s, self-check {checked_at - frozen_at:.1f} s")
+    print("largest parts:")
+    for key, mb in largest_parts():
+        print(f"  {mb:7.1f} MB  {key}")
+    if args.hello_world:
+        freeze(HELLO_SPEC)
+        subprocess.run([str(HELLO_BUNDLE / ("hello-world.exe" if sys.platform == "win32" else "hello-world")),
+                        "--self-check"], check=True, timeout=SELF_CHECK_TIMEOUT_S)
+    if HELLO_BUNDLE.is_dir():
+        floor = bundle_size_mb(HELLO_BUNDLE)
+        print(f"against a PySide6 QtWidgets hello-world frozen the same way: {floor:.0f} MB "
+              f"(ratio {bundle_size_mb() / floor:.2f}; {bundle_size_mb() - floor:.0f} MB of FrontCounter's own)")
     return 0
 
 

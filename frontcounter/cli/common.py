@@ -4,7 +4,6 @@ station, signing in (password from the prompt or FRONTCOUNTER_PASSWORD), writing
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from pathlib import Path
@@ -66,7 +65,7 @@ def _sign_in(args: argparse.Namespace, runtime: Any) -> Any:
     if password is None:
         if not sys.stdin.isatty():
             raise UsageError(f"No password for {username}: set FRONTCOUNTER_PASSWORD or run in a terminal.")
-        password = getpass.getpass(f"Password for {username}: ")
+        password = ask_password(f"Password for {username}: ")
     return sign_in(runtime.ctx, username, password)
 
 
@@ -74,3 +73,10 @@ def _write_bytes(path: str, data: bytes) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
+
+
+def ask_password(prompt: str) -> str:
+    """A password from the terminal (``getpass`` imported here: the GUI never prompts)."""
+    import getpass
+
+    return getpass.getpass(prompt)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 
@@ -12,6 +11,7 @@ from frontcounter.cli.common import (
     _central_url,
     _open,
     _sign_in,
+    ask_password,
 )
 from frontcounter.services.core.errors import FrontCounterError
 
@@ -61,7 +61,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.set_password:
         if not sys.stdin.isatty():
             raise UsageError("--set-password needs a terminal to ask for the password.")
-        secrets.store_password(url, getpass.getpass(f"Password for {describe_url(url)}: "))
+        secrets.store_password(url, ask_password(f"Password for {describe_url(url)}: "))
         print("Password stored in the OS keyring.")
     code = runtime.ctx.station_code
     engine = open_central(url)

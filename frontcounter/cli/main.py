@@ -10,28 +10,42 @@ dispatch; each group of subcommands has a module of its own (``station``, ``coun
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from frontcounter import __version__
+import frontcounter
 from frontcounter.cli.common import (
     UsageError,
     _paths,
     refuse_password_in_argument,
 )
-from frontcounter.cli.counter import cmd_appointments, cmd_check_in, cmd_visit_step
-from frontcounter.cli.documents import cmd_briefing, cmd_day_sheet, cmd_slip
-from frontcounter.cli.exchange import cmd_import, cmd_report, cmd_sync
-from frontcounter.cli.security import cmd_audit, cmd_purge
-from frontcounter.cli.station import cmd_db, cmd_demo, self_check
 from frontcounter.services.core.errors import FrontCounterError
 
 logger = logging.getLogger(__name__)
+
+
+if TYPE_CHECKING:
+    from datetime import date
+
+
+def fromisoformat(text: str) -> date:
+    """A YYYY-MM-DD option; ``datetime`` is imported when one is given, not on the way to the GUI."""
+    from datetime import date
+
+    return date.fromisoformat(text)
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, with the version looked up only when asked (it is slow to import)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        parser.exit(message=f"frontcounter {frontcounter.__version__}\n")
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -45,15 +59,45 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
                         help="sign in as NAME (password from the prompt or FRONTCOUNTER_PASSWORD)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    _global_options(common, suppress=True)
-    parser = argparse.ArgumentParser(
+def _top_parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
         prog="frontcounter",
         description="FrontCounter: police station front-counter appointments. Without a subcommand, "
         "starts the desktop app.",
     )
-    parser.add_argument("--version", action="version", version=f"frontcounter {__version__}")
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    """The global options alone, for a start without a subcommand: the full parser's sixteen
+    sub-parsers cost start-up ~10 ms before the sign-in window (argparse asks gettext for every
+    one of their built-in strings)."""
+    parser = _top_parser()
+    _global_options(parser, suppress=False)
+    parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--self-check", action="store_true")
+    parser.set_defaults(command=None, version=None)
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The full parser, unless ``argv`` is plainly a GUI start (no word that names a subcommand,
+    no help or version); anything the short parser does not take goes to the full one, so its
+    answers and error messages are the full parser's."""
+    argv = list(argv)
+    if not any(a in COMMANDS or a in ("-h", "--help", "--version") for a in argv):
+        parser = _gui_parser()
+        args, extra = parser.parse_known_args(argv)
+        if not extra:
+            return parser, args
+    parser = build_parser()
+    return parser, parser.parse_args(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    parser = _top_parser()
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     _global_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="start the app on the embedded demo (created if missing)")
     parser.add_argument("--self-check", action="store_true",
@@ -78,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ask for the central database password and keep it in the OS keyring first")
 
     p = sub.add_parser("appointments", parents=[common], help="the station's appointments for a day")
-    p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D", help="YYYY-MM-DD (default today)")
+    p.add_argument("--date", type=fromisoformat, default=None, metavar="D", help="YYYY-MM-DD (default today)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("briefing", parents=[common], help="write the briefing PDF for an appointment")
@@ -86,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="FILE")
 
     p = sub.add_parser("day-sheet", parents=[common], help="write the day sheet PDF")
-    p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D")
+    p.add_argument("--date", type=fromisoformat, default=None, metavar="D")
     p.add_argument("--confidential", action="store_true", help="the officers' version, with confidential content")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
 
@@ -124,8 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(report_common, suppress=True)
     p = sub.add_parser("report", parents=[report_common], conflict_handler="resolve",
                        help="figures for station managers (with --central URL: every station, from the centre)")
-    p.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True, metavar="D")
-    p.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, metavar="D")
+    p.add_argument("--from", dest="date_from", type=fromisoformat, required=True, metavar="D")
+    p.add_argument("--to", dest="date_to", type=fromisoformat, required=True, metavar="D")
     p.add_argument("--station", dest="report_station", default=None, metavar="CODE",
                    help="report on this station only (the FCR; a supervisor always gets their own)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -147,41 +191,55 @@ def _not_yet(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
     return run
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "demo": cmd_demo,
-    "db": cmd_db,
-    "appointments": cmd_appointments,
-    "check-in": cmd_check_in,
-    "take-in": cmd_visit_step,
-    "complete": cmd_visit_step,
-    "left-unseen": cmd_visit_step,
-    "briefing": cmd_briefing,
-    "day-sheet": cmd_day_sheet,
-    "slip": cmd_slip,
-    "audit": cmd_audit,
-    "sync": cmd_sync,
-    "import": cmd_import,
-    "purge": cmd_purge,
-    "report": cmd_report,
+#: Each subcommand's "module:function" under frontcounter.cli, imported when it runs: a GUI start
+#: loads none of them.
+COMMANDS: dict[str, str] = {
+    "demo": "station:cmd_demo",
+    "db": "station:cmd_db",
+    "appointments": "counter:cmd_appointments",
+    "check-in": "counter:cmd_check_in",
+    "take-in": "counter:cmd_visit_step",
+    "complete": "counter:cmd_visit_step",
+    "left-unseen": "counter:cmd_visit_step",
+    "briefing": "documents:cmd_briefing",
+    "day-sheet": "documents:cmd_day_sheet",
+    "slip": "documents:cmd_slip",
+    "audit": "security:cmd_audit",
+    "sync": "exchange:cmd_sync",
+    "import": "exchange:cmd_import",
+    "purge": "security:cmd_purge",
+    "report": "exchange:cmd_report",
 }
 
 
+def _command_self_check(args: argparse.Namespace) -> int:
+    from frontcounter.cli.station import self_check
+
+    return self_check(args)
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    module, function = COMMANDS[name].split(":")
+    run: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(f"frontcounter.cli.{module}"), function)
+    return run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    parser, args = parse_args(sys.argv[1:] if argv is None else argv)
     from frontcounter.logging_setup import setup_logging
 
-    setup_logging(_paths(args), console=args.command is not None)
+    gui = args.command is None and not args.self_check
+    setup_logging(_paths(args), console=args.command is not None, rotate_while_running=not gui)
     try:
         if getattr(args, "central", None):
             refuse_password_in_argument(args.central)  # whatever the command: ps has already shown it
         if args.self_check:
-            return self_check(args)
+            return _command_self_check(args)
         if args.command is None:
             from frontcounter.startup import run_gui
 
             return run_gui(args)
-        return COMMANDS[args.command](args)
+        return _command(args.command)(args)
     except UsageError as exc:
         parser.print_usage(sys.stderr)
         print(f"frontcounter: {exc.message}", file=sys.stderr)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from frontcounter.cli.common import (
     UsageError,
     _central_url,
     _paths,
+    ask_password,
 )
 from frontcounter.services.core.errors import FrontCounterError
 
@@ -110,8 +110,8 @@ def _create_role(args: argparse.Namespace, central: str | None) -> int:
     if password is None:
         if not sys.stdin.isatty():
             raise UsageError("Set FRONTCOUNTER_ROLE_PASSWORD or run in a terminal to type the role's password.")
-        password = getpass.getpass(f"New password for database role {args.role}: ")
-        if password != getpass.getpass("Again: "):
+        password = ask_password(f"New password for database role {args.role}: ")
+        if password != ask_password("Again: "):
             raise FrontCounterError("The two passwords differ; nothing was changed.")
     engine = central_engine(central)
     try:

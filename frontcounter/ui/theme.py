@@ -13,18 +13,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QFile, QIODevice, QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtCore import QFile, QIODevice
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from frontcounter.ui import resources_rc  # noqa: F401  (registers :/icons and :/themes)
 
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
+
 logger = logging.getLogger(__name__)
 
 #: Pixel sizes pre-rendered for each icon; QIcon picks the nearest for the size and screen scale.
-_ICON_SIZES = (16, 20, 24, 32, 40, 48, 64, 96, 128, 256)
+#: The app draws icons at 16–32 px, so 64 covers a 2× screen; 96, 128 and 256 px held ~0.7 MB of
+#: pixels per icon (~11 MB for the app's icons) that nothing ever painted.
+_ICON_SIZES = (16, 20, 24, 32, 40, 48, 64)
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,11 @@ def _read_resource_text(path: str) -> str:
 def _render_icon(name: str, colour: str, selected_colour: str) -> QIcon:
     # Not cached on purpose: about 3 ms an icon, and a module-level cache of pixmaps would outlive
     # the QApplication (in tests) and crash when Python tears it down.
+    # Imported here, not at the top: the sign-in window paints without icons, QtSvg or Qt's enums.
+    from PySide6.QtCore import QByteArray, QRectF, Qt
+    from PySide6.QtGui import QIcon, QPainter, QPixmap
+    from PySide6.QtSvg import QSvgRenderer
+
     source = _read_resource(f":/icons/{name}.svg")
     result = QIcon()
     for mode, fill in ((QIcon.Mode.Normal, colour), (QIcon.Mode.Selected, selected_colour)):

@@ -77,7 +77,7 @@ def test_app_probe_paints_the_main_window_without_heavy_imports(demo_dir: Path) 
 
 
 def test_app_probe_reports_a_failed_sign_in(demo_dir: Path) -> None:
-    with pytest.raises(RuntimeError, match="without painting"):
+    with pytest.raises(RuntimeError, match="the sign-in window says: Wrong user name or password"):
         probe("app", *app_args(Paths.resolve(demo_dir).data_dir, "nobody.HH"))
 
 

@@ -1,12 +1,12 @@
 """The central database password: only in the OS keyring, never in config files, logs or caches.
 
-The config holds the URL without its password; the keyring entry is keyed by that URL.
+The config holds the URL without its password; the keyring entry is keyed by that URL. ``keyring``
+is imported when a password is stored or looked up, not before: a station whose centre needs none
+(the demo's embedded SQLite centre) never loads it or its backends.
 """
 
 from __future__ import annotations
 
-import keyring
-import keyring.errors
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
@@ -26,10 +26,15 @@ def strip_password(url: str) -> str:
 
 
 def store_password(url: str, password: str) -> None:
+    import keyring
+
     keyring.set_password(KEYRING_SERVICE, strip_password(url), password)
 
 
 def load_password(url: str) -> str | None:
+    import keyring
+    import keyring.errors
+
     try:
         return keyring.get_password(KEYRING_SERVICE, strip_password(url))
     except keyring.errors.KeyringError:

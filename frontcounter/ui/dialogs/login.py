@@ -1,8 +1,9 @@
-"""Sign-in at the counter: user name and password, a clear message on failure, nothing else."""
+"""Sign-in at the counter: user name and password, a clear message on failure, nothing else.
+
+Start-up no longer uses it: the first sign-in is the sign-in window (ui/shell/sign_in_window.py),
+painted before the database opens."""
 
 from __future__ import annotations
-
-import os
 
 from PySide6.QtWidgets import (
     QDialog,
@@ -14,7 +15,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from frontcounter.runtime import StationRuntime
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import AuthenticationError
@@ -61,16 +61,3 @@ class LoginDialog(QDialog):
             return
         self.accept()
 
-
-def sign_in_interactively(runtime: StationRuntime, *, preset_user: str | None = None) -> Actor | None:
-    """Sign in without a dialog when the password is in the environment (kiosk scripts, tests)."""
-    password = os.environ.get("FRONTCOUNTER_PASSWORD")
-    if preset_user and password is not None:
-        return sign_in(runtime.ctx, preset_user, password)
-    default_user = preset_user or (f"counter.{runtime.ctx.station_code}" if runtime.settings.demo else "")
-    dialog = LoginDialog(runtime.ctx, username=default_user)
-    if runtime.settings.demo:
-        dialog.error.setText(dialog.tr("Demo: every user's password is 'demo' (counter.HH, officer.HH, "
-                                       "supervisor.HH, fcr.HH, auditor.HH, admin.HH)."))
-        dialog.error.setVisible(True)
-    return dialog.actor if dialog.exec() == QDialog.DialogCode.Accepted else None

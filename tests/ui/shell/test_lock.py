@@ -263,9 +263,13 @@ def test_the_app_starts_with_the_lock_in_the_session_menu(
     monkeypatch.setenv("FRONTCOUNTER_PASSWORD", "demo")
     seen: dict[str, list[str]] = {}
 
+    def shown() -> list[MainWindow]:
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+
     def fake_exec(_app: QApplication) -> int:
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
-        assert len(windows) == 1
+        # The sign-in window comes first; the cache opens and the password is checked on a worker.
+        qtbot.waitUntil(lambda: len(shown()) == 1, timeout=20000)
+        windows = shown()
         seen["menu"] = [a.shortcut().toString() or a.text() for a in windows[0].session_menu.actions()]
         windows[0].state.tasks.wait(5000)
         windows[0].close()
