@@ -17,7 +17,17 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +37,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -285,6 +296,10 @@ class TodayView(QWidget):
         #: The dialogs last opened from here (tests drive them; None until first opened).
         self.walk_in_dialog: QDialog | None = None
         self.slip_dialog: QDialog | None = None
+        self.appointment_dialog: QDialog | None = None
+        self.row_menu_shown: QMenu | None = None
+        #: The visitor the details pane shows (None: the hint).
+        self._detailed: AppointmentView | None = None
 
         self.model = AppointmentTableModel(self)
         self.model.set_grace(timedelta(minutes=state.ctx.policy.no_show_grace_minutes))
@@ -360,8 +375,15 @@ class TodayView(QWidget):
         self.details.slip_button.clicked.connect(self.slip_action.trigger)
         self.details.walk_in_button.clicked.connect(self.walk_in_action.trigger)
 
-        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
-        self.table.doubleClicked.connect(lambda _i: self.check_in_action.trigger())
+        # A click sets the current row first and selects it afterwards (QAbstractItemView's mouse
+        # press), a key does both at once: listening to the current row alone left a clicked row
+        # undetailed until the next minute tick. Both signals are heard; the pane redraws once.
+        selection = self.table.selectionModel()
+        selection.currentRowChanged.connect(self._on_table_current_row_changed)
+        selection.selectionChanged.connect(self._on_table_selection_changed)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self.table.installEventFilter(self)
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -411,6 +433,9 @@ class TodayView(QWidget):
             lambda: self.move_selection(-1))
         self.refresh_action = self._action(
             self.tr("&Refresh today"), "F5", self.tr("Load today's appointments again"), self.reload)
+        self.open_action = self._action(
+            self.tr("&Open appointment…"), "Ctrl+O",
+            self.tr("Open the selected appointment in full (double-click does the same)"), self.open_selected)
         pairs = ((self.check_in_action, self.details.check_in_button),
                  (self.no_show_action, self.details.no_show_button),
                  (self.left_unseen_action, self.details.left_unseen_button),
@@ -424,7 +449,7 @@ class TodayView(QWidget):
 
     def menu_actions(self) -> list[QAction]:
         """What the main window puts in its Actions menu (shortcuts shown there too)."""
-        return [self.check_in_action, self.no_show_action, self.left_unseen_action, self.slip_action,
+        return [self.open_action, self.check_in_action, self.no_show_action, self.left_unseen_action, self.slip_action,
                 self.walk_in_action, self.next_action, self.previous_action, self.refresh_action]
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
@@ -542,7 +567,58 @@ class TodayView(QWidget):
         self.table.scrollTo(index)
 
     def _on_table_current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        self._on_selection_moved()
+
+    def _on_table_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._on_selection_moved()
+
+    def _on_selection_moved(self) -> None:
+        """Show the selected visitor now, unless the pane already shows exactly them."""
+        view = self.selected_view()
+        if view is self._detailed and view is not None:
+            return
         self._update_details()
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_selected()
+
+    def open_selected(self) -> None:
+        """The selected appointment in full (what the day board opens): details, reschedule, cancel."""
+        view = self.selected_view()
+        if view is None:
+            return
+        from frontcounter.ui.appointment_dialog import AppointmentDialog
+
+        dialog = AppointmentDialog(self.state, view, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.appointment_dialog = dialog
+
+    def row_menu(self) -> QMenu:
+        """The row's actions (the same QActions as the details pane, the Actions menu and the keys)."""
+        menu = QMenu(self)
+        menu.setObjectName("todayRowMenu")
+        menu.addAction(self.open_action)
+        menu.addSeparator()
+        for action in (self.check_in_action, self.no_show_action, self.left_unseen_action, self.slip_action):
+            menu.addAction(action)
+        if self.state.can(Action.BOOK):
+            menu.addSeparator()
+            menu.addAction(self.walk_in_action)
+        return menu
+
+    def _on_table_context_menu_requested(self, point: QPoint) -> None:
+        index = self.table.indexAt(point)
+        if index.isValid() and not self.table.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            self._select_proxy_row(index.row())  # the menu acts on the row under the pointer
+        if self.selected_view() is None:
+            return
+        self._update_actions()
+        menu = self.row_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.row_menu_shown = menu
+        menu.popup(self.table.viewport().mapToGlobal(point))
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -802,6 +878,7 @@ class TodayView(QWidget):
 
     def _update_details(self) -> None:
         view = self.selected_view()
+        self._detailed = view
         self.details.show_view(view, self.model)
         self._update_actions()
 
@@ -822,6 +899,7 @@ class TodayView(QWidget):
         self.slip_action.setEnabled(shown and view is not None and can(Action.PRINT_SLIP)
                                     and view.status not in (Status.CANCELLED, Status.RESCHEDULED))
         self.walk_in_action.setEnabled(shown and self.state.can(Action.BOOK))
+        self.open_action.setEnabled(shown and view is not None)
         for action in (self.next_action, self.previous_action, self.refresh_action):
             action.setEnabled(shown)
         details = self.details
