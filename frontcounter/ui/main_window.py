@@ -152,7 +152,9 @@ class MainWindow(QMainWindow):
         self.search.submitted.connect(self._on_search_submitted)
         self.search.navigated.connect(self._on_search_navigated)
         state.mask_changed.connect(self._update_mask)
-        state.actor_changed.connect(lambda _a: (self._update_user(), self._update_title()))
+        # A bound slot, not a lambda: Qt drops it when this window is replaced (switch user);
+        # a lambda outlived the window and raised on the next switch.
+        state.actor_changed.connect(self._on_state_actor_changed)
         state.message.connect(self._on_state_message)
         # Tab goes from the input box to the navigation, then the user menu, then the view.
         QWidget.setTabOrder(self.search, self.nav)
@@ -285,6 +287,10 @@ class MainWindow(QMainWindow):
             self.search.clear()
 
     # -- status -------------------------------------------------------------------------------
+
+    def _on_state_actor_changed(self, _actor: object) -> None:
+        self._update_user()
+        self._update_title()
 
     def _update_title(self) -> None:
         station = self.state.actor.station_code or self.state.ctx.station_code or ""

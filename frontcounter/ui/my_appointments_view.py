@@ -135,7 +135,7 @@ class MyAppointmentsView(QWidget):
         for tree in (self.today, self.upcoming):
             tree.itemActivated.connect(self._on_tree_item_activated)
         state.data_changed.connect(self.reload)
-        state.mask_changed.connect(lambda _m: self._fill())
+        state.mask_changed.connect(self._on_state_mask_changed)  # bound: dropped with the view
 
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
@@ -181,6 +181,9 @@ class MyAppointmentsView(QWidget):
 
     def _on_failed(self, exc: BaseException) -> None:
         self.banner.show_message(error_text(exc, self.tr("Your appointments could not be loaded.")), "error")
+
+    def _on_state_mask_changed(self, _masked: bool) -> None:
+        self._fill()
 
     def _fill(self) -> None:
         today = local_today(self.state.ctx.clock)

@@ -14,11 +14,22 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+
+
+def _receiver_alive(callback: Callable[..., Any]) -> bool:
+    """False when ``callback`` is a method of a widget that has been deleted meanwhile (its window
+    was replaced when another user signed in): the answer has nobody left to show it to."""
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+        logger.debug("dropped a background result for a deleted %s", type(owner).__name__)
+        return False
+    return True
 
 
 class _Signals(QObject):
@@ -69,13 +80,13 @@ class TaskRunner(QObject):
         @Slot(object)
         def finished(result: Any) -> None:
             self._finish(signals)
-            if on_done is not None:
+            if on_done is not None and _receiver_alive(on_done):
                 on_done(result)
 
         @Slot(object, str)
         def failed(exc: BaseException, trace: str) -> None:
             self._finish(signals)
-            if on_error is not None:
+            if on_error is not None and _receiver_alive(on_error):
                 on_error(exc)
             else:
                 logger.error("background task failed: %s", trace)
