@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -44,6 +44,7 @@ from frontcounter.services.permissions import FORCE_WIDE_ROLES, Action, allowed
 from frontcounter.services.scheduling import REASON_SPECIALISM, REQUIRED_SPECIALISM_REASONS
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.appointment_model import need_badges, reason_label, status_label
+from frontcounter.ui.screen_fit import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class _TaskDialog(QDialog):
             self._set_enabled(True)
             self.banner.show_message(error_text(exc, failure), "error")
 
-        self.state.tasks.run(lambda _p: fn(), on_done=done, on_error=failed)
+        self.state.tasks.run(lambda _p: fn(), on_done=done, on_error=failed, owner=self)
 
     def _set_enabled(self, enabled: bool) -> None:
         for button in self.findChildren(QPushButton):
@@ -240,7 +241,7 @@ class RescheduleDialog(_TaskDialog):
         super().__init__(state, parent)
         self.view = view
         self.setWindowTitle(self.tr("Reschedule {0}").format(view.reference))
-        self.resize(720, 520)
+        fit_to_screen(self, QSize(720, 520))  # at most the screen's available area
         self.reason = _reason_combo(self)
         self.note = QPlainTextEdit(self)
         self.note.setAccessibleName(self.tr("Note"))

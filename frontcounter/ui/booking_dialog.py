@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -49,6 +49,7 @@ from frontcounter.services.scheduling import REASON_SPECIALISM
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.appointment_dialog import Banner, SlotList, error_text, slot_text
 from frontcounter.ui.appointment_model import reason_label
+from frontcounter.ui.screen_fit import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -495,7 +496,12 @@ class BookingDialog(QDialog):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Book an appointment"))
-        self.resize(1100, 820)
+        fit_to_screen(self, QSize(1100, 820))  # at most the screen's available area
         self.form = BookingForm(state)
+        scroll = QScrollArea()  # a 720 px screen is shorter than the form: it scrolls, as in the view
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
+        layout.addWidget(scroll)

@@ -29,9 +29,13 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.clock import local
 from frontcounter.ui.app_state import AppState
+from frontcounter.ui.screen_fit import WindowState
 from frontcounter.ui.views import ViewSpec, views_for
 
 logger = logging.getLogger(__name__)
+
+#: The most the window asks for: a counter screen is given to the app, a very large one is not.
+PREFERRED_SIZE = QSize(1920, 1200)
 
 
 @runtime_checkable
@@ -85,8 +89,11 @@ class MainWindow(QMainWindow):
         self._counts: dict[str, int] = {}
         self.setObjectName("MainWindow")
         self._update_title()
-        self.resize(1280, 780)
         self.setMinimumSize(QSize(960, 600))
+        # No fixed size: where the clerk left it, if that fits this screen, else the screen's
+        # available area up to a comfortable size (a 1280x720 laptop loses nothing off the bottom).
+        self._window_state = WindowState(state.paths.window_state_file)
+        self._window_state.restore(self, PREFERRED_SIZE)
 
         self.search = SearchBox()
         self.search.setObjectName("searchBox")
@@ -355,5 +362,6 @@ class MainWindow(QMainWindow):
         AboutDialog(self.state.ctx.policy.protective_marking, self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self._window_state.save(self)
         self.state.tasks.wait(5000)
         super().closeEvent(event)

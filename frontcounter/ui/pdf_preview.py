@@ -37,6 +37,7 @@ from frontcounter.services.actor import Actor
 from frontcounter.services.context import ServiceContext
 from frontcounter.services.errors import FrontCounterError
 from frontcounter.services.permissions import Action, allowed
+from frontcounter.ui.screen_fit import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class PdfPreviewDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setModal(True)
-        self.resize(860, 980)
+        fit_to_screen(self, QSize(860, 980))  # at most the screen's available area
         self._produce = produce
         self._suggested_name = suggested_name
 

@@ -29,7 +29,7 @@ from PySide6.QtCharts import (
     QLineSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QDate, QMargins, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QMargins, QPointF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPen, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -61,6 +61,7 @@ from frontcounter.services.permissions import FORCE_WIDE_ROLES, Action
 from frontcounter.services.reports import OUTCOMES, REASON_GROUPS, WAIT_BANDS, Figures, Report
 from frontcounter.services.status import LABELS as STATUS_LABELS
 from frontcounter.ui.app_state import AppState, mask_name
+from frontcounter.ui.screen_fit import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -932,7 +933,7 @@ class DrillDownDialog(QDialog):
         self.appointments: list[AppointmentView] = []
         self.setWindowTitle(target.title)
         self.setObjectName("drillDownDialog")
-        self.resize(960, 520)
+        fit_to_screen(self, QSize(960, 520))  # at most the screen's available area
         heading = QLabel(target.title)
         heading.setProperty("heading", True)
         self.count = QLabel(self.tr("Loading…"))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTime, Signal
+from PySide6.QtCore import QDate, QSize, Qt, QTime, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -46,6 +46,7 @@ from frontcounter.services.roster import WEEKDAYS, DutyView, OfficerView, RoomIn
 from frontcounter.services.scheduling import ReassignmentSummary
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.appointment_dialog import Banner, error_text
+from frontcounter.ui.screen_fit import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +249,7 @@ class PulledAwayDialog(QDialog):
         self.state = state
         self.day = day
         self.setWindowTitle(self.tr("Officer pulled away"))
-        self.resize(620, 460)
+        fit_to_screen(self, QSize(620, 460))  # at most the screen's available area
         self.officer = QComboBox()
         self.officer.setAccessibleName(self.tr("Officer"))
         self.reason = QLineEdit()

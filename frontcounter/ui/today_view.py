@@ -63,6 +63,7 @@ from frontcounter.ui.appointment_model import (
     minutes,
     need_badges,
 )
+from frontcounter.ui.column_fit import fit_columns
 
 logger = logging.getLogger(__name__)
 
@@ -337,7 +338,11 @@ class TodayView(QWidget):
         header.setStretchLastSection(True)
         for column, width in ((Column.TIME, 92), (Column.VISITOR, 165), (Column.ROOM, 138),
                               (Column.STATUS, 126)):
-            self.table.setColumnWidth(column, width)
+            self.table.setColumnWidth(column, width)  # until the first load sizes them to content
+        #: Set once the clerk drags a column border: loads then keep their widths.
+        self._columns_dragged = False
+        self._fitting_columns = False
+        header.sectionResized.connect(self._on_header_section_resized)
         self.empty = QLabel()
         self.empty.setObjectName("todayEmpty")
         self.empty.setWordWrap(True)
@@ -566,6 +571,10 @@ class TodayView(QWidget):
         self.table.selectionModel().setCurrentIndex(index, flags)
         self.table.scrollTo(index)
 
+    def _on_header_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if not self._fitting_columns and column != Column.NEEDS and self.table.isVisible():
+            self._columns_dragged = True
+
     def _on_table_current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self._on_selection_moved()
 
@@ -646,6 +655,10 @@ class TodayView(QWidget):
         selected = self.selected_view()
         self.model.set_rows(views, self.state.ctx.clock.now())
         self._loaded_day = day
+        if not self._columns_dragged:
+            self._fitting_columns = True
+            fit_columns(self.table, self.model)
+            self._fitting_columns = False
         if self._pending_select and self.select_reference(self._pending_select):
             self._pending_select = None
         elif selected is not None:
@@ -827,7 +840,7 @@ class TodayView(QWidget):
             self._on_action_failed(exc, reference)
             self.action_finished.emit()
 
-        self.state.tasks.run(fn, on_done=done, on_error=failed)
+        self.state.tasks.run(fn, on_done=done, on_error=failed, owner=self)
 
     def _on_action_failed(self, exc: BaseException, reference: str = "") -> None:
         if not isinstance(exc, FrontCounterError):
