@@ -419,33 +419,22 @@ class AppointmentDialog(_TaskDialog):
             self.risk.show_message(self.tr("At risk: {0}. Contact the visitor before they travel.").format(
                 view.at_risk_reason or self.tr("no officer covers this appointment")), "warning")
 
-        masked = state.masked
-        hidden = self.tr("(hidden: screen mask on)")
-        rows: list[tuple[str, str]] = [
-            (self.tr("When"), f"{local(view.start):%A %d %B %Y, %H:%M}–{local(view.end):%H:%M}"),
-            (self.tr("Where"), f"{view.station_name} · {view.room_name}"),
-            (self.tr("Officer"), view.officer_label if view.officer_id else self.tr("none assigned")),
-            (self.tr("Visitor"), mask_name(view.visitor_name, masked)
-             + (f" ({view.visitor_preferred_name})" if view.visitor_preferred_name and not masked else "")),
-            (self.tr("Phone"), hidden if masked else (view.visitor_phone or "—")),
-            (self.tr("Email"), hidden if masked else (view.visitor_email or "—")),
-            (self.tr("Reason"), reason_label(view.reason)),
-            (self.tr("Crime reference"), view.crime_reference or "—"),
-            (self.tr("Needs"), ", ".join(need_badges(view)) or "—"),
-            (self.tr("Safe contact"), hidden if masked else (view.safe_contact or "—")),
-            (self.tr("Person of choice"), view.person_of_choice or "—"),
-        ]
+        rows = self._rows(view, state.masked)
         if view.status in (Status.CANCELLED, Status.RESCHEDULED):
             from frontcounter.services.briefing import CANCEL_LABELS, label
 
             rows.append((status_label(view.status), label(CANCEL_LABELS, view.cancel_reason) or "—"))
         form = QFormLayout()
+        #: The value labels by row name: the screen mask rewrites the personal ones in place.
+        self.values: dict[str, QLabel] = {}
         for name, value in rows:
             text = QLabel(value)
             text.setWordWrap(True)
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             text.setAccessibleName(name)
             form.addRow(f"{name}:", text)
+            self.values[name] = text
+        state.mask_changed.connect(self._on_state_mask_changed)  # F9 while open hides them too
         self.links = QLabel()
         self.links.setAccessibleName(self.tr("Linked appointments"))
         form.addRow(self.tr("Linked:"), self.links)
@@ -490,6 +479,29 @@ class AppointmentDialog(_TaskDialog):
         else:
             self.links.setText("—")
 
+
+    def _rows(self, view: AppointmentView, masked: bool) -> list[tuple[str, str]]:
+        hidden = self.tr("(hidden: screen mask on)")
+        return [
+            (self.tr("When"), f"{local(view.start):%A %d %B %Y, %H:%M}–{local(view.end):%H:%M}"),
+            (self.tr("Where"), f"{view.station_name} · {view.room_name}"),
+            (self.tr("Officer"), view.officer_label if view.officer_id else self.tr("none assigned")),
+            (self.tr("Visitor"), mask_name(view.visitor_name, masked)
+             + (f" ({view.visitor_preferred_name})" if view.visitor_preferred_name and not masked else "")),
+            (self.tr("Phone"), hidden if masked else (view.visitor_phone or "—")),
+            (self.tr("Email"), hidden if masked else (view.visitor_email or "—")),
+            (self.tr("Reason"), reason_label(view.reason)),
+            (self.tr("Crime reference"), view.crime_reference or "—"),
+            (self.tr("Needs"), ", ".join(need_badges(view)) or "—"),
+            (self.tr("Safe contact"), hidden if masked else (view.safe_contact or "—")),
+            (self.tr("Person of choice"), mask_name(view.person_of_choice, masked) or "—"),
+        ]
+
+    def _on_state_mask_changed(self, masked: bool) -> None:
+        for name, value in self._rows(self.view, masked):
+            label = self.values.get(name)
+            if label is not None:
+                label.setText(value)
     def _on_links_loaded(self, links: tuple[str | None, str | None]) -> None:
         before, after = links
         parts = []

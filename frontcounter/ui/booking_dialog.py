@@ -49,6 +49,7 @@ from frontcounter.services.scheduling import REASON_SPECIALISM
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.appointment_dialog import Banner, SlotList, error_text, slot_text
 from frontcounter.ui.appointment_model import reason_label
+from frontcounter.ui.mnemonics import assign_mnemonics
 from frontcounter.ui.screen_fit import fit_to_screen
 
 logger = logging.getLogger(__name__)
@@ -505,3 +506,4 @@ class BookingDialog(QDialog):
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
         layout.addWidget(scroll)
+        assign_mnemonics(self, ())

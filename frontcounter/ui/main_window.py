@@ -8,6 +8,8 @@ view carries its own details pane), and sync state and the screen mask in the st
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.clock import local
 from frontcounter.ui.app_state import AppState
+from frontcounter.ui.mnemonics import assign_mnemonics, chosen_letter
 from frontcounter.ui.screen_fit import WindowState
 from frontcounter.ui.views import ViewSpec, views_for
 
@@ -57,15 +60,27 @@ class SearchBox(QLineEdit):
     navigated = Signal(int)
     _STEPS = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 8, Qt.Key.Key_PageUp: -8}
     _PLAIN = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+    #: A scanner types a whole reference with a few ms between keys; a person needs 100 ms or more.
+    SCANNER_GAP_S = 0.04
+    #: A pause this long before a key starts a new burst of typing.
+    PAUSE_S = 0.3
+    #: The fewest characters a scanned reference has ("HH-4KQ7").
+    SCAN_MIN_CHARS = 5
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
+        self._monotonic = monotonic
+        self._last_key = float("-inf")
+        #: Where the current burst of typing began, and whether every key of it came at scanner speed.
+        self._burst_start = 0
+        self._burst_fast = False
         self.setPlaceholderText(self.tr("Scan or type a reference, name, phone, crime ref…"))
         self.setClearButtonEnabled(True)
         self.setAccessibleName(self.tr("Search or scan"))
         self.setToolTip(self.tr("Scan the slip's QR code or type a reference, name, phone number or crime "
                                 "reference. Enter checks in the selected visitor. (Ctrl+F)"))
-        self.returnPressed.connect(lambda: self.submitted.emit(self.text()))
+        self.returnPressed.connect(self._on_return_pressed)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.key() == Qt.Key.Key_Escape and self.text():
@@ -75,7 +90,32 @@ class SearchBox(QLineEdit):
         if step is not None and event.modifiers() in self._PLAIN:
             self.navigated.emit(step)
             return
+        if event.text() and event.text().isprintable():
+            now = self._monotonic()
+            if now - self._last_key >= self.PAUSE_S:  # a new burst: a person typing, or a scan
+                self._burst_start = self.cursorPosition() if not self.hasSelectedText() else self.selectionStart()
+                self._burst_fast = True
+            elif now - self._last_key > self.SCANNER_GAP_S:
+                self._burst_fast = False
+            self._last_key = now
         super().keyPressEvent(event)
+
+    def scanned_text(self) -> str | None:
+        """What the last burst typed, if it came at scanner speed after other text: the scan alone."""
+        text = self.text()
+        burst = text[self._burst_start:]
+        if (self._burst_fast and self._burst_start > 0 and len(burst.strip()) >= self.SCAN_MIN_CHARS
+                and self._monotonic() - self._last_key < self.PAUSE_S):
+            return burst.strip()
+        return None
+
+    def _on_return_pressed(self) -> None:
+        scan = self.scanned_text()
+        if scan is not None:
+            # A scan replaces what the box held (a half-typed name): the scan is what the clerk meant.
+            self.setText(scan)
+        self._burst_fast = False
+        self.submitted.emit(self.text())
 
 
 class MainWindow(QMainWindow):
@@ -226,6 +266,8 @@ class MainWindow(QMainWindow):
         if key not in self._built:
             spec = next(s for s in self._specs if s.key == key)
             widget = spec.build(self.state)
+            # One Alt+letter, one thing: the view's letters never repeat nor take a menu's.
+            assign_mnemonics(widget, self._menu_letters())
             self._built[key] = widget
             self.stack.addWidget(widget)
             count_changed = getattr(widget, "count_changed", None)
@@ -234,6 +276,9 @@ class MainWindow(QMainWindow):
             for action in getattr(widget, "menu_actions", lambda: [])():
                 self.actions_menu.addAction(action)
         return self._built[key]
+
+    def _menu_letters(self) -> set[str]:
+        return {letter for a in self.menuBar().actions() if (letter := chosen_letter(a.text()))}
 
     def show_view(self, key: str) -> QWidget:
         row = next(i for i, s in enumerate(self._specs) if s.key == key)
@@ -318,6 +363,8 @@ class MainWindow(QMainWindow):
         self.user_button.setToolTip(self.tr("Signed in as {0} ({1})").format(actor.display_name, actor.role.value))
 
     def _update_mask(self, masked: bool) -> None:
+        if masked:
+            self.statusBar().clearMessage()  # a passing message may name someone
         self.mask_action.setChecked(masked)
         self.mask_label.setText(self.tr("Screen mask: on (F9)") if masked else self.tr("Screen mask: off (F9)"))
 

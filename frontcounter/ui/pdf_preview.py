@@ -110,10 +110,22 @@ class PdfPreviewDialog(QDialog):
         footer.addWidget(self.pages_label)
         footer.addStretch(1)
         footer.addWidget(buttons)
+        self.masked_label = QLabel(self.tr("Hidden while the screen mask is on (F9). Print and Save still work."),
+                                   self)
+        self.masked_label.setObjectName("previewMasked")
+        self.masked_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.masked_label.setWordWrap(True)
+        self.masked_label.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.error_label)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.masked_label, 1)
         layout.addLayout(footer)
+
+    def set_masked(self, masked: bool) -> None:
+        """The screen mask: the page (names, addresses) leaves the screen; the document stays ready."""
+        self.view.setVisible(not masked)
+        self.masked_label.setVisible(masked)
 
     @property
     def page_count(self) -> int:

@@ -12,6 +12,7 @@ in the banner at the top, with what to do next, and expected refusals never beco
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMainWindow,
     QMenu,
     QPushButton,
     QSizePolicy,
@@ -64,6 +66,7 @@ from frontcounter.ui.appointment_model import (
     need_badges,
 )
 from frontcounter.ui.column_fit import fit_columns
+from frontcounter.ui.mnemonics import MENU_LETTERS, assign_mnemonics, chosen_letter
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +90,23 @@ def mask_phone(phone: str | None, masked: bool) -> str:
     return "•••• " + "".join(digits[-3:])
 
 
+class Cause(enum.StrEnum):
+    """What a banner is about, so it goes when that ends (DESIGN: a banner says what is true now)."""
+
+    ACTION = "action"  # the outcome of the last action: goes at the next action
+    SELECTION = "selection"  # about the selected visitor (a confirmation): goes when it changes
+    SEARCH = "search"  # about what was typed: goes when the search changes
+    LOAD = "load"  # the list could not be loaded: goes when a load succeeds
+    NOTICE = "notice"  # news for the user (a visitor arrived): goes at the next action
+
+
 class Banner(QFrame):
-    """A one-line message with what to do, and up to two buttons that do it (keyboard: Alt+letter)."""
+    """A one-line message with what to do, and up to two buttons that do it (keyboard: Alt+letter).
+
+    A confirmation's first button is its default: Enter presses it (in the banner, the list or an
+    empty search box), Escape dismisses. Names in the text are given as ``personal`` so the screen
+    mask can turn them into initials in a banner raised before F9 too.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,9 +119,9 @@ class Banner(QFrame):
         self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.buttons: list[QPushButton] = []
         self.close_button = QPushButton(self.tr("Dismiss"))
-        self.close_button.setToolTip(self.tr("Hide this message"))
+        self.close_button.setToolTip(self.tr("Hide this message (Escape)"))
         self.close_button.setAccessibleName(self.tr("Dismiss message"))
-        self.close_button.clicked.connect(self.hide)
+        self.close_button.clicked.connect(self.dismiss)
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(10, 6, 6, 6)
         self._layout.addWidget(self.glyph, 0, Qt.AlignmentFlag.AlignTop)
@@ -111,28 +129,90 @@ class Banner(QFrame):
         self._layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.setAccessibleName(self.tr("Message"))
         self.kind = ""
+        self.cause = Cause.ACTION
+        self._raw = ""
+        self._personal: tuple[str, ...] = ()
+        self._masked = False
+        #: The confirmation Enter gives (None: this message asks nothing).
+        self.default_action: Callable[[], None] | None = None
         self.hide()
 
     def show_message(self, kind: str, text: str,
-                     actions: list[tuple[str, Callable[[], None]]] | None = None) -> None:
-        """``kind`` is info, success, warning or error; the glyph says which without colour."""
+                     actions: list[tuple[str, Callable[[], None]]] | None = None, *,
+                     cause: Cause = Cause.ACTION, personal: tuple[str | None, ...] = (),
+                     confirm: bool = False) -> None:
+        """``kind`` is info, success, warning or error; the glyph says which without colour.
+
+        ``confirm``: the first action is the default (Enter), as in a confirmation dialog.
+        """
         for button in self.buttons:
             self._layout.removeWidget(button)
+            button.setParent(None)  # gone now: its Alt+letter must not outlive it until deleteLater
             button.deleteLater()
         self.buttons = []
         self.kind = kind
+        self.cause = cause
+        self._raw = text
+        self._personal = tuple(p for p in personal if p)
         glyph = {"success": "✓", "info": "ℹ", "warning": "⚠", "error": "✗"}.get(kind, "")
         self.glyph.setText(glyph)
-        self.text.setText(text)
-        self.setAccessibleDescription(text)
+        self._render()
         _set_property(self, "banner", "info" if kind == "success" else kind)
-        for label, callback in actions or []:
+        self.default_action = None
+        for number, (label, callback) in enumerate(actions or []):
             button = QPushButton(label)
-            button.setAutoDefault(False)
+            default = confirm and number == 0
+            button.setAutoDefault(default)  # Enter on the focused default presses it
+            button.setDefault(default)
+            if default:
+                self.default_action = button.click
             button.clicked.connect(callback)
             self._layout.insertWidget(self._layout.count() - 1, button, 0, Qt.AlignmentFlag.AlignTop)
             self.buttons.append(button)
+        if self.buttons:
+            host = self.window()
+            assign_mnemonics(self.parentWidget() or self, MENU_LETTERS | {
+                letter for a in (host.menuBar().actions() if isinstance(host, QMainWindow) else [])
+                if (letter := chosen_letter(a.text()))})
         self.show()
+
+    def set_masked(self, masked: bool) -> None:
+        if masked != self._masked:
+            self._masked = masked
+            self._render()
+
+    def _render(self) -> None:
+        text = self._raw
+        if self._masked:
+            for name in sorted(self._personal, key=len, reverse=True):
+                text = text.replace(name, mask_name(name, True))
+        self.text.setText(text)
+        self.setAccessibleDescription(text)
+
+    def dismiss(self) -> None:
+        self.default_action = None
+        self.hide()
+
+    def clear_for(self, *causes: Cause) -> None:
+        """Hide the message if it is about one of ``causes`` (what it said is no longer true)."""
+        if not self.isHidden() and self.cause in causes:
+            self.dismiss()
+
+    def confirm_default(self) -> bool:
+        """Enter: press the confirmation's default button. False if nothing is being asked."""
+        action = self.default_action
+        if action is None or self.isHidden():
+            return False
+        action()
+        return True
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_Escape:
+            self.dismiss()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.confirm_default():
+            return
+        super().keyPressEvent(event)
 
     def button(self, text_contains: str) -> QPushButton:
         return next(b for b in self.buttons if text_contains in b.text().replace("&", ""))
@@ -473,7 +553,8 @@ class TodayView(QWidget):
         if (watched is self.table and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
                 and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
                 and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)):
-            self.check_in_selected()
+            if not self.banner.confirm_default():  # a pending confirmation takes Enter first
+                self.check_in_selected()
             return True
         return super().eventFilter(watched, event)
 
@@ -481,6 +562,10 @@ class TodayView(QWidget):
 
     def apply_search(self, text: str) -> None:
         """Filter live on every keystroke; a single match is selected, ready for Enter."""
+        if text != self.proxy.text:
+            self.banner.clear_for(Cause.SEARCH)
+            if text:  # the clerk moved on to the next visitor (not the box emptied after a scan)
+                self.banner.clear_for(Cause.ACTION, Cause.NOTICE, Cause.SELECTION)
         self.proxy.set_query(text)
         visible = self.proxy.rowCount()
         current = self.selected_view()
@@ -498,6 +583,8 @@ class TodayView(QWidget):
         scan); False when the clerk still has to choose, and the banner says how.
         """
         text = text.strip()
+        if not text and self.banner.confirm_default():
+            return True  # Enter confirms what the banner asks (a no-show), not a check-in
         canonical = normalise_reference(text) if text else None
         if canonical is not None:
             row = self.model.row_of_reference(canonical)
@@ -519,10 +606,11 @@ class TodayView(QWidget):
         if matching == 0:
             self.banner.show_message("warning", self.tr(
                 "Nobody today matches “{0}”. Check the spelling, or try the phone number, crime reference "
-                "or the reference on the slip.").format(text[:60]))
+                "or the reference on the slip.").format(text[:60]), cause=Cause.SEARCH, personal=(text[:60],))
         else:
             self.banner.show_message("info", self.tr(
-                "{0} visitors match “{1}”: choose one with ↓ and ↑, then press Enter.").format(matching, text[:60]))
+                "{0} visitors match “{1}”: choose one with ↓ and ↑, then press Enter.").format(matching, text[:60]),
+                cause=Cause.SEARCH, personal=(text[:60],))
         return False
 
     # -- selection ----------------------------------------------------------------------------
@@ -586,6 +674,8 @@ class TodayView(QWidget):
         view = self.selected_view()
         if view is self._detailed and view is not None:
             return
+        if view is None or self._detailed is None or view.id != self._detailed.id:
+            self.banner.clear_for(Cause.SELECTION)  # a confirmation was about the visitor selected before
         self._update_details()
 
     def _on_table_double_clicked(self, index: QModelIndex) -> None:
@@ -652,6 +742,7 @@ class TodayView(QWidget):
     def _on_list_loaded(self, result: tuple[date, list[AppointmentView], list[AppointmentView]]) -> None:
         day, views, arrivals = result
         self._loading = False
+        self.banner.clear_for(Cause.LOAD)  # the list loads again: the failure is over
         selected = self.selected_view()
         self.model.set_rows(views, self.state.ctx.clock.now())
         self._loaded_day = day
@@ -682,25 +773,27 @@ class TodayView(QWidget):
         if not isinstance(exc, FrontCounterError):
             raise exc  # a bug: the crash dialog's business
         self.banner.show_message("error", self.tr("Today's list could not be loaded: {0}").format(exc.message),
-                                 [(self.tr("&Retry"), self.reload)])
+                                 [(self.tr("&Retry"), self.reload)], cause=Cause.LOAD)
         self.loaded.emit()
 
     def _announce_arrivals(self, arrivals: list[AppointmentView]) -> None:
         self._arrivals_since = max(a.arrived_at for a in arrivals if a.arrived_at is not None)
         lines = [
             self.tr("{0} {1} ({2}) is waiting for you — {3}.").format(
-                f"{local(a.start):%H:%M}", a.reference, mask_name(a.visitor_name, self.model.masked), a.room_name)
+                f"{local(a.start):%H:%M}", a.reference, a.visitor_name or "", a.room_name)
             for a in arrivals
         ]
         text = self.tr("Your visitor has arrived: ") + " ".join(lines)
-        self.banner.show_message("info", text)
-        self.state.message.emit(text, "info")
+        self.banner.show_message("info", text, cause=Cause.NOTICE, personal=tuple(a.visitor_name for a in arrivals))
+        self.state.message.emit(self.tr("Your visitor has arrived: {0}").format(
+            ", ".join(a.reference for a in arrivals)), "info")  # the status bar: references, never names
 
     def _on_state_data_changed(self) -> None:
         self.reload()
 
     def _on_state_mask_changed(self, masked: bool) -> None:
         self.model.set_masked(masked)
+        self.banner.set_masked(masked)
         self._update_details()
 
     def _on_timer_timeout(self) -> None:
@@ -723,7 +816,7 @@ class TodayView(QWidget):
         view = self.selected_view()
         if view is None:
             self.banner.show_message("info", self.tr("Select a visitor first: scan the slip or type a name, "
-                                                     "then press Enter."))
+                                                     "then press Enter."), cause=Cause.SELECTION)
             return
         self.check_in(view.reference)
 
@@ -740,16 +833,16 @@ class TodayView(QWidget):
 
     def _on_checked_in(self, result: CheckInResult) -> None:
         view = result.appointment
-        who = mask_name(view.visitor_name, self.model.masked)
+        who = view.visitor_name or ""
         officer = view.officer_label if view.officer_id else self.tr("the duty supervisor")
         text = self.tr("Checked in {0} ({1}) at {2}. Please take a seat: {3} will collect them for {4}; "
                        "the officer has been told.").format(
             who, view.reference, f"{local(view.arrived_at or self.state.ctx.clock.now()):%H:%M}", officer,
             view.room_name)
         if result.warning:
-            self.banner.show_message("warning", f"{text} {result.warning}")
+            self.banner.show_message("warning", f"{text} {result.warning}", personal=(who,))
         else:
-            self.banner.show_message("success", text)
+            self.banner.show_message("success", text, personal=(who,))
         self.state.message.emit(self.tr("Checked in {0}").format(view.reference), "info")
         self.select_reference(view.reference)
         self.checked_in.emit(view)
@@ -765,9 +858,9 @@ class TodayView(QWidget):
             return
         self.banner.show_message("warning", self.tr(
             "Mark {0} ({1}, {2}) as a no-show? A follow-up opens for the officer to recontact the visitor "
-            "or check on their welfare.").format(mask_name(view.visitor_name, self.model.masked), view.reference,
-                                                  f"{local(view.start):%H:%M}"),
-            [(self.tr("&Confirm no-show"), lambda: self._no_show(view)), (self.tr("Ca&ncel"), self.banner.hide)])
+            "or check on their welfare.").format(view.visitor_name or "", view.reference, f"{local(view.start):%H:%M}"),
+            [(self.tr("&Confirm no-show ⏎"), lambda: self._no_show(view)), (self.tr("Ca&ncel"), self.banner.dismiss)],
+            cause=Cause.SELECTION, personal=(view.visitor_name,), confirm=True)
         self.banner.buttons[0].setFocus()
 
     def _no_show(self, view: AppointmentView) -> None:
@@ -784,9 +877,10 @@ class TodayView(QWidget):
         if view is None:
             return
         self.banner.show_message("warning", self.tr(
-            "Record that {0} ({1}) left before being seen?").format(
-            mask_name(view.visitor_name, self.model.masked), view.reference),
-            [(self.tr("&Confirm left unseen"), lambda: self._left_unseen(view)), (self.tr("Ca&ncel"), self.banner.hide)])
+            "Record that {0} ({1}) left before being seen?").format(view.visitor_name or "", view.reference),
+            [(self.tr("&Confirm left unseen ⏎"), lambda: self._left_unseen(view)),
+             (self.tr("Ca&ncel"), self.banner.dismiss)],
+            cause=Cause.SELECTION, personal=(view.visitor_name,), confirm=True)
         self.banner.buttons[0].setFocus()
 
     def _left_unseen(self, view: AppointmentView) -> None:
@@ -817,8 +911,8 @@ class TodayView(QWidget):
     def _on_walk_in_dialog_booked(self, view: AppointmentView) -> None:
         self.banner.show_message("success", self.tr(
             "Booked {0} for {1} at {2}, {3} with {4}.").format(
-            view.reference, mask_name(view.visitor_name, self.model.masked),
-            f"{local(view.start):%H:%M %a %d %b}", view.room_name, view.officer_label))
+            view.reference, view.visitor_name or "",
+            f"{local(view.start):%H:%M %a %d %b}", view.room_name, view.officer_label), personal=(view.visitor_name,))
         self._pending_select = view.reference
         self.reload()
 
@@ -826,6 +920,7 @@ class TodayView(QWidget):
              reference: str) -> None:
         """Run one counter action off the GUI thread; one at a time (a scanner may send Enter twice)."""
         self._busy = True
+        self.banner.clear_for(Cause.ACTION, Cause.NOTICE, Cause.SELECTION, Cause.SEARCH, Cause.LOAD)
         self._update_actions()
 
         def done(result: Any) -> None:
@@ -959,6 +1054,8 @@ def show_slip(state: AppState, reference: str, parent: QWidget, *,
         dialog = PdfPreviewDialog(pdf, title=parent.tr("Slip {0}").format(reference),
                                   suggested_name=f"slip-{reference}.pdf", produce=produce, parent=parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.set_masked(state.masked)
+        state.mask_changed.connect(dialog.set_masked)  # a bound slot: dropped with the dialog
         dialog.open()
         if on_opened is not None:
             on_opened(dialog)
