@@ -196,11 +196,15 @@ class BookingForm(QWidget):
         self.result_label.setProperty("heading", True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.slip_button = QPushButton(self.tr("Print &slip…"))
+        self.slip_button.setToolTip(self.tr("The print dialog, then the printer: one step"))
         self.slip_button.setVisible(allowed(actor, Action.PRINT_SLIP))
+        self.preview_button = QPushButton(self.tr("Pre&view slip"))
+        self.preview_button.setVisible(allowed(actor, Action.PRINT_SLIP))
         self.new_button = QPushButton(self.tr("&New booking"))
         result_layout = QHBoxLayout(self.result_frame)
         result_layout.addWidget(self.result_label, 1)
         result_layout.addWidget(self.slip_button)
+        result_layout.addWidget(self.preview_button)
         result_layout.addWidget(self.new_button)
         self.result_frame.hide()
 
@@ -269,6 +273,7 @@ class BookingForm(QWidget):
         self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
         self.back_button.clicked.connect(self._on_back_button_clicked)
         self.slip_button.clicked.connect(self._on_slip_button_clicked)
+        self.preview_button.clicked.connect(self._on_preview_button_clicked)
         self.new_button.clicked.connect(self.reset)
         self.reset()
 
@@ -452,6 +457,14 @@ class BookingForm(QWidget):
         self.booked.emit(view)
 
     def _on_slip_button_clicked(self) -> None:
+        """After booking: the slip through the print dialog, in one step."""
+        if self.last_booked is None:
+            return
+        from frontcounter.ui.slip_printing import print_slip
+
+        print_slip(self.state, self.last_booked.reference, self, on_error=lambda exc, _ref: self._on_failed(exc))
+
+    def _on_preview_button_clicked(self) -> None:
         if self.last_booked is None:
             return
         from frontcounter.services import documents

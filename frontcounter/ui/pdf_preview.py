@@ -241,6 +241,11 @@ class PdfPreviewDialog(QDialog):
         return True
 
 
+def print_pdf(printer: QPrinter, pdf: bytes) -> bool:
+    """Draw ``pdf`` on ``printer`` as the preview's Print does (printing without a preview)."""
+    return PdfPreviewDialog._render_to(printer, pdf)
+
+
 def _producer(actor: Actor, action: Action, build: Producer) -> Producer | None:
     """Print and Save only for a role that may; the service checks again in any case."""
     return build if allowed(actor, action) else None

@@ -268,10 +268,11 @@ class DetailsPane(QFrame):
         _set_property(self.check_in_button, "primary", True)
         self.no_show_button = QPushButton(self.tr("No-show"))
         self.left_unseen_button = QPushButton(self.tr("Left unseen"))
-        self.slip_button = QPushButton(self.tr("Slip"))
+        self.slip_button = QPushButton(self.tr("Print slip"))
+        self.preview_slip_button = QPushButton(self.tr("Preview"))
         self.walk_in_button = QPushButton(self.tr("Walk-in…"))
         for button in (self.check_in_button, self.no_show_button, self.left_unseen_button, self.slip_button,
-                       self.walk_in_button):
+                       self.preview_slip_button, self.walk_in_button):
             button.setAutoDefault(False)
             button.setMinimumHeight(34)
         actions = QHBoxLayout()
@@ -280,6 +281,7 @@ class DetailsPane(QFrame):
         more = QHBoxLayout()
         more.addWidget(self.left_unseen_button)
         more.addWidget(self.slip_button)
+        more.addWidget(self.preview_slip_button)
 
         top = QHBoxLayout()
         top.addWidget(self.status)
@@ -363,6 +365,8 @@ class TodayView(QWidget):
     #: An action (check-in, no-show, …) finished, successfully or not; the banner says which.
     action_finished = Signal()
     checked_in = Signal(object)
+    #: A slip went to the printer (its reference).
+    slip_printed = Signal(str)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -458,6 +462,7 @@ class TodayView(QWidget):
         self.details.no_show_button.clicked.connect(self.no_show_action.trigger)
         self.details.left_unseen_button.clicked.connect(self.left_unseen_action.trigger)
         self.details.slip_button.clicked.connect(self.slip_action.trigger)
+        self.details.preview_slip_button.clicked.connect(self.preview_slip_action.trigger)
         self.details.walk_in_button.clicked.connect(self.walk_in_action.trigger)
 
         # A click sets the current row first and selects it afterwards (QAbstractItemView's mouse
@@ -505,8 +510,13 @@ class TodayView(QWidget):
             self.tr("Mark &left unseen"), "Ctrl+Shift+L",
             self.tr("The waiting visitor left before being seen"), self.mark_left_unseen_selected)
         self.slip_action = self._action(
-            self.tr("Confirmation &slip"), "Ctrl+P",
-            self.tr("Show and print the visitor's confirmation slip"), self.show_slip_selected)
+            self.tr("&Print slip…"), "Ctrl+P",
+            self.tr("Print the visitor's confirmation slip: the print dialog, then the printer"),
+            self.print_slip_selected)
+        self.preview_slip_action = self._action(
+            self.tr("Pre&view slip"), "Ctrl+Shift+P",
+            self.tr("Show the visitor's confirmation slip on screen (Print and Save as PDF from there)"),
+            self.show_slip_selected)
         self.walk_in_action = self._action(
             self.tr("&Walk-in…"), "Ctrl+N",
             self.tr("Book someone who walked in into the next free slot"), self.open_walk_in)
@@ -525,6 +535,7 @@ class TodayView(QWidget):
                  (self.no_show_action, self.details.no_show_button),
                  (self.left_unseen_action, self.details.left_unseen_button),
                  (self.slip_action, self.details.slip_button),
+                 (self.preview_slip_action, self.details.preview_slip_button),
                  (self.walk_in_action, self.details.walk_in_button))
         for action, button in pairs:
             button.setToolTip(action.toolTip())
@@ -535,7 +546,7 @@ class TodayView(QWidget):
     def menu_actions(self) -> list[QAction]:
         """What the main window puts in its Actions menu (shortcuts shown there too)."""
         return [self.open_action, self.check_in_action, self.no_show_action, self.left_unseen_action, self.slip_action,
-                self.walk_in_action, self.next_action, self.previous_action, self.refresh_action]
+                self.preview_slip_action, self.walk_in_action, self.next_action, self.previous_action, self.refresh_action]
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -700,7 +711,8 @@ class TodayView(QWidget):
         menu.setObjectName("todayRowMenu")
         menu.addAction(self.open_action)
         menu.addSeparator()
-        for action in (self.check_in_action, self.no_show_action, self.left_unseen_action, self.slip_action):
+        for action in (self.check_in_action, self.no_show_action, self.left_unseen_action, self.slip_action,
+                       self.preview_slip_action):
             menu.addAction(action)
         if self.state.can(Action.BOOK):
             menu.addSeparator()
@@ -891,6 +903,21 @@ class TodayView(QWidget):
                       v.reference, v.officer_label if v.officer_id else self.tr("the officer"))),
                   view.reference)
 
+    def print_slip_selected(self) -> None:
+        """Ctrl+P: the selected visitor's slip, printed in one step (the print dialog, then the printer)."""
+        view = self.selected_view()
+        if view is None:
+            return
+        from frontcounter.ui.slip_printing import print_slip
+
+        reference = view.reference
+        print_slip(self.state, reference, self, on_error=self._on_action_failed,
+                   on_printed=lambda where: self._on_slip_printed(reference, where))
+
+    def _on_slip_printed(self, reference: str, where: str) -> None:
+        self.banner.show_message("success", self.tr("Slip {0} printed on {1}.").format(reference, where))
+        self.slip_printed.emit(reference)
+
     def show_slip_selected(self) -> None:
         view = self.selected_view()
         if view is not None:
@@ -1006,6 +1033,7 @@ class TodayView(QWidget):
                                            and view.status == Status.ARRIVED and can(Action.MARK_LEFT_UNSEEN))
         self.slip_action.setEnabled(shown and view is not None and can(Action.PRINT_SLIP)
                                     and view.status not in (Status.CANCELLED, Status.RESCHEDULED))
+        self.preview_slip_action.setEnabled(self.slip_action.isEnabled())
         self.walk_in_action.setEnabled(shown and self.state.can(Action.BOOK))
         self.open_action.setEnabled(shown and view is not None)
         for action in (self.next_action, self.previous_action, self.refresh_action):
@@ -1015,6 +1043,7 @@ class TodayView(QWidget):
         details.no_show_button.setEnabled(self.no_show_action.isEnabled())
         details.left_unseen_button.setEnabled(self.left_unseen_action.isEnabled())
         details.slip_button.setEnabled(self.slip_action.isEnabled())
+        details.preview_slip_button.setEnabled(self.preview_slip_action.isEnabled())
         details.walk_in_button.setEnabled(self.walk_in_action.isEnabled())
         if view is not None and booked:
             grace_ends = view.start + timedelta(minutes=self.state.ctx.policy.no_show_grace_minutes)

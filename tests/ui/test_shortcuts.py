@@ -79,7 +79,7 @@ def active_shortcuts(window: QMainWindow) -> dict[str, set[str]]:
         parent = shortcut.parent()
         if not shortcut.isEnabled() or not (isinstance(parent, QWidget) and parent.isVisible()):
             continue
-        for sequence in shortcut:
+        for sequence in shortcut.keys():  # noqa: SIM118 (QShortcut.keys(), not a dict)
             if not sequence.isEmpty():
                 bound[sequence.toString()][id(shortcut)] = f"{type(parent).__name__} shortcut"
     return {key: set(who.values()) for key, who in bound.items()}
@@ -102,7 +102,7 @@ def test_no_two_actions_share_a_key(qtbot: QtBot, window: MainWindow) -> None:
     # The keys a counter relies on are there and belong to the right things.
     if window.state.actor.username == "counter.HH":
         for key, wanted in (("F9", "Screen mask"), ("Ctrl+L", "Lock now"), ("Ctrl+Shift+Q", "Sign out"),
-                            ("Ctrl+Shift+U", "Switch user…"), ("Ctrl+P", "Confirmation slip"),
+                            ("Ctrl+Shift+U", "Switch user…"), ("Ctrl+P", "Print slip…"),
                             ("Ctrl+1", "Today"), ("Ctrl+F", "Find or scan")):
             assert listed[key] == {wanted}, (key, listed[key])
 

@@ -91,6 +91,6 @@ def test_a_double_click_opens_and_a_right_click_offers_the_row_actions(
     assert menu is not None and menu.isVisible()
     assert today.selected_view() == other  # the menu acts on the row under the pointer
     texts = {a.text().replace("&", ""): a for a in menu.actions() if not a.isSeparator()}
-    assert {"Open appointment…", "Check in", "Mark no-show", "Confirmation slip"} <= set(texts)
+    assert {"Open appointment…", "Check in", "Mark no-show", "Print slip…"} <= set(texts)
     assert texts["Check in"] is today.check_in_action and texts["Check in"].isEnabled()
     menu.close()
