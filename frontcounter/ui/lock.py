@@ -519,21 +519,25 @@ class SessionLock(QObject):
         if isinstance(search, QLineEdit):
             search.clear()  # the previous user's half-typed search is not the next user's
         self.is_signed_out = False
-        self.state.set_actor(actor)
         logger.info("user switched at this workstation")
         if self._rebuild is None:
+            self.state.set_actor(actor)
             self.unlock()
         else:
             # A fresh window for every new session, whatever the role: the previous user's
-            # banners, selection, filters and open previews must not greet the next one.
+            # banners, selection, filters and open previews must not greet the next one. The old
+            # window goes before anyone is told of the new user: its views, reloading as the new
+            # user, asked for lists that role may not see (an auditor's sign-in audited a denial).
             old = self.window
             self._unlock_covers()
+            self.state.actor = actor
             new = self._rebuild()
             self.attach(new)
             new.restoreGeometry(old.saveGeometry())  # the same place and size on the counter's screen
             new.show()
             old.close()
-            old.deleteLater()
+            shiboken6.delete(old)  # now, not at the next loop turn: its views stop listening
+            self.state.actor_changed.emit(actor)
             self.unlocked.emit()
         self.user_switched.emit(actor)
 

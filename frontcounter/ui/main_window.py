@@ -377,7 +377,10 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from frontcounter.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.state.settings, self.state.paths, self)
+        from frontcounter.services.permissions import Action
+
+        dialog = SettingsDialog(self.state.settings, self.state.paths, self,
+                                may_set_up=self.state.can(Action.CONFIGURE_STATION))
         dialog.saved.connect(self._on_settings_saved)
         dialog.exec()
 

@@ -552,6 +552,13 @@ class TodayView(QWidget):
         super().showEvent(event)
         self._update_actions()
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        # Another theme: the row colours were picked for the old palette (high contrast → calm
+        # left yellow text on white).
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self.model.refresh_palette()
+
     def hideEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().hideEvent(event)
         # The same actions sit in the window's menu: while another view shows, they must not act

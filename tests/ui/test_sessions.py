@@ -163,3 +163,20 @@ def _press() -> object:
 
     return QMouseEvent(QEvent.Type.MouseButtonPress, QPointF(5, 5), QPointF(5, 5), Qt.MouseButton.LeftButton,
                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+
+
+def test_an_auditor_signing_in_after_a_clerk_is_refused_nothing(
+        qtbot: QtBot, counter: Counter, station: StationRuntime) -> None:
+    from sqlalchemy import select
+
+    from frontcounter.db.models import AuditEvent
+
+    _leave_traces(counter)
+    counter.lock.switch_action.trigger()
+    counter.sign_in_on_panel("auditor.HH")
+    counter.settle()
+    with station.ctx.read() as s:
+        denied = s.scalars(select(AuditEvent).where(AuditEvent.username == "auditor.HH",
+                                                    AuditEvent.outcome == "denied")).all()
+    assert [e.action for e in denied] == []
+    assert counter.window.current_key() == "audit"
