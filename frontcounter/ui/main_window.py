@@ -375,9 +375,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 8000 if kind == "info" else 15000)
 
     def open_settings(self) -> None:
-        from frontcounter.ui.settings_dialog import SettingsDialog
-
         from frontcounter.services.permissions import Action
+        from frontcounter.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.state.settings, self.state.paths, self,
                                 may_set_up=self.state.can(Action.CONFIGURE_STATION))
