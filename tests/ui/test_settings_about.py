@@ -91,7 +91,7 @@ def test_the_main_window_opens_settings_read_only_for_a_counter_clerk(qtbot: QtB
         qtbot.addWidget(window)
         seen: list[bool] = []
 
-        def look() -> None:
+        def look(seen: list[bool] = seen) -> None:
             dialog = QApplication.activeModalWidget()
             assert isinstance(dialog, SettingsDialog)
             seen.append(not dialog.station.isReadOnly())
