@@ -79,11 +79,11 @@ def _figure(app: Any, data_dir: Path, clicks: int) -> dict[str, Any]:
     from bench.history import BENCH_NOW
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services.clock import FixedClock
+    from frontcounter.services.core.clock import FixedClock
     from frontcounter.ui.app_state import AppState
-    from frontcounter.ui.appointment_model import DETAIL_ROLE
-    from frontcounter.ui.main_window import MainWindow
-    from frontcounter.ui.today_view import TodayView
+    from frontcounter.ui.kit.appointment_model import DETAIL_ROLE
+    from frontcounter.ui.shell.main_window import MainWindow
+    from frontcounter.ui.views.today import TodayView
     from tests.conftest import actor_named
 
     runtime = open_station(Paths.resolve(data_dir), clock=FixedClock(BENCH_NOW))
@@ -138,7 +138,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
     from bench.history import BENCH_NOW
     from frontcounter.paths import Paths
     from frontcounter.runtime import create_demo
-    from frontcounter.services.clock import FixedClock
+    from frontcounter.services.core.clock import FixedClock
 
     root = Path(__file__).resolve().parent.parent
     if str(root) not in sys.path:  # tests.conftest.actor_named: an Actor without paying for scrypt

@@ -38,12 +38,12 @@ def shoot(size: str, out: Path) -> list[Path]:
 
     from frontcounter.paths import Paths
     from frontcounter.runtime import create_demo, open_station
-    from frontcounter.services.auth import sign_in
-    from frontcounter.services.clock import FixedClock
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.security.auth import sign_in
     from frontcounter.ui.app_state import AppState
-    from frontcounter.ui.main_window import MainWindow
+    from frontcounter.ui.shell.main_window import MainWindow
     from frontcounter.ui.theme import apply_theme
-    from frontcounter.ui.today_view import TodayView
+    from frontcounter.ui.views.today import TodayView
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

@@ -12,11 +12,11 @@ from frontcounter.db.engine import make_engine
 from frontcounter.db.models import Station, User
 from frontcounter.paths import Paths
 from frontcounter.runtime import create_demo
-from frontcounter.services.auth import actor_for
-from frontcounter.services.clock import FixedClock
-from frontcounter.services.context import ServiceContext
+from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.security.auth import actor_for
 from tests.conftest import DEMO_NOW
-from tests.unit.test_name_search import _rename_two, _search_all
+from tests.unit.core.test_name_search import _rename_two, _search_all
 
 pytestmark = pytest.mark.postgres
 

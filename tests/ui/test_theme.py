@@ -53,9 +53,9 @@ def test_compiled_resources_are_current() -> None:
 def test_themes_switch_both_ways_without_leaving_colours_behind(qtbot: QtBot, station) -> None:  # type: ignore[no-untyped-def]
     """High contrast → calm left the late rows' yellow text on the calm theme's white."""
     from frontcounter.ui.app_state import AppState
-    from frontcounter.ui.appointment_model import RowState
-    from frontcounter.ui.main_window import MainWindow
-    from frontcounter.ui.today_view import TodayView
+    from frontcounter.ui.kit.appointment_model import RowState
+    from frontcounter.ui.shell.main_window import MainWindow
+    from frontcounter.ui.views.today import TodayView
     from tests.conftest import actor_named
 
     app = QApplication.instance()
