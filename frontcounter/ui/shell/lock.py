@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.errors import FrontCounterError
-from frontcounter.services.security.auth import sign_in
+from frontcounter.services.security.auth import must_change_password, sign_in
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.shell.lock_screen import LockCover, UnlockPanel
 
@@ -129,6 +129,9 @@ class SessionLock(QObject):
         self.sign_out_action.triggered.connect(self.sign_out)
         #: True between a sign-out and the next sign-in: the panel offers no way back.
         self.is_signed_out = False
+        self._switch_password = ""
+        #: The "choose your password" dialog last opened after a switch (tests answer it).
+        self.change_password_dialog: QDialog | None = None
         self._set_icons()
 
         self._timer = QTimer(self)
@@ -317,8 +320,26 @@ class SessionLock(QObject):
             return
         panel.set_busy(True)
         ctx = self.state.ctx
-        self.state.tasks.run(lambda _p: sign_in(ctx, username, password),
-                             on_done=self._on_switch_done, on_error=self._on_sign_in_failed)
+        self._switch_password = password  # only until the next user is in: a temporary one is changed
+
+        def signed_in(_progress: object) -> tuple[Actor, bool]:
+            actor = sign_in(ctx, username, password)
+            return actor, must_change_password(ctx, actor)
+
+        self.state.tasks.run(signed_in, on_done=self._on_switch_signed_in, on_error=self._on_sign_in_failed)
+
+    def _on_switch_signed_in(self, result: tuple[Actor, bool]) -> None:
+        actor, must_change = result
+        current, self._switch_password = self._switch_password, ""
+        self._on_switch_done(actor)
+        if must_change:
+            from frontcounter.ui.dialogs.change_password import ChangePasswordDialog
+
+            dialog = ChangePasswordDialog(self.state.ctx, actor, current, self.window)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.rejected.connect(self.sign_out)  # no own password, no session
+            self.change_password_dialog = dialog
+            dialog.open()
 
     def _on_switch_done(self, actor: Actor) -> None:
         self._close_dialogs()  # the previous user's dialogs are theirs

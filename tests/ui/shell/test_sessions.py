@@ -180,3 +180,39 @@ def test_an_auditor_signing_in_after_a_clerk_is_refused_nothing(
                                                     AuditEvent.outcome == "denied")).all()
     assert [e.action for e in denied] == []
     assert counter.window.current_key() == "audit"
+
+
+def test_switching_to_a_user_with_a_temporary_password_asks_for_their_own(
+        qtbot: QtBot, counter: Counter, station: StationRuntime) -> None:
+    from frontcounter.services.security import auth, users
+
+    temp = "Temporary-Pass-1"
+    users.reset_password(station.ctx, actor_named(station, "admin.HH"), "officer.HH", temp)
+    users.reset_password(station.ctx, actor_named(station, "admin.HH"), "supervisor.HH", temp)
+    counter.lock.switch_action.trigger()
+    panel = counter.lock.panel
+    assert panel is not None
+    panel.switch_user.setText("officer.HH")
+    panel.switch_password.setText(temp)
+    with qtbot.waitSignal(counter.lock.user_switched, timeout=15000):
+        panel.switch_button.click()
+    dialog = counter.lock.change_password_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.new_password.setText("Officers-Own-9")  # type: ignore[attr-defined]
+    dialog.repeat_password.setText("Officers-Own-9")  # type: ignore[attr-defined]
+    dialog._on_buttons_accepted()  # type: ignore[attr-defined]
+    assert not counter.lock.is_locked
+    assert auth.sign_in(station.ctx, "officer.HH", "Officers-Own-9")
+
+    counter.lock.switch_action.trigger()
+    panel = counter.lock.panel
+    assert panel is not None
+    panel.switch_user.setText("supervisor.HH")
+    panel.switch_password.setText(temp)
+    with qtbot.waitSignal(counter.lock.user_switched, timeout=15000):
+        panel.switch_button.click()
+    dialog = counter.lock.change_password_dialog
+    assert dialog is not None
+    with qtbot.waitSignal(counter.lock.signed_out, timeout=5000):
+        dialog.reject()  # no own password: no session
+    assert counter.lock.is_locked and counter.lock.is_signed_out
