@@ -55,6 +55,7 @@ class UsersView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list for the buttons, as everywhere
         self.table.horizontalHeader().setStretchLastSection(True)
         self.new_button = QPushButton(self.tr("&New user…"))
         self.disable_button = QPushButton(self.tr("&Disable"))
