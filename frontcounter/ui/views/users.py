@@ -28,7 +28,7 @@ from frontcounter.ui.app_state import AppState
 from frontcounter.ui.dialogs.user_form import UserFormDialog
 from frontcounter.ui.kit.banner import Banner, error_text
 
-COLUMNS = ("User", "Name", "Role", "Station", "Account", "Password", "Here")
+COLUMNS = ("User", "Name", "Role", "Station", "Account", "Password", "Locked here")
 
 
 class UsersView(QWidget):
