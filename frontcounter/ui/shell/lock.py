@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.errors import FrontCounterError
-from frontcounter.services.security.auth import must_change_password, sign_in
+from frontcounter.services.security.auth import must_change_password, record_user_switch, sign_in
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.shell.lock_screen import LockCover, UnlockPanel
 
@@ -319,14 +319,15 @@ class SessionLock(QObject):
             panel.show_error(self.tr("Enter a user name and password."))
             return
         panel.set_busy(True)
-        ctx = self.state.ctx
+        ctx, previous = self.state.ctx, self.state.actor
         self._switch_password = password  # only until the next user is in: a temporary one is changed
 
-        def signed_in(_progress: object) -> tuple[Actor, bool]:
+        def switch(_progress: Callable[[int, int], None]) -> tuple[Actor, bool]:
             actor = sign_in(ctx, username, password)
+            record_user_switch(ctx, previous, actor)  # the previous session ends here
             return actor, must_change_password(ctx, actor)
 
-        self.state.tasks.run(signed_in, on_done=self._on_switch_signed_in, on_error=self._on_sign_in_failed)
+        self.state.tasks.run(switch, on_done=self._on_switch_signed_in, on_error=self._on_sign_in_failed)
 
     def _on_switch_signed_in(self, result: tuple[Actor, bool]) -> None:
         actor, must_change = result

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.db.models import Role
 from frontcounter.services.core import appointments
-from frontcounter.services.core.appointments import AppointmentView, normalise_reference
+from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local, local_today
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.core.permissions import Action
@@ -42,12 +42,20 @@ from frontcounter.services.counter import checkin
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.appointment_delegate import AppointmentDelegate
 from frontcounter.ui.kit.appointment_filter import AppointmentFilterProxy
-from frontcounter.ui.kit.appointment_model import AppointmentTableModel, Column, RowState
+from frontcounter.ui.kit.appointment_model import (
+    AT_RISK_GLYPH,
+    AppointmentTableModel,
+    Column,
+    RowState,
+    is_at_risk,
+)
 from frontcounter.ui.kit.column_fit import fit_columns
 from frontcounter.ui.views.today_actions import _CounterActions
 from frontcounter.ui.views.today_banner import Banner, Cause
 from frontcounter.ui.views.today_details import DetailsPane, _set_property
 from frontcounter.ui.views.today_mouse import _RowMouse
+from frontcounter.ui.views.today_search import _SearchBox
+from frontcounter.ui.views.visit_actions import VisitActions
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +63,7 @@ logger = logging.getLogger(__name__)
 TICK_MS = 30_000
 
 
-class TodayView(_RowMouse, _CounterActions, QWidget):
+class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
     """The Today view (navigation "Today", Ctrl+1)."""
 
     #: Visitors still to deal with (expected or waiting), for the navigation badge.
@@ -72,6 +80,7 @@ class TodayView(_RowMouse, _CounterActions, QWidget):
         super().__init__(parent)
         self.setObjectName("todayView")
         self.state = state
+        self._listing_audit = appointments.ListingAudit("today")  # s.62: one row per list seen
         self._loading = False
         self._reload_again = False
         self._busy = False
@@ -158,6 +167,12 @@ class TodayView(_RowMouse, _CounterActions, QWidget):
         layout.addWidget(splitter, 1)
 
         self._build_actions()
+        self.visit = VisitActions(state, self, self.selected_view, self.banner.show_message, left_unseen_key=False)
+        for button in (self.visit.take_in_button, self.visit.seen_button):
+            self.details.visit_row.addWidget(button)
+        self.visit.feedback_button.setText(self.tr("Feedback…"))
+        self.details.more.addWidget(self.visit.feedback_button)
+        self.visit.finished.connect(self.action_finished)
         self.details.check_in_button.clicked.connect(self.check_in_action.trigger)
         self.details.no_show_button.clicked.connect(self.no_show_action.trigger)
         self.details.left_unseen_button.clicked.connect(self.left_unseen_action.trigger)
@@ -245,8 +260,10 @@ class TodayView(_RowMouse, _CounterActions, QWidget):
 
     def menu_actions(self) -> list[QAction]:
         """What the main window puts in its Actions menu (shortcuts shown there too)."""
-        return [self.open_action, self.check_in_action, self.no_show_action, self.left_unseen_action, self.slip_action,
-                self.preview_slip_action, self.walk_in_action, self.next_action, self.previous_action, self.refresh_action]
+        return [self.open_action, self.check_in_action, self.visit.take_in_action, self.visit.seen_action,
+                self.no_show_action, self.left_unseen_action, self.visit.feedback_action, self.slip_action,
+                self.preview_slip_action, self.walk_in_action, self.next_action, self.previous_action,
+                self.refresh_action]
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -257,61 +274,6 @@ class TodayView(_RowMouse, _CounterActions, QWidget):
         # The same actions sit in the window's menu: while another view shows, they must not act
         # on a selection the clerk cannot see.
         self._update_actions()
-
-    # -- the search box (called by the main window) -----------------------------------------
-
-    def apply_search(self, text: str) -> None:
-        """Filter live on every keystroke; a single match is selected, ready for Enter."""
-        if text != self.proxy.text:
-            self.banner.clear_for(Cause.SEARCH)
-            if text:  # the clerk moved on to the next visitor (not the box emptied after a scan)
-                self.banner.clear_for(Cause.ACTION, Cause.NOTICE, Cause.SELECTION)
-        self.proxy.set_query(text)
-        visible = self.proxy.rowCount()
-        current = self.selected_view()
-        if visible == 1:
-            self._select_proxy_row(0)
-        elif current is not None and self._proxy_row_of(current) is None:
-            self.table.selectionModel().clearSelection()
-            self.table.setCurrentIndex(QModelIndex())
-        self._update_empty()
-
-    def submit_search(self, text: str) -> bool:
-        """Enter in the search box: check in the scanned reference or the selected visitor.
-
-        Returns True when it acted (the main window then clears the box, ready for the next
-        scan); False when the clerk still has to choose, and the banner says how.
-        """
-        text = text.strip()
-        if not text and self.banner.confirm_default():
-            return True  # Enter confirms what the banner asks (a no-show), not a check-in
-        canonical = normalise_reference(text) if text else None
-        if canonical is not None:
-            row = self.model.row_of_reference(canonical)
-            if row is not None:
-                self._select_source_row(row)
-                self.check_in(canonical)
-                return True
-            if self.proxy.rowCount() == 0:
-                # Not one of today's here: the service says where and when it is booked.
-                self.check_in(canonical)
-                return True
-        selected = self.selected_view()
-        if selected is not None and (not text or self._proxy_row_of(selected) is not None):
-            self.check_in(selected.reference)
-            return True
-        if not text:
-            return False
-        matching = self.proxy.rowCount()
-        if matching == 0:
-            self.banner.show_message("warning", self.tr(
-                "Nobody today matches “{0}”. Check the spelling, or try the phone number, crime reference "
-                "or the reference on the slip.").format(text[:60]), cause=Cause.SEARCH, personal=(text[:60],))
-        else:
-            self.banner.show_message("info", self.tr(
-                "{0} visitors match “{1}”: choose one with ↓ and ↑, then press Enter.").format(matching, text[:60]),
-                cause=Cause.SEARCH, personal=(text[:60],))
-        return False
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -373,8 +335,11 @@ class TodayView(_RowMouse, _CounterActions, QWidget):
         since = self._arrivals_since
         want_arrivals = actor.role == Role.OFFICER
 
+        listing = self._listing_audit
+
         def load(_progress: Callable[[int, int], None]) -> tuple[date, list[AppointmentView], list[AppointmentView]]:
             views = appointments.list_day(ctx, actor, day)
+            listing.shown(ctx, actor, day=day, count=len(views))
             arrivals = checkin.arrivals_for_officer(ctx, actor, since) if want_arrivals else []
             return day, views, arrivals
 
@@ -469,9 +434,15 @@ class TodayView(_RowMouse, _CounterActions, QWidget):
             parts.append(self.tr("● {0} waiting").format(counts[RowState.WAITING]))
         if counts[RowState.LATE]:
             parts.append(self.tr("⚠ {0} late").format(counts[RowState.LATE]))
+        at_risk = sum(1 for v in self.model.views() if is_at_risk(v))
+        if at_risk:
+            parts.append(self.tr("{0} {1} AT RISK").format(AT_RISK_GLYPH, at_risk))
         upcoming = [v.start for v, s in zip(self.model.views(), self._states(), strict=True) if s == RowState.NEXT]
         if upcoming:
             parts.append(self.tr("▶ next at {0}").format(f"{local(upcoming[0]):%H:%M}"))
+        finished = counts[RowState.DONE] + counts[RowState.RELEASED]
+        if finished and self.model.first_finished is not None:
+            parts.append(self.tr("{0} finished, below the line").format(finished))
         self.summary.setText("   ·   ".join(parts))
 
     def _states(self) -> list[RowState]:
