@@ -31,6 +31,7 @@ def _hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | Non
         return
     box = QMessageBox(QMessageBox.Icon.Critical, "FrontCounter",
                       "Something went wrong. Nothing you saved has been lost; the details are in the log.")
+    box.setObjectName("crashDialog")  # ui/lock.py lets input reach it while the screen is locked
     box.setInformativeText(str(exc)[:300] if isinstance(exc, FrontCounterError) else kind.__name__)
     box.setDetailedText(trace)
     carry_on = box.addButton("Carry on", QMessageBox.ButtonRole.AcceptRole)

@@ -14,11 +14,22 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+
+
+def _receiver_alive(callback: Callable[..., Any], owner: QObject | None) -> bool:
+    """False when ``owner`` or the object ``callback`` is a method of has been deleted meanwhile
+    (a dialog closed, a window replaced when another user signed in): nobody is left to show it."""
+    for receiver in (owner, getattr(callback, "__self__", None)):
+        if isinstance(receiver, QObject) and not shiboken6.isValid(receiver):
+            logger.debug("dropped a background result for a deleted %s", type(receiver).__name__)
+            return False
+    return True
 
 
 class _Signals(QObject):
@@ -62,20 +73,24 @@ class TaskRunner(QObject):
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         on_progress: Progress | None = None,
+        owner: QObject | None = None,
     ) -> None:
+        """``owner``: the widget the callbacks belong to; if it is deleted before the job ends (a
+        dialog closed, a window replaced at a user switch) the result is dropped, not delivered
+        into a dead widget. Bound methods of a QObject are checked that way without it."""
         signals = _Signals()  # lives on the GUI thread: its slots run there
         self._signals.add(signals)
 
         @Slot(object)
         def finished(result: Any) -> None:
             self._finish(signals)
-            if on_done is not None:
+            if on_done is not None and _receiver_alive(on_done, owner):
                 on_done(result)
 
         @Slot(object, str)
         def failed(exc: BaseException, trace: str) -> None:
             self._finish(signals)
-            if on_error is not None:
+            if on_error is not None and _receiver_alive(on_error, owner):
                 on_error(exc)
             else:
                 logger.error("background task failed: %s", trace)

@@ -48,3 +48,42 @@ def test_compiled_resources_are_current() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "resources" / "build_resources.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_themes_switch_both_ways_without_leaving_colours_behind(qtbot: QtBot, station) -> None:  # type: ignore[no-untyped-def]
+    """High contrast → calm left the late rows' yellow text on the calm theme's white."""
+    from frontcounter.ui.app_state import AppState
+    from frontcounter.ui.kit.appointment_model import RowState
+    from frontcounter.ui.shell.main_window import MainWindow
+    from frontcounter.ui.views.today import TodayView
+    from tests.conftest import actor_named
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    state = AppState(station.ctx, actor_named(station, "counter.HH"), station.settings, station.paths)
+    try:
+        apply_theme(app, "high-contrast")
+        window = MainWindow(state)
+        qtbot.addWidget(window)
+        window.show()
+        today = window.view("today")
+        assert isinstance(today, TodayView)
+        qtbot.waitUntil(lambda: today.model.rowCount() > 0 and state.tasks.active == 0, timeout=10000)
+
+        def foregrounds() -> set[str]:
+            model = today.model
+            return {c.foreground.color().name() for r in range(model.rowCount()) for col in range(5)
+                    if (c := model.cell(r, col)).foreground is not None}
+
+        dark = foregrounds()
+        assert dark & {"#ffffff", "#c0c0c0"}  # the high-contrast text colours are in use
+        for theme, unwanted in (("calm", {"#ffff00", "#ffffff", "#7fffd4", "#c0c0c0"}),
+                                ("high-contrast", {"#5c4300", "#0d5249", "#52606d", "#616e7c"}),
+                                ("calm", {"#ffff00", "#ffffff", "#7fffd4", "#c0c0c0"})):
+            apply_theme(app, theme)
+            QApplication.processEvents()
+            assert not foregrounds() & unwanted, (theme, foregrounds())
+        assert today.model.state_at(0) in RowState
+    finally:
+        apply_theme(app, "calm")
+        state.tasks.wait(5000)

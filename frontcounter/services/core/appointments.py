@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -318,16 +319,37 @@ class SearchKey:
     phone_digits: str
 
 
+#: Dropped when folding: apostrophes, hyphens and dashes, spaces (D'Souza = dsouza = d souza).
+_FOLD_DROP = dict.fromkeys(map(ord, "'’‘ʼ`´-‐‑‒–—  \t."), None)
+#: Letters Unicode does not decompose into a base letter and an accent.
+_FOLD_LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe",
+                               "þ": "th", "ŀ": "l"})
+#: Between the fields of a key, so a match never runs from one field into the next.
+_FIELD_SEPARATOR = "\x1f"
+
+
+def fold(text: str) -> str:
+    """A name as the clerk might type it: no case, accents, apostrophes, hyphens or spaces.
+
+    Both sides are folded the same way (the row's key once per load, the query once per
+    keystroke), in Python, so SQLite and PostgreSQL stations find the same visitors: Zoë = Zoe,
+    D'Souza = dsouza = d souza, Łukasz = lukasz, Smith-Jones = smith jones.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return bare.translate(_FOLD_LETTERS).translate(_FOLD_DROP)
+
+
 def prepare_query(query: str) -> SearchQuery:
-    needle = query.strip().casefold()
+    needle = fold(query.strip())
     canonical = normalise_reference(query)
-    return SearchQuery(needle, re.sub(r"\D", "", needle), canonical.casefold() if canonical else None)
+    return SearchQuery(needle, re.sub(r"\D", "", query), fold(canonical) if canonical else None)
 
 
 def search_key(view: AppointmentView) -> SearchKey:
-    text = " ".join(
-        x for x in (view.reference, view.visitor_name, view.visitor_preferred_name, view.crime_reference) if x
-    ).casefold()
+    text = _FIELD_SEPARATOR.join(
+        fold(x) for x in (view.reference, view.visitor_name, view.visitor_preferred_name, view.crime_reference) if x
+    )
     return SearchKey(text, re.sub(r"\D", "", view.visitor_phone or ""))
 
 

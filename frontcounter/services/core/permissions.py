@@ -38,6 +38,8 @@ class Action(enum.StrEnum):
     MANAGE_ROOMS = "manage_rooms"
     MANAGE_SESSIONS = "manage_sessions"
     MANAGE_USERS = "manage_users"
+    #: The PC's set-up in Settings: station code, workstation, centre connection, counter policy.
+    CONFIGURE_STATION = "configure_station"
     SETTLE_ATTENTION = "settle_attention"
     IMPORT = "import"
     VIEW_REPORTS = "view_reports"
@@ -116,7 +118,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
         }
     ),
     Role.AUDITOR: frozenset({A.VIEW_AUDIT, A.EXPORT_AUDIT, A.SYNC}),
-    Role.ADMIN: frozenset({A.MANAGE_USERS, A.MANAGE_ROOMS, A.MANAGE_SESSIONS, A.PURGE, A.SYNC}),
+    Role.ADMIN: frozenset({A.MANAGE_USERS, A.CONFIGURE_STATION, A.MANAGE_ROOMS, A.MANAGE_SESSIONS, A.PURGE, A.SYNC}),
 }
 
 #: Roles whose reach is every station; everyone else acts only at their own station.

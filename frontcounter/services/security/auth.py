@@ -192,3 +192,33 @@ def unlock_account(ctx: ServiceContext, actor: Actor, username: str) -> None:
         user.failed_attempts = 0
         user.locked_until = None
         append_audit(session, ctx, actor, category="authentication", action="user.unlock", record=record)
+
+
+def must_change_password(ctx: ServiceContext, actor: Actor) -> bool:
+    """True when the signed-in user still has a temporary password (new, or reset by an admin)."""
+    with ctx.read() as session:
+        return bool(session.scalar(select(User.must_change_password).where(User.id == actor.user_id)))
+
+
+def change_password(ctx: ServiceContext, actor: Actor, current: str, new: str) -> None:
+    """The user chooses their own password (required after a reset); audited, never the values."""
+    from frontcounter.services.core.commands import command
+    from frontcounter.services.core.errors import ValidationError
+
+    if len(new) < 8:
+        raise ValidationError("A password needs at least 8 characters.")
+    if new == current:
+        raise ValidationError("Choose a password different from the temporary one.")
+    with ctx.read() as session:
+        stored = session.scalar(select(User.password_hash).where(User.id == actor.user_id))
+    if stored is None or not verify_password(current, stored):
+        raise AuthenticationError("The current password is not right.")
+    new_hash = hash_password(new)
+    with command(ctx, actor, category="authentication", action="user.change_password",
+                 record=f"user:{actor.username}") as scope:
+        user = scope.session.get_one(User, actor.user_id)
+        base = user.version
+        user.password_hash = new_hash
+        user.must_change_password = False
+        scope.changed(user, "user.change_password", base_version=base,
+                      changes={"password_hash": new_hash, "must_change_password": False})

@@ -5,11 +5,12 @@ from __future__ import annotations
 import platform
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import qVersion
+from PySide6.QtCore import QSize, qVersion
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from frontcounter import __version__
 from frontcounter.assets import FONTS_DIR
+from frontcounter.ui.kit.screen_fit import fit_to_screen
 
 ICON_LICENCE = "Icons and themes: drawn for FrontCounter by its contributors, MIT licence."
 
@@ -29,7 +30,7 @@ class AboutDialog(QDialog):
     def __init__(self, marking: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("About FrontCounter"))
-        self.resize(640, 520)
+        fit_to_screen(self, QSize(640, 520))  # at most the screen's available area
         title = QLabel(f"<h2>FrontCounter {__version__}</h2>")
         title.setAccessibleName(self.tr("Version"))
         facts = QLabel(self.tr(

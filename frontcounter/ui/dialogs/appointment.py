@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -46,6 +46,7 @@ from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.banner import Banner, error_text
 from frontcounter.ui.kit.labels import need_badges, reason_label, status_label
+from frontcounter.ui.kit.screen_fit import fit_to_screen
 from frontcounter.ui.kit.slots import SlotList
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class _TaskDialog(QDialog):
             self._set_enabled(True)
             self.banner.show_message(error_text(exc, failure), "error")
 
-        self.state.tasks.run(lambda _p: fn(), on_done=done, on_error=failed)
+        self.state.tasks.run(lambda _p: fn(), on_done=done, on_error=failed, owner=self)
 
     def _set_enabled(self, enabled: bool) -> None:
         for button in self.findChildren(QPushButton):
@@ -161,7 +162,7 @@ class RescheduleDialog(_TaskDialog):
         super().__init__(state, parent)
         self.view = view
         self.setWindowTitle(self.tr("Reschedule {0}").format(view.reference))
-        self.resize(720, 520)
+        fit_to_screen(self, QSize(720, 520))  # at most the screen's available area
         self.reason = _reason_combo(self)
         self.note = QPlainTextEdit(self)
         self.note.setAccessibleName(self.tr("Note"))
@@ -342,33 +343,22 @@ class AppointmentDialog(_TaskDialog):
             self.risk.show_message(self.tr("At risk: {0}. Contact the visitor before they travel.").format(
                 view.at_risk_reason or self.tr("no officer covers this appointment")), "warning")
 
-        masked = state.masked
-        hidden = self.tr("(hidden: screen mask on)")
-        rows: list[tuple[str, str]] = [
-            (self.tr("When"), f"{local(view.start):%A %d %B %Y, %H:%M}–{local(view.end):%H:%M}"),
-            (self.tr("Where"), f"{view.station_name} · {view.room_name}"),
-            (self.tr("Officer"), view.officer_label if view.officer_id else self.tr("none assigned")),
-            (self.tr("Visitor"), mask_name(view.visitor_name, masked)
-             + (f" ({view.visitor_preferred_name})" if view.visitor_preferred_name and not masked else "")),
-            (self.tr("Phone"), hidden if masked else (view.visitor_phone or "—")),
-            (self.tr("Email"), hidden if masked else (view.visitor_email or "—")),
-            (self.tr("Reason"), reason_label(view.reason)),
-            (self.tr("Crime reference"), view.crime_reference or "—"),
-            (self.tr("Needs"), ", ".join(need_badges(view)) or "—"),
-            (self.tr("Safe contact"), hidden if masked else (view.safe_contact or "—")),
-            (self.tr("Person of choice"), view.person_of_choice or "—"),
-        ]
+        rows = self._rows(view, state.masked)
         if view.status in (Status.CANCELLED, Status.RESCHEDULED):
             from frontcounter.services.documents.contents import CANCEL_LABELS, label
 
             rows.append((status_label(view.status), label(CANCEL_LABELS, view.cancel_reason) or "—"))
         form = QFormLayout()
+        #: The value labels by row name: the screen mask rewrites the personal ones in place.
+        self.values: dict[str, QLabel] = {}
         for name, value in rows:
             text = QLabel(value)
             text.setWordWrap(True)
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             text.setAccessibleName(name)
             form.addRow(f"{name}:", text)
+            self.values[name] = text
+        state.mask_changed.connect(self._on_state_mask_changed)  # F9 while open hides them too
         self.links = QLabel()
         self.links.setAccessibleName(self.tr("Linked appointments"))
         form.addRow(self.tr("Linked:"), self.links)
@@ -413,6 +403,29 @@ class AppointmentDialog(_TaskDialog):
         else:
             self.links.setText("—")
 
+
+    def _rows(self, view: AppointmentView, masked: bool) -> list[tuple[str, str]]:
+        hidden = self.tr("(hidden: screen mask on)")
+        return [
+            (self.tr("When"), f"{local(view.start):%A %d %B %Y, %H:%M}–{local(view.end):%H:%M}"),
+            (self.tr("Where"), f"{view.station_name} · {view.room_name}"),
+            (self.tr("Officer"), view.officer_label if view.officer_id else self.tr("none assigned")),
+            (self.tr("Visitor"), mask_name(view.visitor_name, masked)
+             + (f" ({view.visitor_preferred_name})" if view.visitor_preferred_name and not masked else "")),
+            (self.tr("Phone"), hidden if masked else (view.visitor_phone or "—")),
+            (self.tr("Email"), hidden if masked else (view.visitor_email or "—")),
+            (self.tr("Reason"), reason_label(view.reason)),
+            (self.tr("Crime reference"), view.crime_reference or "—"),
+            (self.tr("Needs"), ", ".join(need_badges(view)) or "—"),
+            (self.tr("Safe contact"), hidden if masked else (view.safe_contact or "—")),
+            (self.tr("Person of choice"), mask_name(view.person_of_choice, masked) or "—"),
+        ]
+
+    def _on_state_mask_changed(self, masked: bool) -> None:
+        for name, value in self._rows(self.view, masked):
+            label = self.values.get(name)
+            if label is not None:
+                label.setText(value)
     def _on_links_loaded(self, links: tuple[str | None, str | None]) -> None:
         before, after = links
         parts = []

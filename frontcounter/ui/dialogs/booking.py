@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -49,6 +50,8 @@ from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.banner import Banner, error_text
 from frontcounter.ui.kit.labels import reason_label
+from frontcounter.ui.kit.mnemonics import assign_mnemonics
+from frontcounter.ui.kit.screen_fit import fit_to_screen
 from frontcounter.ui.kit.slots import SlotList, slot_text
 
 logger = logging.getLogger(__name__)
@@ -201,11 +204,15 @@ class BookingForm(QWidget):
         self.result_label.setProperty("heading", True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.slip_button = QPushButton(self.tr("Print &slip…"))
+        self.slip_button.setToolTip(self.tr("The print dialog, then the printer: one step"))
         self.slip_button.setVisible(allowed(actor, Action.PRINT_SLIP))
+        self.preview_button = QPushButton(self.tr("Pre&view slip"))
+        self.preview_button.setVisible(allowed(actor, Action.PRINT_SLIP))
         self.new_button = QPushButton(self.tr("&New booking"))
         result_layout = QHBoxLayout(self.result_frame)
         result_layout.addWidget(self.result_label, 1)
         result_layout.addWidget(self.slip_button)
+        result_layout.addWidget(self.preview_button)
         result_layout.addWidget(self.new_button)
         self.result_frame.hide()
 
@@ -274,6 +281,7 @@ class BookingForm(QWidget):
         self.confirm_button.clicked.connect(self._on_confirm_button_clicked)
         self.back_button.clicked.connect(self._on_back_button_clicked)
         self.slip_button.clicked.connect(self._on_slip_button_clicked)
+        self.preview_button.clicked.connect(self._on_preview_button_clicked)
         self.new_button.clicked.connect(self.reset)
         self.reset()
 
@@ -457,23 +465,18 @@ class BookingForm(QWidget):
         self.booked.emit(view)
 
     def _on_slip_button_clicked(self) -> None:
+        """After booking: the slip through the print dialog, in one step."""
         if self.last_booked is None:
             return
-        from frontcounter.services.documents import layout as documents
-        from frontcounter.services.documents.slip import slip_pdf
-        from frontcounter.ui.kit.pdf_preview import PdfPreviewDialog
+        from frontcounter.ui.kit.slip_printing import print_slip
 
-        ctx, actor, ref = self.state.ctx, self.state.actor, self.last_booked.reference
+        print_slip(self.state, self.last_booked.reference, self, on_error=lambda exc, _ref: self._on_failed(exc))
 
-        def show(pdf: bytes) -> None:
-            def produce(dest: documents.Destination, who: str) -> bytes:
-                return slip_pdf(ctx, actor, ref, who, destination=dest)
+    def _on_preview_button_clicked(self) -> None:
+        if self.last_booked is not None:
+            from frontcounter.ui.kit.slip import show_slip
 
-            PdfPreviewDialog(pdf, title=self.tr("Slip {0}").format(ref), suggested_name=f"slip-{ref}.pdf",
-                             produce=produce, parent=self).open()
-
-        self.state.tasks.run(lambda _p: slip_pdf(ctx, actor, ref, destination="screen"),
-                             on_done=show, on_error=self._on_failed)
+            show_slip(self.state, self.last_booked.reference, self, on_error=lambda exc, _ref: self._on_failed(exc))
 
 
 class BookingDialog(QDialog):
@@ -482,7 +485,13 @@ class BookingDialog(QDialog):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Book an appointment"))
-        self.resize(1100, 820)
+        fit_to_screen(self, QSize(1100, 820))  # at most the screen's available area
         self.form = BookingForm(state)
+        scroll = QScrollArea()  # a 720 px screen is shorter than the form: it scrolls, as in the view
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
+        layout.addWidget(scroll)
+        assign_mnemonics(self, ())

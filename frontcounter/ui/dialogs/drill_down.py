@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -33,6 +33,7 @@ from frontcounter.ui.kit.report_format import (
     _failure_text,
     _write_private,
 )
+from frontcounter.ui.kit.screen_fit import fit_to_screen
 
 
 class DrillDownDialog(QDialog):
@@ -53,7 +54,7 @@ class DrillDownDialog(QDialog):
         self.appointments: list[AppointmentView] = []
         self.setWindowTitle(target.title)
         self.setObjectName("drillDownDialog")
-        self.resize(960, 520)
+        fit_to_screen(self, QSize(960, 520))  # at most the screen's available area
         heading = QLabel(target.title)
         heading.setProperty("heading", True)
         self.count = QLabel(self.tr("Loading…"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -26,6 +26,7 @@ from frontcounter.services.scheduling import importer
 from frontcounter.services.scheduling.importer import ImportReport
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.screen_fit import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class ImportDialog(QDialog):
         self.state = state
         self.report: ImportReport | None = None
         self.setWindowTitle(self.tr("Import appointments"))
-        self.resize(760, 520)
+        fit_to_screen(self, QSize(760, 520))  # at most the screen's available area
         self.path = QLineEdit()
         self.path.setAccessibleName(self.tr("File to import"))
         self.path.setPlaceholderText(self.tr("A CSV or JSON export from command and control"))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, QTime, Signal
+from PySide6.QtCore import QDate, QSize, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -41,6 +41,7 @@ from frontcounter.services.scheduling.reassignment import ReassignmentSummary, r
 from frontcounter.services.scheduling.roster import WEEKDAYS, DutyView, OfficerView, RoomView, SessionView
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.screen_fit import fit_to_screen
 
 
 def _wall(day: date, t: QTime) -> datetime:
@@ -219,7 +220,7 @@ class PulledAwayDialog(QDialog):
         self.state = state
         self.day = day
         self.setWindowTitle(self.tr("Officer pulled away"))
-        self.resize(620, 460)
+        fit_to_screen(self, QSize(620, 460))  # at most the screen's available area
         self.officer = QComboBox()
         self.officer.setAccessibleName(self.tr("Officer"))
         self.reason = QLineEdit()

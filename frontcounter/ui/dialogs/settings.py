@@ -40,11 +40,15 @@ class SettingsDialog(QDialog):
 
     saved = Signal(object)
 
-    def __init__(self, settings: Settings, paths: Paths, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings, paths: Paths, parent: QWidget | None = None, *,
+                 may_set_up: bool = True) -> None:
+        """``may_set_up``: the signed-in user may change the PC's set-up (admins); others may
+        choose only their theme and printer, and see the rest read-only."""
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
         self._settings = settings
         self._paths = paths
+        self.may_set_up = may_set_up
 
         self.station = QLineEdit(settings.station_code or "")
         self.station.setMaxLength(8)
@@ -117,12 +121,31 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Default &printer"), self.printer)
         tabs.addTab(counter, self.tr("Counter"))
 
+        self.set_up_note = QLabel(self.tr("The station code, connection and counter rules are set by an "
+                                          "administrator."))
+        self.set_up_note.setObjectName("setUpNote")
+        self.set_up_note.setWordWrap(True)
+        self.set_up_note.setVisible(not may_set_up)
+        for field in self.set_up_fields():
+            if isinstance(field, QLineEdit):
+                field.setReadOnly(not may_set_up)
+            else:
+                field.setEnabled(may_set_up)
+            if not may_set_up:
+                field.setToolTip(self.tr("Set by an administrator"))
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._on_buttons_accepted)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.set_up_note)
         layout.addWidget(tabs)
         layout.addWidget(buttons)
+
+    def set_up_fields(self) -> list[QWidget]:
+        """The PC's set-up: what only an administrator changes."""
+        return [self.station, self.workstation, self.central_url, self.sslmode, self.password, self.idle_lock,
+                self.grace, self.early, self.marking]
 
     def _spin(self, low: int, high: int, value: int, suffix: str, name: str) -> QSpinBox:
         box = QSpinBox()
@@ -133,7 +156,9 @@ class SettingsDialog(QDialog):
         return box
 
     def edited(self) -> Settings:
-        """The settings as the form now says (not yet saved)."""
+        """The settings as the form now says (not yet saved); set-up only from an administrator."""
+        if not self.may_set_up:
+            return replace(self._settings, theme=self.theme.currentData(), default_printer=self.printer.currentData())
         url = self.central_url.text().strip() or None
         mode = self.sslmode.currentData()
         if url and mode:
@@ -158,7 +183,7 @@ class SettingsDialog(QDialog):
         except ValueError as exc:
             QMessageBox.warning(self, self.tr("Settings"), self.tr("The central URL is not valid: {0}").format(exc))
             return
-        if self.password.text() and new.central_url:
+        if self.may_set_up and self.password.text() and new.central_url:
             secrets.store_password(new.central_url, self.password.text())
         save_settings(self._paths.config_file, new)
         self.saved.emit(new)

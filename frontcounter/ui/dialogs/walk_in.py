@@ -61,6 +61,8 @@ class WalkInDialog(QDialog):
     booked = Signal(object)
     #: An expected refusal, as shown to the clerk.
     failed = Signal(str)
+    #: The slip went to the printer (the printer's name).
+    slip_printed = Signal(str)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +70,8 @@ class WalkInDialog(QDialog):
         self.proposal: Slot | None = None
         self.appointment: AppointmentView | None = None
         self.slip_dialog: QDialog | None = None
+        #: Where the slip was last printed (None: not yet).
+        self.printed_on: str | None = None
         self._busy = False
         self.setObjectName("walkInDialog")
         self.setWindowTitle(self.tr("Walk-in — book the next free slot"))
@@ -143,9 +147,14 @@ class WalkInDialog(QDialog):
         self.book_button = QPushButton(self.tr("&Book this slot"))
         self.book_button.setObjectName("walkInBook")
         self.book_button.setEnabled(False)
-        self.slip_button = QPushButton(self.tr("Show &slip…"))
+        self.slip_button = QPushButton(self.tr("Print &slip…"))
         self.slip_button.setObjectName("walkInSlip")
+        self.slip_button.setToolTip(self.tr("The print dialog, then the printer: one step (Enter)"))
         self.slip_button.hide()
+        self.preview_button = QPushButton(self.tr("Pre&view slip"))
+        self.preview_button.setObjectName("walkInPreview")
+        self.preview_button.setAutoDefault(False)
+        self.preview_button.hide()
         self.close_button = QPushButton(self.tr("Close"))
         self.close_button.setAutoDefault(False)
         self.find_button.setDefault(True)
@@ -154,6 +163,7 @@ class WalkInDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.book_button)
         buttons.addWidget(self.slip_button)
+        buttons.addWidget(self.preview_button)
         buttons.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
@@ -164,7 +174,8 @@ class WalkInDialog(QDialog):
 
         self.find_button.clicked.connect(self.find_slot)
         self.book_button.clicked.connect(self.book)
-        self.slip_button.clicked.connect(self.show_slip)
+        self.slip_button.clicked.connect(self.print_slip)
+        self.preview_button.clicked.connect(self.show_slip)
         self.close_button.clicked.connect(self.reject)
         for checkbox in (self.step_free, self.hearing_loop):
             checkbox.toggled.connect(self._on_needs_changed)
@@ -273,10 +284,24 @@ class WalkInDialog(QDialog):
             widget.setEnabled(False)
         self.book_button.hide()
         self.slip_button.show()
+        self.preview_button.show()
         self.slip_button.setDefault(True)
         self.slip_button.setFocus()
         self.close_button.setText(self.tr("Done"))
         self.booked.emit(view)
+
+    def print_slip(self) -> None:
+        """Enter after booking: the slip through the print dialog in one step."""
+        if self.appointment is None:
+            return
+        from frontcounter.ui.kit.slip_printing import print_slip
+
+        print_slip(self.state, self.appointment.reference, self,
+                   on_error=lambda exc, _ref: self._on_failed(exc), on_printed=self._on_slip_printed)
+
+    def _on_slip_printed(self, where: str) -> None:
+        self.printed_on = where
+        self.slip_printed.emit(where)
 
     def show_slip(self) -> None:
         if self.appointment is None:

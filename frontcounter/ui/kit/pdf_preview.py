@@ -40,6 +40,7 @@ from frontcounter.services.documents import layout as documents
 from frontcounter.services.documents.briefing import briefing_pdf
 from frontcounter.services.documents.day_sheet import day_sheet_pdf
 from frontcounter.services.documents.slip import slip_pdf
+from frontcounter.ui.kit.screen_fit import fit_to_screen
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class PdfPreviewDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setModal(True)
-        self.resize(860, 980)
+        fit_to_screen(self, QSize(860, 980))  # at most the screen's available area
         self._produce = produce
         self._suggested_name = suggested_name
 
@@ -112,10 +113,22 @@ class PdfPreviewDialog(QDialog):
         footer.addWidget(self.pages_label)
         footer.addStretch(1)
         footer.addWidget(buttons)
+        self.masked_label = QLabel(self.tr("Hidden while the screen mask is on (F9). Print and Save still work."),
+                                   self)
+        self.masked_label.setObjectName("previewMasked")
+        self.masked_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.masked_label.setWordWrap(True)
+        self.masked_label.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.error_label)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.masked_label, 1)
         layout.addLayout(footer)
+
+    def set_masked(self, masked: bool) -> None:
+        """The screen mask: the page (names, addresses) leaves the screen; the document stays ready."""
+        self.view.setVisible(not masked)
+        self.masked_label.setVisible(masked)
 
     @property
     def page_count(self) -> int:
@@ -229,6 +242,11 @@ class PdfPreviewDialog(QDialog):
             painter.end()
             document.close()
         return True
+
+
+def print_pdf(printer: QPrinter, pdf: bytes) -> bool:
+    """Draw ``pdf`` on ``printer`` as the preview's Print does (printing without a preview)."""
+    return PdfPreviewDialog._render_to(printer, pdf)
 
 
 def _producer(actor: Actor, action: Action, build: Producer) -> Producer | None:

@@ -39,6 +39,8 @@ def show_slip(state: AppState, reference: str, parent: QWidget, *,
         dialog = PdfPreviewDialog(pdf, title=parent.tr("Slip {0}").format(reference),
                                   suggested_name=f"slip-{reference}.pdf", produce=produce, parent=parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.set_masked(state.masked)
+        state.mask_changed.connect(dialog.set_masked)  # a bound slot: dropped with the dialog
         dialog.open()
         if on_opened is not None:
             on_opened(dialog)

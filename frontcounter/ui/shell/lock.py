@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.errors import FrontCounterError
-from frontcounter.services.security.auth import record_user_switch, sign_in
+from frontcounter.services.security.auth import must_change_password, record_user_switch, sign_in
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.shell.lock_screen import LockCover, UnlockPanel
 
@@ -69,6 +69,9 @@ BLOCKED_EVENTS = frozenset({
 })
 
 
+#: The crash dialog's object name (ui/crash.py): input reaches it even while locked.
+CRASH_DIALOG = "crashDialog"
+
 #: Top-level windows that get a cover (menus, tooltips and the like close by themselves).
 COVERED_WINDOW_TYPES = frozenset({Qt.WindowType.Window, Qt.WindowType.Dialog, Qt.WindowType.Sheet,
                                   Qt.WindowType.Tool, Qt.WindowType.Drawer})
@@ -83,6 +86,8 @@ class SessionLock(QObject):
     user_switched = Signal(object)
     #: A password was refused (the message shown).
     unlock_failed = Signal(str)
+    #: The user signed out: the screen is covered and only a sign-in is offered.
+    signed_out = Signal()
 
     def __init__(
         self,
@@ -114,8 +119,19 @@ class SessionLock(QObject):
         self.lock_action.setToolTip(self.tr("Cover the screen until you enter your password (Ctrl+L)"))
         self.lock_action.triggered.connect(self.lock)
         self.switch_action = QAction(self.tr("S&witch user…"), self)
-        self.switch_action.setToolTip(self.tr("Lock, and let another user sign in at this counter"))
+        self.switch_action.setShortcut(QKeySequence("Ctrl+Shift+U"))
+        self.switch_action.setToolTip(self.tr("Lock, and let another user sign in at this counter (Ctrl+Shift+U)"))
         self.switch_action.triggered.connect(self._on_switch_action_triggered)
+        self.sign_out_action = QAction(self.tr("Sign &out"), self)
+        self.sign_out_action.setShortcut(QKeySequence("Ctrl+Shift+Q"))
+        self.sign_out_action.setToolTip(self.tr("Sign out: close everything of yours and leave the counter "
+                                                "ready for the next person to sign in (Ctrl+Shift+Q)"))
+        self.sign_out_action.triggered.connect(self.sign_out)
+        #: True between a sign-out and the next sign-in: the panel offers no way back.
+        self.is_signed_out = False
+        self._switch_password = ""
+        #: The "choose your password" dialog last opened after a switch (tests answer it).
+        self.change_password_dialog: QDialog | None = None
         self._set_icons()
 
         self._timer = QTimer(self)
@@ -143,12 +159,14 @@ class SessionLock(QObject):
         """Serve ``window`` (a rebuilt main window): its Session menu and its shortcuts."""
         self.window = window
         window.destroyed.connect(self._on_window_destroyed)
-        window.addAction(self.lock_action)
-        window.addAction(self.switch_action)
+        for action in (self.lock_action, self.switch_action, self.sign_out_action):
+            window.addAction(action)
         menu: QMenu | None = getattr(window, "session_menu", None)
         if menu is not None:
             menu.addAction(self.lock_action)
             menu.addAction(self.switch_action)
+            menu.addSeparator()
+            menu.addAction(self.sign_out_action)
 
     def _on_window_destroyed(self, obj: QObject | None = None) -> None:
         # Only the window served now matters: a window replaced by a rebuild dies later.
@@ -194,6 +212,8 @@ class SessionLock(QObject):
         # Input reaches the native window first and is passed on to a widget: let the window
         # have it, and decide at the widget. Shortcuts go to QActions and QShortcuts: swallow.
         if isinstance(watched, QWidget):
+            if watched.window().objectName() == CRASH_DIALOG:
+                return False  # a bug's report must be answerable, or the counter is stuck
             return not (watched is self._panel or self._panel.isAncestorOf(watched))
         return kind in (QEvent.Type.Shortcut, QEvent.Type.ShortcutOverride) and not isinstance(
             watched, QApplication)
@@ -237,6 +257,39 @@ class SessionLock(QObject):
 
     def _on_switch_action_triggered(self) -> None:
         self.lock()
+        if self._panel is not None and not self.is_signed_out:
+            self._panel.show_switch(True)
+
+    def sign_out(self) -> None:
+        """End this user's session: their dialogs close, their screen goes, only Sign in is offered.
+
+        The window itself is rebuilt at the next sign-in (``_on_switch_done``), so nothing the
+        previous user had open, typed or was told survives into the next session.
+        """
+        if self.is_signed_out:
+            return
+        self._close_dialogs()
+        search = getattr(self.window, "search", None)
+        if isinstance(search, QLineEdit):
+            search.clear()
+        if self.is_locked:
+            self._unlock_covers()
+        self.is_signed_out = True
+        self.lock()
+        panel = self._panel
+        if panel is not None:
+            panel.set_signed_out(True)
+        logger.info("signed out at this workstation")
+        self.signed_out.emit()
+
+    def _close_dialogs(self) -> None:
+        """Every dialog of the app is the signed-in user's (previews, bookings): close them."""
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        for top in app.topLevelWidgets():
+            if isinstance(top, QDialog) and top.isVisible() and top.objectName() != CRASH_DIALOG:
+                top.reject()
         if self._panel is not None:
             self._panel.show_switch(True)
 
@@ -253,7 +306,7 @@ class SessionLock(QObject):
                              on_done=self._on_unlock_done, on_error=self._on_sign_in_failed)
 
     def _on_unlock_done(self, actor: Actor) -> None:
-        if actor.user_id != self.state.actor.user_id:  # cannot happen; never unlock for someone else
+        if self.is_signed_out or actor.user_id != self.state.actor.user_id:  # never unlock for someone else
             self._on_sign_in_failed(FrontCounterError(self.tr("That is not the signed-in user.")))
             return
         self.unlock()
@@ -267,45 +320,56 @@ class SessionLock(QObject):
             return
         panel.set_busy(True)
         ctx, previous = self.state.ctx, self.state.actor
+        self._switch_password = password  # only until the next user is in: a temporary one is changed
 
-        def switch(_progress: Callable[[int, int], None]) -> Actor:
+        def switch(_progress: Callable[[int, int], None]) -> tuple[Actor, bool]:
             actor = sign_in(ctx, username, password)
             record_user_switch(ctx, previous, actor)  # the previous session ends here
-            return actor
+            return actor, must_change_password(ctx, actor)
 
-        self.state.tasks.run(switch, on_done=self._on_switch_done, on_error=self._on_sign_in_failed)
+        self.state.tasks.run(switch, on_done=self._on_switch_signed_in, on_error=self._on_sign_in_failed)
+
+    def _on_switch_signed_in(self, result: tuple[Actor, bool]) -> None:
+        actor, must_change = result
+        current, self._switch_password = self._switch_password, ""
+        self._on_switch_done(actor)
+        if must_change:
+            from frontcounter.ui.dialogs.change_password import ChangePasswordDialog
+
+            dialog = ChangePasswordDialog(self.state.ctx, actor, current, self.window)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.rejected.connect(self.sign_out)  # no own password, no session
+            self.change_password_dialog = dialog
+            dialog.open()
 
     def _on_switch_done(self, actor: Actor) -> None:
-        previous = self.state.actor
-        same_views = self._view_keys(previous) == self._view_keys(actor)
-        for cover in self._covers:  # the previous user's dialogs are theirs: close them
-            host = cover.parentWidget()
-            if host is not None and host is not self.window and isinstance(host, QDialog):
-                host.reject()
+        self._close_dialogs()  # the previous user's dialogs are theirs
         self._restore_focus = None
         search = getattr(self.window, "search", None)
         if isinstance(search, QLineEdit):
             search.clear()  # the previous user's half-typed search is not the next user's
-        self.state.set_actor(actor)
+        self.is_signed_out = False
         logger.info("user switched at this workstation")
-        if same_views or self._rebuild is None:
+        if self._rebuild is None:
+            self.state.set_actor(actor)
             self.unlock()
-        else:  # another role, another navigation: a fresh window for them
+        else:
+            # A fresh window for every new session, whatever the role: the previous user's
+            # banners, selection, filters and open previews must not greet the next one. The old
+            # window goes before anyone is told of the new user: its views, reloading as the new
+            # user, asked for lists that role may not see (an auditor's sign-in audited a denial).
             old = self.window
             self._unlock_covers()
+            self.state.actor = actor
             new = self._rebuild()
             self.attach(new)
+            new.restoreGeometry(old.saveGeometry())  # the same place and size on the counter's screen
             new.show()
             old.close()
-            old.deleteLater()
+            shiboken6.delete(old)  # now, not at the next loop turn: its views stop listening
+            self.state.actor_changed.emit(actor)
             self.unlocked.emit()
         self.user_switched.emit(actor)
-
-    def _view_keys(self, actor: Actor) -> list[str]:
-        from frontcounter.services.core.permissions import allowed
-        from frontcounter.ui.shell.navigation import VIEWS
-
-        return [v.key for v in VIEWS if allowed(actor, v.permission)]
 
     def _on_sign_in_failed(self, exc: BaseException) -> None:
         panel = self._panel

@@ -130,6 +130,17 @@ class UnlockPanel(QFrame):
                          .format(actor.display_name, actor.username))
         self.password.setAccessibleName(self.tr("Password for {0}").format(actor.username))
 
+    def set_signed_out(self, signed_out: bool) -> None:
+        """After Sign out: only a sign-in; nothing says who was here, and there is no way back."""
+        self.show_switch(True)
+        self.back_button.setVisible(not signed_out)
+        if signed_out:
+            self.who.setText(self.tr("Signed out. Sign in to use this counter."))
+            self.password.setAccessibleName(self.tr("Password"))
+            self.switch_user.clear()
+            self.switch_password.clear()
+            self.switch_user.setFocus()
+
     def show_switch(self, switching: bool) -> None:
         self.pages.setCurrentIndex(1 if switching else 0)
         self.show_error(None)

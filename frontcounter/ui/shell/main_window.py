@@ -8,6 +8,8 @@ view carries its own details pane), and sync state and the screen mask in the st
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -29,9 +31,14 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.core.clock import local
 from frontcounter.ui.app_state import AppState
+from frontcounter.ui.kit.mnemonics import assign_mnemonics, chosen_letter
+from frontcounter.ui.kit.screen_fit import WindowState
 from frontcounter.ui.shell.navigation import ViewSpec, views_for
 
 logger = logging.getLogger(__name__)
+
+#: The most the window asks for: a counter screen is given to the app, a very large one is not.
+PREFERRED_SIZE = QSize(1920, 1200)
 
 
 @runtime_checkable
@@ -53,15 +60,27 @@ class SearchBox(QLineEdit):
     navigated = Signal(int)
     _STEPS = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: 8, Qt.Key.Key_PageUp: -8}
     _PLAIN = (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+    #: A scanner types a whole reference with a few ms between keys; a person needs 100 ms or more.
+    SCANNER_GAP_S = 0.04
+    #: A pause this long before a key starts a new burst of typing.
+    PAUSE_S = 0.3
+    #: The fewest characters a scanned reference has ("HH-4KQ7").
+    SCAN_MIN_CHARS = 5
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
+        self._monotonic = monotonic
+        self._last_key = float("-inf")
+        #: Where the current burst of typing began, and whether every key of it came at scanner speed.
+        self._burst_start = 0
+        self._burst_fast = False
         self.setPlaceholderText(self.tr("Scan or type a reference, name, phone, crime ref…"))
         self.setClearButtonEnabled(True)
         self.setAccessibleName(self.tr("Search or scan"))
         self.setToolTip(self.tr("Scan the slip's QR code or type a reference, name, phone number or crime "
                                 "reference. Enter checks in the selected visitor. (Ctrl+F)"))
-        self.returnPressed.connect(lambda: self.submitted.emit(self.text()))
+        self.returnPressed.connect(self._on_return_pressed)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.key() == Qt.Key.Key_Escape and self.text():
@@ -71,7 +90,32 @@ class SearchBox(QLineEdit):
         if step is not None and event.modifiers() in self._PLAIN:
             self.navigated.emit(step)
             return
+        if event.text() and event.text().isprintable():
+            now = self._monotonic()
+            if now - self._last_key >= self.PAUSE_S:  # a new burst: a person typing, or a scan
+                self._burst_start = self.cursorPosition() if not self.hasSelectedText() else self.selectionStart()
+                self._burst_fast = True
+            elif now - self._last_key > self.SCANNER_GAP_S:
+                self._burst_fast = False
+            self._last_key = now
         super().keyPressEvent(event)
+
+    def scanned_text(self) -> str | None:
+        """What the last burst typed, if it came at scanner speed after other text: the scan alone."""
+        text = self.text()
+        burst = text[self._burst_start:]
+        if (self._burst_fast and self._burst_start > 0 and len(burst.strip()) >= self.SCAN_MIN_CHARS
+                and self._monotonic() - self._last_key < self.PAUSE_S):
+            return burst.strip()
+        return None
+
+    def _on_return_pressed(self) -> None:
+        scan = self.scanned_text()
+        if scan is not None:
+            # A scan replaces what the box held (a half-typed name): the scan is what the clerk meant.
+            self.setText(scan)
+        self._burst_fast = False
+        self.submitted.emit(self.text())
 
 
 class MainWindow(QMainWindow):
@@ -85,8 +129,11 @@ class MainWindow(QMainWindow):
         self._counts: dict[str, int] = {}
         self.setObjectName("MainWindow")
         self._update_title()
-        self.resize(1280, 780)
         self.setMinimumSize(QSize(960, 600))
+        # No fixed size: where the clerk left it, if that fits this screen, else the screen's
+        # available area up to a comfortable size (a 1280x720 laptop loses nothing off the bottom).
+        self._window_state = WindowState(state.paths.window_state_file)
+        self._window_state.restore(self, PREFERRED_SIZE)
 
         self.search = SearchBox()
         self.search.setObjectName("searchBox")
@@ -152,7 +199,9 @@ class MainWindow(QMainWindow):
         self.search.submitted.connect(self._on_search_submitted)
         self.search.navigated.connect(self._on_search_navigated)
         state.mask_changed.connect(self._update_mask)
-        state.actor_changed.connect(lambda _a: (self._update_user(), self._update_title()))
+        # A bound slot, not a lambda: Qt drops it when this window is replaced (switch user);
+        # a lambda outlived the window and raised on the next switch.
+        state.actor_changed.connect(self._on_state_actor_changed)
         state.message.connect(self._on_state_message)
         # Tab goes from the input box to the navigation, then the user menu, then the view.
         QWidget.setTabOrder(self.search, self.nav)
@@ -221,6 +270,8 @@ class MainWindow(QMainWindow):
         if key not in self._built:
             spec = next(s for s in self._specs if s.key == key)
             widget = spec.build(self.state)
+            # One Alt+letter, one thing: the view's letters never repeat nor take a menu's.
+            assign_mnemonics(widget, self._menu_letters())
             self._built[key] = widget
             self.stack.addWidget(widget)
             count_changed = getattr(widget, "count_changed", None)
@@ -229,6 +280,9 @@ class MainWindow(QMainWindow):
             for action in getattr(widget, "menu_actions", lambda: [])():
                 self.actions_menu.addAction(action)
         return self._built[key]
+
+    def _menu_letters(self) -> set[str]:
+        return {letter for a in self.menuBar().actions() if (letter := chosen_letter(a.text()))}
 
     def show_view(self, key: str) -> QWidget:
         row = next(i for i, s in enumerate(self._specs) if s.key == key)
@@ -290,6 +344,10 @@ class MainWindow(QMainWindow):
 
     # -- status -------------------------------------------------------------------------------
 
+    def _on_state_actor_changed(self, _actor: object) -> None:
+        self._update_user()
+        self._update_title()
+
     def _update_title(self) -> None:
         station = self.state.actor.station_code or self.state.ctx.station_code or ""
         name = station
@@ -309,6 +367,8 @@ class MainWindow(QMainWindow):
         self.user_button.setToolTip(self.tr("Signed in as {0} ({1})").format(actor.display_name, actor.role.value))
 
     def _update_mask(self, masked: bool) -> None:
+        if masked:
+            self.statusBar().clearMessage()  # a passing message may name someone
         self.mask_action.setChecked(masked)
         self.mask_label.setText(self.tr("Screen mask: on (F9)") if masked else self.tr("Screen mask: off (F9)"))
 
@@ -319,9 +379,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 8000 if kind == "info" else 15000)
 
     def open_settings(self) -> None:
+        from frontcounter.services.core.permissions import Action
         from frontcounter.ui.dialogs.settings import SettingsDialog
 
-        dialog = SettingsDialog(self.state.settings, self.state.paths, self)
+        dialog = SettingsDialog(self.state.settings, self.state.paths, self,
+                                may_set_up=self.state.can(Action.CONFIGURE_STATION))
         dialog.saved.connect(self._on_settings_saved)
         dialog.exec()
 
@@ -353,5 +415,6 @@ class MainWindow(QMainWindow):
         AboutDialog(self.state.ctx.policy.protective_marking, self).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self._window_state.save(self)
         self.state.tasks.wait(5000)
         super().closeEvent(event)

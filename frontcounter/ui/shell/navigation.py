@@ -50,6 +50,7 @@ VIEWS: tuple[ViewSpec, ...] = (
              or_permissions=(Action.MANAGE_ROOMS, Action.MANAGE_SESSIONS)),
     ViewSpec("reports", "Reports", "reports", Action.VIEW_REPORTS, "views.reports:ReportsView", "Ctrl+6"),
     ViewSpec("audit", "Audit log", "reports", Action.VIEW_AUDIT, "views.audit:AuditView", "Ctrl+8"),
+    ViewSpec("users", "Users", "user-switch", Action.MANAGE_USERS, "views.users:UsersView", "Ctrl+9"),
 )
 
 

@@ -199,11 +199,31 @@ class Startup(QObject):
             self._open_main_window(self._signed_in)
 
     def _on_signed_in(self, actor: Any) -> None:
+        actor = self._own_password(actor)
+        if actor is None:
+            self._on_window_cancelled()
+            return
         self._signed_in = actor
         if self._modules_ready:
             self._open_main_window(actor)
         else:
             self.window.show_progress(self.window.tr("Signed in. Opening today's list…"))
+
+    def _own_password(self, actor: Any) -> Any:
+        """A user with a temporary password (new, or reset by an administrator) chooses their own
+        before the main window opens: the same dialog as at Switch user, so the rule has one home."""
+        from frontcounter.services.security.auth import must_change_password
+
+        assert self.result is not None
+        ctx = self.result.runtime.ctx
+        if not must_change_password(ctx, actor):
+            return actor
+        from frontcounter.ui.dialogs.login import LoginDialog
+
+        dialog = LoginDialog(ctx, username=actor.username, parent=self.window)
+        dialog.error.setText(dialog.tr("Your password is temporary: type it again, then choose your own."))
+        dialog.error.setVisible(True)
+        return dialog.actor if dialog.exec() == LoginDialog.DialogCode.Accepted else None
 
     def _open_main_window(self, actor: Any) -> None:
         if self.main_window is not None:

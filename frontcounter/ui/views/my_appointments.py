@@ -36,7 +36,7 @@ from frontcounter.ui.dialogs.appointment import AppointmentDialog
 from frontcounter.ui.kit.banner import Banner, error_text
 from frontcounter.ui.kit.labels import need_badges, reason_label
 from frontcounter.ui.kit.status import STATUS_GLYPHS, status_key, status_text
-from frontcounter.ui.views.today_details import Banner as ActionBanner
+from frontcounter.ui.views.today_banner import Banner as ActionBanner
 from frontcounter.ui.views.visit_actions import VisitActions
 
 logger = logging.getLogger(__name__)
@@ -58,8 +58,9 @@ class ArrivalNotice(QDialog):
         self.setModal(False)
         self.setWindowTitle(self.tr("Visitor arrived"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        text = QLabel(self.tr("{0} has arrived for {1} ({2}, {3}).").format(
-            mask_name(view.visitor_name, masked), f"{local(view.start):%H:%M}", view.reference, view.room_name))
+        text = QLabel()
+        self.text = text
+        self.set_masked(masked)
         text.setWordWrap(True)
         text.setProperty("heading", True)
         open_button = QPushButton(self.tr("Open &briefing"))
@@ -75,6 +76,12 @@ class ArrivalNotice(QDialog):
         open_button.clicked.connect(self._on_open_button_clicked)
         later.clicked.connect(self.close)
         open_button.setFocus()
+
+    def set_masked(self, masked: bool) -> None:
+        """The screen mask turned on or off while the notice is up: initials, or the name."""
+        view = self.view
+        self.text.setText(self.tr("{0} has arrived for {1} ({2}, {3}).").format(
+            mask_name(view.visitor_name, masked), f"{local(view.start):%H:%M}", view.reference, view.room_name))
 
     def _on_open_button_clicked(self) -> None:
         self.briefing_requested.emit(self.view)
@@ -165,7 +172,7 @@ class MyAppointmentsView(QWidget):
             tree.itemActivated.connect(self._on_tree_item_activated)
         self.today.currentItemChanged.connect(lambda _c, _p: self._update_actions())
         state.data_changed.connect(self.reload)
-        state.mask_changed.connect(lambda _m: self._fill())
+        state.mask_changed.connect(self._on_state_mask_changed)  # bound: dropped with the view
 
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
@@ -258,6 +265,17 @@ class MyAppointmentsView(QWidget):
     def _on_failed(self, exc: BaseException) -> None:
         self.banner.show_message(error_text(exc, self.tr("Your appointments could not be loaded.")), "error")
 
+    def _on_state_mask_changed(self, masked: bool) -> None:
+        self._fill()
+        self._show_arrived(masked)
+
+    def _show_arrived(self, masked: bool) -> None:
+        arrived = getattr(self, "_arrived_views", [])
+        if arrived:
+            names = ", ".join(f"{mask_name(v.visitor_name, masked)} ({v.reference}, {local(v.start):%H:%M})"
+                              for v in arrived)
+            self.arrival_label.setText(self.tr("● Arrived and waiting: {0}").format(names))
+
     def _fill(self) -> None:
         today = local_today(self.state.ctx.clock)
         selected = self.selected_view()
@@ -309,14 +327,15 @@ class MyAppointmentsView(QWidget):
         latest = arrived[-1]
         self._arrived = latest
         masked = self.state.masked
-        names = ", ".join(f"{mask_name(v.visitor_name, masked)} ({v.reference}, {local(v.start):%H:%M})"
-                          for v in arrived)
-        self.arrival_label.setText(self.tr("● Arrived and waiting: {0}").format(names))
+        self._arrived_views = list(arrived)
+        self._show_arrived(masked)
         self.arrival_frame.show()
-        self.state.message.emit(self.tr("Your visitor has arrived: {0}").format(names), "info")
+        self.state.message.emit(self.tr("Your visitor has arrived: {0}").format(
+            ", ".join(v.reference for v in arrived)), "info")  # the status bar: references, never names
         self.arrivals_noticed.emit(arrived)
         if self.show_notices:
             notice = ArrivalNotice(latest, masked, parent=self.window())
+            self.state.mask_changed.connect(notice.set_masked)  # bound: dropped when the notice closes
             notice.briefing_requested.connect(self.open_briefing)
             notice.destroyed.connect(lambda _o=None, n=notice: self._notices.remove(n) if n in self._notices else None)
             self._notices.append(notice)

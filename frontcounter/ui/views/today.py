@@ -17,14 +17,15 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -33,12 +34,12 @@ from PySide6.QtWidgets import (
 
 from frontcounter.db.models import Role
 from frontcounter.services.core import appointments
-from frontcounter.services.core.appointments import AppointmentView, normalise_reference
+from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local, local_today
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.core.permissions import Action
 from frontcounter.services.counter import checkin
-from frontcounter.ui.app_state import AppState, mask_name
+from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.appointment_delegate import AppointmentDelegate
 from frontcounter.ui.kit.appointment_filter import AppointmentFilterProxy
 from frontcounter.ui.kit.appointment_model import (
@@ -48,8 +49,12 @@ from frontcounter.ui.kit.appointment_model import (
     RowState,
     is_at_risk,
 )
+from frontcounter.ui.kit.column_fit import fit_columns
 from frontcounter.ui.views.today_actions import _CounterActions
-from frontcounter.ui.views.today_details import Banner, DetailsPane, _set_property
+from frontcounter.ui.views.today_banner import Banner, Cause
+from frontcounter.ui.views.today_details import DetailsPane, _set_property
+from frontcounter.ui.views.today_mouse import _RowMouse
+from frontcounter.ui.views.today_search import _SearchBox
 from frontcounter.ui.views.visit_actions import VisitActions
 
 logger = logging.getLogger(__name__)
@@ -58,7 +63,7 @@ logger = logging.getLogger(__name__)
 TICK_MS = 30_000
 
 
-class TodayView(_CounterActions, QWidget):
+class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
     """The Today view (navigation "Today", Ctrl+1)."""
 
     #: Visitors still to deal with (expected or waiting), for the navigation badge.
@@ -68,6 +73,8 @@ class TodayView(_CounterActions, QWidget):
     #: An action (check-in, no-show, …) finished, successfully or not; the banner says which.
     action_finished = Signal()
     checked_in = Signal(object)
+    #: A slip went to the printer (its reference).
+    slip_printed = Signal(str)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +90,10 @@ class TodayView(_CounterActions, QWidget):
         #: The dialogs last opened from here (tests drive them; None until first opened).
         self.walk_in_dialog: QDialog | None = None
         self.slip_dialog: QDialog | None = None
+        self.appointment_dialog: QDialog | None = None
+        self.row_menu_shown: QMenu | None = None
+        #: The visitor the details pane shows (None: the hint).
+        self._detailed: AppointmentView | None = None
 
         self.model = AppointmentTableModel(self)
         self.model.set_grace(timedelta(minutes=state.ctx.policy.no_show_grace_minutes))
@@ -120,7 +131,11 @@ class TodayView(_CounterActions, QWidget):
         header.setStretchLastSection(True)
         for column, width in ((Column.TIME, 92), (Column.VISITOR, 165), (Column.ROOM, 138),
                               (Column.STATUS, 126)):
-            self.table.setColumnWidth(column, width)
+            self.table.setColumnWidth(column, width)  # until the first load sizes them to content
+        #: Set once the clerk drags a column border: loads then keep their widths.
+        self._columns_dragged = False
+        self._fitting_columns = False
+        header.sectionResized.connect(self._on_header_section_resized)
         self.empty = QLabel()
         self.empty.setObjectName("todayEmpty")
         self.empty.setWordWrap(True)
@@ -162,10 +177,18 @@ class TodayView(_CounterActions, QWidget):
         self.details.no_show_button.clicked.connect(self.no_show_action.trigger)
         self.details.left_unseen_button.clicked.connect(self.left_unseen_action.trigger)
         self.details.slip_button.clicked.connect(self.slip_action.trigger)
+        self.details.preview_slip_button.clicked.connect(self.preview_slip_action.trigger)
         self.details.walk_in_button.clicked.connect(self.walk_in_action.trigger)
 
-        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
-        self.table.doubleClicked.connect(lambda _i: self.check_in_action.trigger())
+        # A click sets the current row first and selects it afterwards (QAbstractItemView's mouse
+        # press), a key does both at once: listening to the current row alone left a clicked row
+        # undetailed until the next minute tick. Both signals are heard; the pane redraws once.
+        selection = self.table.selectionModel()
+        selection.currentRowChanged.connect(self._on_table_current_row_changed)
+        selection.selectionChanged.connect(self._on_table_selection_changed)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu_requested)
         self.table.installEventFilter(self)
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -202,8 +225,13 @@ class TodayView(_CounterActions, QWidget):
             self.tr("Mark &left unseen"), "Ctrl+Shift+L",
             self.tr("The waiting visitor left before being seen"), self.mark_left_unseen_selected)
         self.slip_action = self._action(
-            self.tr("Confirmation &slip"), "Ctrl+P",
-            self.tr("Show and print the visitor's confirmation slip"), self.show_slip_selected)
+            self.tr("&Print slip…"), "Ctrl+P",
+            self.tr("Print the visitor's confirmation slip: the print dialog, then the printer"),
+            self.print_slip_selected)
+        self.preview_slip_action = self._action(
+            self.tr("Pre&view slip"), "Ctrl+Shift+P",
+            self.tr("Show the visitor's confirmation slip on screen (Print and Save as PDF from there)"),
+            self.show_slip_selected)
         self.walk_in_action = self._action(
             self.tr("&Walk-in…"), "Ctrl+N",
             self.tr("Book someone who walked in into the next free slot"), self.open_walk_in)
@@ -215,10 +243,14 @@ class TodayView(_CounterActions, QWidget):
             lambda: self.move_selection(-1))
         self.refresh_action = self._action(
             self.tr("&Refresh today"), "F5", self.tr("Load today's appointments again"), self.reload)
+        self.open_action = self._action(
+            self.tr("&Open appointment…"), "Ctrl+O",
+            self.tr("Open the selected appointment in full (double-click does the same)"), self.open_selected)
         pairs = ((self.check_in_action, self.details.check_in_button),
                  (self.no_show_action, self.details.no_show_button),
                  (self.left_unseen_action, self.details.left_unseen_button),
                  (self.slip_action, self.details.slip_button),
+                 (self.preview_slip_action, self.details.preview_slip_button),
                  (self.walk_in_action, self.details.walk_in_button))
         for action, button in pairs:
             button.setToolTip(action.toolTip())
@@ -228,9 +260,10 @@ class TodayView(_CounterActions, QWidget):
 
     def menu_actions(self) -> list[QAction]:
         """What the main window puts in its Actions menu (shortcuts shown there too)."""
-        return [self.check_in_action, self.visit.take_in_action, self.visit.seen_action, self.no_show_action,
-                self.left_unseen_action, self.visit.feedback_action, self.slip_action,
-                self.walk_in_action, self.next_action, self.previous_action, self.refresh_action]
+        return [self.open_action, self.check_in_action, self.visit.take_in_action, self.visit.seen_action,
+                self.no_show_action, self.left_unseen_action, self.visit.feedback_action, self.slip_action,
+                self.preview_slip_action, self.walk_in_action, self.next_action, self.previous_action,
+                self.refresh_action]
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -241,64 +274,6 @@ class TodayView(_CounterActions, QWidget):
         # The same actions sit in the window's menu: while another view shows, they must not act
         # on a selection the clerk cannot see.
         self._update_actions()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        # Enter in the list checks the selected visitor in. (↓/↑ in the window's search box reach
-        # ``move_selection`` through the main window: SearchBox.navigated.)
-        if (watched is self.table and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-                and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)):
-            self.check_in_selected()
-            return True
-        return super().eventFilter(watched, event)
-
-    # -- the search box (called by the main window) -----------------------------------------
-
-    def apply_search(self, text: str) -> None:
-        """Filter live on every keystroke; a single match is selected, ready for Enter."""
-        self.proxy.set_query(text)
-        visible = self.proxy.rowCount()
-        current = self.selected_view()
-        if visible == 1:
-            self._select_proxy_row(0)
-        elif current is not None and self._proxy_row_of(current) is None:
-            self.table.selectionModel().clearSelection()
-            self.table.setCurrentIndex(QModelIndex())
-        self._update_empty()
-
-    def submit_search(self, text: str) -> bool:
-        """Enter in the search box: check in the scanned reference or the selected visitor.
-
-        Returns True when it acted (the main window then clears the box, ready for the next
-        scan); False when the clerk still has to choose, and the banner says how.
-        """
-        text = text.strip()
-        canonical = normalise_reference(text) if text else None
-        if canonical is not None:
-            row = self.model.row_of_reference(canonical)
-            if row is not None:
-                self._select_source_row(row)
-                self.check_in(canonical)
-                return True
-            if self.proxy.rowCount() == 0:
-                # Not one of today's here: the service says where and when it is booked.
-                self.check_in(canonical)
-                return True
-        selected = self.selected_view()
-        if selected is not None and (not text or self._proxy_row_of(selected) is not None):
-            self.check_in(selected.reference)
-            return True
-        if not text:
-            return False
-        matching = self.proxy.rowCount()
-        if matching == 0:
-            self.banner.show_message("warning", self.tr(
-                "Nobody today matches “{0}”. Check the spelling, or try the phone number, crime reference "
-                "or the reference on the slip.").format(text[:60]))
-        else:
-            self.banner.show_message("info", self.tr(
-                "{0} visitors match “{1}”: choose one with ↓ and ↑, then press Enter.").format(matching, text[:60]))
-        return False
 
     # -- selection ----------------------------------------------------------------------------
 
@@ -346,8 +321,6 @@ class TodayView(_CounterActions, QWidget):
         self.table.selectionModel().setCurrentIndex(index, flags)
         self.table.scrollTo(index)
 
-    def _on_table_current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
-        self._update_details()
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -375,9 +348,14 @@ class TodayView(_CounterActions, QWidget):
     def _on_list_loaded(self, result: tuple[date, list[AppointmentView], list[AppointmentView]]) -> None:
         day, views, arrivals = result
         self._loading = False
+        self.banner.clear_for(Cause.LOAD)  # the list loads again: the failure is over
         selected = self.selected_view()
         self.model.set_rows(views, self.state.ctx.clock.now())
         self._loaded_day = day
+        if not self._columns_dragged:
+            self._fitting_columns = True
+            fit_columns(self.table, self.model)
+            self._fitting_columns = False
         if self._pending_select and self.select_reference(self._pending_select):
             self._pending_select = None
         elif selected is not None:
@@ -401,25 +379,27 @@ class TodayView(_CounterActions, QWidget):
         if not isinstance(exc, FrontCounterError):
             raise exc  # a bug: the crash dialog's business
         self.banner.show_message("error", self.tr("Today's list could not be loaded: {0}").format(exc.message),
-                                 [(self.tr("&Retry"), self.reload)])
+                                 [(self.tr("&Retry"), self.reload)], cause=Cause.LOAD)
         self.loaded.emit()
 
     def _announce_arrivals(self, arrivals: list[AppointmentView]) -> None:
         self._arrivals_since = max(a.arrived_at for a in arrivals if a.arrived_at is not None)
         lines = [
             self.tr("{0} {1} ({2}) is waiting for you — {3}.").format(
-                f"{local(a.start):%H:%M}", a.reference, mask_name(a.visitor_name, self.model.masked), a.room_name)
+                f"{local(a.start):%H:%M}", a.reference, a.visitor_name or "", a.room_name)
             for a in arrivals
         ]
         text = self.tr("Your visitor has arrived: ") + " ".join(lines)
-        self.banner.show_message("info", text)
-        self.state.message.emit(text, "info")
+        self.banner.show_message("info", text, cause=Cause.NOTICE, personal=tuple(a.visitor_name for a in arrivals))
+        self.state.message.emit(self.tr("Your visitor has arrived: {0}").format(
+            ", ".join(a.reference for a in arrivals)), "info")  # the status bar: references, never names
 
     def _on_state_data_changed(self) -> None:
         self.reload()
 
     def _on_state_mask_changed(self, masked: bool) -> None:
         self.model.set_masked(masked)
+        self.banner.set_masked(masked)
         self._update_details()
 
     def _on_timer_timeout(self) -> None:
@@ -481,5 +461,6 @@ class TodayView(_CounterActions, QWidget):
 
     def _update_details(self) -> None:
         view = self.selected_view()
+        self._detailed = view
         self.details.show_view(view, self.model)
         self._update_actions()

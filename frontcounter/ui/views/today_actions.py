@@ -21,9 +21,9 @@ from frontcounter.services.core.errors import FrontCounterError, WrongPlaceOrTim
 from frontcounter.services.core.permissions import Action, allowed
 from frontcounter.services.counter import checkin
 from frontcounter.services.counter.checkin import CheckInResult, MissedAppointment, WrongTime
-from frontcounter.ui.app_state import mask_name
 from frontcounter.ui.kit.appointment_model import minutes
 from frontcounter.ui.kit.slip import show_slip
+from frontcounter.ui.views.today_banner import Cause
 
 
 class _CounterActions:
@@ -33,7 +33,7 @@ class _CounterActions:
         view = self.selected_view()
         if view is None:
             self.banner.show_message("info", self.tr("Select a visitor first: scan the slip or type a name, "
-                                                     "then press Enter."))
+                                                     "then press Enter."), cause=Cause.SELECTION)
             return
         self.check_in(view.reference)
 
@@ -50,16 +50,16 @@ class _CounterActions:
 
     def _on_checked_in(self, result: CheckInResult) -> None:
         view = result.appointment
-        who = mask_name(view.visitor_name, self.model.masked)
+        who = view.visitor_name or ""
         officer = view.officer_label if view.officer_id else self.tr("the duty supervisor")
         text = self.tr("Checked in {0} ({1}) at {2}. Please take a seat: {3} will collect them for {4}; "
                        "the officer has been told.").format(
             who, view.reference, f"{local(view.arrived_at or self.state.ctx.clock.now()):%H:%M}", officer,
             view.room_name)
         if result.warning:
-            self.banner.show_message("warning", f"{text} {result.warning}")
+            self.banner.show_message("warning", f"{text} {result.warning}", personal=(who,))
         else:
-            self.banner.show_message("success", text)
+            self.banner.show_message("success", text, personal=(who,))
         self.state.message.emit(self.tr("Checked in {0}").format(view.reference), "info")
         self.select_reference(view.reference)
         self.checked_in.emit(view)
@@ -75,9 +75,9 @@ class _CounterActions:
             return
         self.banner.show_message("warning", self.tr(
             "Mark {0} ({1}, {2}) as a no-show? A follow-up opens for the officer to recontact the visitor "
-            "or check on their welfare.").format(mask_name(view.visitor_name, self.model.masked), view.reference,
-                                                  f"{local(view.start):%H:%M}"),
-            [(self.tr("&Confirm no-show"), lambda: self._no_show(view)), (self.tr("Ca&ncel"), self.banner.hide)])
+            "or check on their welfare.").format(view.visitor_name or "", view.reference, f"{local(view.start):%H:%M}"),
+            [(self.tr("&Confirm no-show ⏎"), lambda: self._no_show(view)), (self.tr("Ca&ncel"), self.banner.dismiss)],
+            cause=Cause.SELECTION, personal=(view.visitor_name,), confirm=True)
         self.banner.buttons[0].setFocus()
 
     def _no_show(self, view: AppointmentView) -> None:
@@ -94,13 +94,29 @@ class _CounterActions:
         if view is None:
             return
         self.banner.show_message("warning", self.tr(
-            "Record that {0} ({1}) left before being seen?").format(
-            mask_name(view.visitor_name, self.model.masked), view.reference),
-            [(self.tr("&Confirm left unseen"), lambda: self._left_unseen(view)), (self.tr("Ca&ncel"), self.banner.hide)])
+            "Record that {0} ({1}) left before being seen?").format(view.visitor_name or "", view.reference),
+            [(self.tr("&Confirm left unseen ⏎"), lambda: self._left_unseen(view)),
+             (self.tr("Ca&ncel"), self.banner.dismiss)],
+            cause=Cause.SELECTION, personal=(view.visitor_name,), confirm=True)
         self.banner.buttons[0].setFocus()
 
     def _left_unseen(self, view: AppointmentView) -> None:
         self.visit.left_unseen(view)  # undoable for a few seconds, then feedback is offered
+
+    def print_slip_selected(self) -> None:
+        """Ctrl+P: the selected visitor's slip, printed in one step (the print dialog, then the printer)."""
+        view = self.selected_view()
+        if view is None:
+            return
+        from frontcounter.ui.kit.slip_printing import print_slip
+
+        reference = view.reference
+        print_slip(self.state, reference, self, on_error=self._on_action_failed,
+                   on_printed=lambda where: self._on_slip_printed(reference, where))
+
+    def _on_slip_printed(self, reference: str, where: str) -> None:
+        self.banner.show_message("success", self.tr("Slip {0} printed on {1}.").format(reference, where))
+        self.slip_printed.emit(reference)
 
     def show_slip_selected(self) -> None:
         view = self.selected_view()
@@ -122,8 +138,8 @@ class _CounterActions:
     def _on_walk_in_dialog_booked(self, view: AppointmentView) -> None:
         self.banner.show_message("success", self.tr(
             "Booked {0} for {1} at {2}, {3} with {4}.").format(
-            view.reference, mask_name(view.visitor_name, self.model.masked),
-            f"{local(view.start):%H:%M %a %d %b}", view.room_name, view.officer_label))
+            view.reference, view.visitor_name or "",
+            f"{local(view.start):%H:%M %a %d %b}", view.room_name, view.officer_label), personal=(view.visitor_name,))
         self._pending_select = view.reference
         self.reload()
 
@@ -131,6 +147,7 @@ class _CounterActions:
              reference: str) -> None:
         """Run one counter action off the GUI thread; one at a time (a scanner may send Enter twice)."""
         self._busy = True
+        self.banner.clear_for(Cause.ACTION, Cause.NOTICE, Cause.SELECTION, Cause.SEARCH, Cause.LOAD)
         self._update_actions()
 
         def done(result: Any) -> None:
@@ -145,7 +162,7 @@ class _CounterActions:
             self._on_action_failed(exc, reference)
             self.action_finished.emit()
 
-        self.state.tasks.run(fn, on_done=done, on_error=failed)
+        self.state.tasks.run(fn, on_done=done, on_error=failed, owner=self)
 
     def _on_action_failed(self, exc: BaseException, reference: str = "") -> None:
         if not isinstance(exc, FrontCounterError):
@@ -176,7 +193,9 @@ class _CounterActions:
         self.visit.update(view, shown=shown, busy=self._busy)
         self.slip_action.setEnabled(shown and view is not None and can(Action.PRINT_SLIP)
                                     and view.status not in (Status.CANCELLED, Status.RESCHEDULED))
+        self.preview_slip_action.setEnabled(self.slip_action.isEnabled())
         self.walk_in_action.setEnabled(shown and self.state.can(Action.BOOK))
+        self.open_action.setEnabled(shown and view is not None)
         for action in (self.next_action, self.previous_action, self.refresh_action):
             action.setEnabled(shown)
         details = self.details
@@ -184,6 +203,7 @@ class _CounterActions:
         details.no_show_button.setEnabled(self.no_show_action.isEnabled())
         details.left_unseen_button.setEnabled(self.left_unseen_action.isEnabled())
         details.slip_button.setEnabled(self.slip_action.isEnabled())
+        details.preview_slip_button.setEnabled(self.preview_slip_action.isEnabled())
         details.walk_in_button.setEnabled(self.walk_in_action.isEnabled())
         if view is not None and booked:
             grace_ends = view.start + timedelta(minutes=self.state.ctx.policy.no_show_grace_minutes)

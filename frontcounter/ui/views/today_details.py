@@ -3,8 +3,6 @@ above the list (a message with what to do, and up to two buttons that do it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -12,7 +10,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -39,57 +36,6 @@ def mask_phone(phone: str | None, masked: bool) -> str:
         return phone
     digits = [c for c in phone if c.isdigit()]
     return "•••• " + "".join(digits[-3:])
-
-
-class Banner(QFrame):
-    """A one-line message with what to do, and up to two buttons that do it (keyboard: Alt+letter)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("todayBanner")
-        self.glyph = QLabel()
-        self.text = QLabel()
-        self.text.setObjectName("bannerText")
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.buttons: list[QPushButton] = []
-        self.close_button = QPushButton(self.tr("Dismiss"))
-        self.close_button.setToolTip(self.tr("Hide this message"))
-        self.close_button.setAccessibleName(self.tr("Dismiss message"))
-        self.close_button.clicked.connect(self.hide)
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(10, 6, 6, 6)
-        self._layout.addWidget(self.glyph, 0, Qt.AlignmentFlag.AlignTop)
-        self._layout.addWidget(self.text, 1)
-        self._layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.setAccessibleName(self.tr("Message"))
-        self.kind = ""
-        self.hide()
-
-    def show_message(self, kind: str, text: str,
-                     actions: list[tuple[str, Callable[[], None]]] | None = None) -> None:
-        """``kind`` is info, success, warning or error; the glyph says which without colour."""
-        for button in self.buttons:
-            self._layout.removeWidget(button)
-            button.deleteLater()
-        self.buttons = []
-        self.kind = kind
-        glyph = {"success": "✓", "info": "ℹ", "warning": "⚠", "error": "✗"}.get(kind, "")
-        self.glyph.setText(glyph)
-        self.text.setText(text)
-        self.setAccessibleDescription(text)
-        _set_property(self, "banner", "info" if kind == "success" else kind)
-        for label, callback in actions or []:
-            button = QPushButton(label)
-            button.setAutoDefault(False)
-            button.clicked.connect(callback)
-            self._layout.insertWidget(self._layout.count() - 1, button, 0, Qt.AlignmentFlag.AlignTop)
-            self.buttons.append(button)
-        self.show()
-
-    def button(self, text_contains: str) -> QPushButton:
-        return next(b for b in self.buttons if text_contains in b.text().replace("&", ""))
 
 
 class DetailsPane(QFrame):
@@ -142,10 +88,11 @@ class DetailsPane(QFrame):
         _set_property(self.check_in_button, "primary", True)
         self.no_show_button = QPushButton(self.tr("No-show"))
         self.left_unseen_button = QPushButton(self.tr("Left unseen"))
-        self.slip_button = QPushButton(self.tr("Slip"))
+        self.slip_button = QPushButton(self.tr("Print slip"))
+        self.preview_slip_button = QPushButton(self.tr("Preview"))
         self.walk_in_button = QPushButton(self.tr("Walk-in…"))
         for button in (self.check_in_button, self.no_show_button, self.left_unseen_button, self.slip_button,
-                       self.walk_in_button):
+                       self.preview_slip_button, self.walk_in_button):
             button.setAutoDefault(False)
             button.setMinimumHeight(34)
         actions = QHBoxLayout()
@@ -154,6 +101,7 @@ class DetailsPane(QFrame):
         more = QHBoxLayout()
         more.addWidget(self.left_unseen_button)
         more.addWidget(self.slip_button)
+        more.addWidget(self.preview_slip_button)
         #: Taken in and Seen (views/visit_actions.py), put here by the view; Feedback joins ``more``.
         self.visit_row = QHBoxLayout()
         self.more = more

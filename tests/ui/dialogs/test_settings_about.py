@@ -50,3 +50,54 @@ def test_about_shows_version_and_licences(qtbot: QtBot) -> None:
     assert __version__ in labels and "OFFICIAL-SENSITIVE" in labels
     licences = dialog.findChild(QTextBrowser, "licences").toPlainText()
     assert "DejaVu" in licences and "Apache" in licences and "MIT" in licences
+
+
+def test_only_an_admin_may_change_the_station_set_up(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QLineEdit
+
+    from frontcounter.db.models import Role
+    from frontcounter.services.core.permissions import ROLE_ACTIONS, Action
+
+    assert [r for r in Role if Action.CONFIGURE_STATION in ROLE_ACTIONS[r]] == [Role.ADMIN]
+    paths = Paths.resolve(tmp_path)
+    paths.ensure()
+    dialog = SettingsDialog(Settings(station_code="HH"), paths, may_set_up=False)
+    qtbot.addWidget(dialog)
+    for field in dialog.set_up_fields():
+        assert (field.isReadOnly() if isinstance(field, QLineEdit) else not field.isEnabled()), field.accessibleName()
+    assert dialog.theme.isEnabled() and dialog.printer.isEnabled() and not dialog.set_up_note.isHidden()
+    dialog.station.setText("SG")  # even if the field were changed, the set-up is not saved
+    dialog.theme.setCurrentIndex(dialog.theme.findData("high-contrast"))
+    dialog._on_buttons_accepted()
+    on_disk = load_settings(paths.config_file)
+    assert on_disk.station_code == "HH" and on_disk.theme == "high-contrast"
+
+    admin = SettingsDialog(Settings(station_code="HH"), paths, may_set_up=True)
+    qtbot.addWidget(admin)
+    assert not admin.station.isReadOnly() and admin.set_up_note.isHidden()
+
+
+def test_the_main_window_opens_settings_read_only_for_a_counter_clerk(qtbot: QtBot, station) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from frontcounter.ui.app_state import AppState
+    from frontcounter.ui.shell.main_window import MainWindow
+    from tests.conftest import actor_named
+
+    for username, may in (("counter.HH", False), ("admin.HH", True)):
+        state = AppState(station.ctx, actor_named(station, username), station.settings, station.paths)
+        window = MainWindow(state)
+        qtbot.addWidget(window)
+        seen: list[bool] = []
+
+        def look(seen: list[bool] = seen) -> None:
+            dialog = QApplication.activeModalWidget()
+            assert isinstance(dialog, SettingsDialog)
+            seen.append(not dialog.station.isReadOnly())
+            dialog.reject()
+
+        QTimer.singleShot(0, look)
+        window.open_settings()
+        assert seen == [may], username
+        state.tasks.wait(5000)

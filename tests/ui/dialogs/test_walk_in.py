@@ -208,7 +208,12 @@ def test_walk_in_from_today_with_the_keyboard_then_the_slip(
     assert today.model.rowCount() == before + 1
     assert today.selected_view() is not None and today.selected_view().visitor_name == "Keyboard Walker"
     assert "Booked" in today.banner.text.text()
-    qtbot.keyClick(dialog.slip_button, Qt.Key.Key_Return)  # and Enter once more: the slip
+    from tests.ui.kit.test_slip_printing import printing_to
+
+    with printing_to(dialog.state) as printed, qtbot.waitSignal(dialog.slip_printed, timeout=10000):
+        qtbot.keyClick(dialog.slip_button, Qt.Key.Key_Return)  # and Enter once more: the slip, printed
+    assert printed.exists() and printed.stat().st_size > 0
+    qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)  # the preview is still there
     qtbot.waitUntil(lambda: dialog.slip_dialog is not None, timeout=10000)
     assert dialog.slip_dialog is not None and dialog.appointment is not None
     assert dialog.appointment.reference in dialog.slip_dialog.windowTitle()

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 import frontcounter.runtime
 from frontcounter.ui.shell.startup import Startup, StationOpener, start
+from tests.conftest import actor_named
 
 #: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
 pytestmark = pytest.mark.wallclock
@@ -169,3 +170,45 @@ def test_the_default_opener_opens_and_names_the_station(demo_dir: Path) -> None:
         assert opened.runtime.settings.station_name == "Hemel Hempstead"
     finally:
         opened.runtime.engine.dispose()
+
+
+def test_a_temporary_password_is_changed_before_the_main_window_opens(
+        qtbot: QtBot, demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An administrator's reset forces a new password at the first sign-in of the day too, not only
+    at Switch user (the start-up sign-in window hands over to the same dialog)."""
+    from PySide6.QtCore import QTimer
+
+    from frontcounter.paths import Paths
+    from frontcounter.runtime import open_station
+    from frontcounter.services.security.users import reset_password
+    from frontcounter.ui.dialogs.login import LoginDialog
+
+    monkeypatch.delenv("FRONTCOUNTER_PASSWORD", raising=False)
+    runtime = open_station(Paths.resolve(demo_dir))
+    reset_password(runtime.ctx, actor_named(runtime, "admin.HH"), "counter.HH", "Temporary-Pass-1")
+    runtime.engine.dispose()
+    seen: list[str] = []
+
+    def answer() -> None:
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, LoginDialog) and w.isVisible())
+        seen.append(dialog.error.text())
+        dialog.password.setText("Temporary-Pass-1")
+        dialog._on_buttons_accepted()  # the temporary password again: the dialog asks for a new one
+        dialog.new_password.setText("Lantern-Harbour-93!")
+        dialog.repeat_password.setText("Lantern-Harbour-93!")
+        dialog._on_buttons_accepted()
+
+    startup = _start(qtbot, demo_dir)
+    window = startup.window
+    try:
+        qtbot.waitUntil(lambda: startup.result is not None, timeout=20000)
+        window.user.setText("counter.HH")
+        window.password.setText("Temporary-Pass-1")
+        QTimer.singleShot(300, answer)
+        with qtbot.waitSignal(startup.main_shown, timeout=20000) as shown:
+            window.sign_in_button.click()
+        qtbot.addWidget(shown.args[0])
+        assert seen and "temporary" in seen[0]
+        assert shown.args[0].state.actor.username == "counter.HH"
+    finally:
+        _close(startup)

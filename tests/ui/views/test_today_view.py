@@ -445,7 +445,7 @@ def test_the_officer_is_told_when_their_visitor_arrives(
 def test_slip_opens_the_preview(at_counter: Counter, station: StationRuntime) -> None:
     target = booked_today(station)
     assert at_counter.today.select_reference(target.reference)
-    at_counter.today.details.slip_button.click()
+    at_counter.today.details.preview_slip_button.click()  # Print slip prints at once: tests/ui/test_slip_printing.py
     at_counter.qtbot.waitUntil(lambda: at_counter.today.slip_dialog is not None, timeout=10000)
     dialog = at_counter.today.slip_dialog
     assert dialog is not None and dialog.isVisible() and target.reference in dialog.windowTitle()

@@ -82,7 +82,7 @@ EXPECTED: dict[Role, set[Action]] = {
     Role.FCR: {A.VIEW_APPOINTMENTS, A.SEARCH, A.BOOK, A.RESCHEDULE, A.CANCEL, A.READ_BRIEFING, A.PRINT_SLIP,
                A.IMPORT, A.VIEW_REPORTS, A.EXPORT_REPORTS, A.SYNC},
     Role.AUDITOR: {A.VIEW_AUDIT, A.EXPORT_AUDIT, A.SYNC},
-    Role.ADMIN: {A.MANAGE_USERS, A.MANAGE_ROOMS, A.MANAGE_SESSIONS, A.PURGE, A.SYNC},
+    Role.ADMIN: {A.MANAGE_USERS, A.CONFIGURE_STATION, A.MANAGE_ROOMS, A.MANAGE_SESSIONS, A.PURGE, A.SYNC},
 }
 #: Actions that show or hand over case content (visitors, their needs, the notes).
 CASE_CONTENT = {A.VIEW_APPOINTMENTS, A.SEARCH, A.CHECK_IN, A.MARK_NO_SHOW, A.MARK_LEFT_UNSEEN, A.START_MEETING,
@@ -218,6 +218,7 @@ PROBES: dict[Action, Probe] = {
 UNPROBED = {
     A.MANAGE_FOLLOW_UPS: "no follow-up service yet",
     A.SYNC: "every role may sync; the sync worker acts for the station, not for a user",
+    A.CONFIGURE_STATION: "the PC's own config.json; the Settings dialog offers its set-up fields to admins only",
 }
 
 
