@@ -26,6 +26,7 @@ from frontcounter.services.context import ServiceContext
 from frontcounter.services.errors import DoubleBooking, FrontCounterError, PermissionDenied
 from frontcounter.services.permissions import Action, require
 from frontcounter.services.rowcodec import encode_changes, row_to_dict
+from frontcounter.services.text_rules import check_row, clean
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +61,10 @@ def append_audit(
         workstation=ctx.workstation,
         category=category,
         action=action,
-        record=record,
+        record=clean(record),
         outcome=outcome,
-        details=details or {},
+        # What a user typed (a search) may hold text no database keeps; the trail keeps the rest.
+        details=clean(details or {}),
     )
     session.add(event)
     return event
@@ -127,12 +129,15 @@ class CommandScope:
         changes: dict[str, Any] | None = None,
         created: bool = False,
         also_created: list[SyncedMixin] | None = None,
+        resends: list[uuid.UUID] | None = None,
     ) -> None:
         """Record that this command changed ``row`` (outbox entry, or a central version).
 
         ``changes`` are the fields the command set (the centre merges per field); ``created``
         sends the whole row. Rows the command created alongside (a no-show's follow-up, a
         reschedule's new appointment) travel in the same entry, so one command stays one entry.
+        ``resends`` names the rejected ops this one sends again, fixed (their items settle when
+        the centre accepts it).
         """
         extra = also_created or []
         for touched in (row, *extra):
@@ -149,6 +154,8 @@ class CommandScope:
                 for child in extra
             ],
         }
+        if resends:
+            payload["resends"] = [str(op_id) for op_id in resends]
         self.session.add(
             OutboxEntry(
                 op_id=uuid.uuid4(),
@@ -204,6 +211,9 @@ def command(
             scope = CommandScope(session=session, ctx=ctx, actor=actor, now=event.at, event=event,
                                  central_version=central_version)
             yield scope
+            for row in (*session.new, *session.dirty):
+                if not isinstance(row, AuditEvent | OutboxEntry):
+                    check_row(row)  # text the centre could never store is refused here, by field
             scope.stamp_versions()
             session.flush()
     except IntegrityError as exc:

@@ -39,6 +39,8 @@ class Action(enum.StrEnum):
     MANAGE_SESSIONS = "manage_sessions"
     MANAGE_USERS = "manage_users"
     SETTLE_ATTENTION = "settle_attention"
+    #: Fix and send again a change of this cache that the centre refused.
+    RESEND_REJECTED = "resend_rejected"
     IMPORT = "import"
     VIEW_REPORTS = "view_reports"
     EXPORT_REPORTS = "export_reports"
@@ -60,6 +62,7 @@ _COUNTER = {
     A.PRINT_DAY_SHEET,
     A.RECORD_FEEDBACK,
     A.SYNC,
+    A.RESEND_REJECTED,
 }
 _OFFICER = {
     A.VIEW_APPOINTMENTS,
@@ -77,6 +80,7 @@ _OFFICER = {
     A.RECORD_FEEDBACK,
     A.MANAGE_FOLLOW_UPS,
     A.SYNC,
+    A.RESEND_REJECTED,
 }
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.COUNTER: frozenset(_COUNTER),

@@ -5,8 +5,9 @@
 2. **Push** the outbox in sequence order. Each entry is applied at the centre in its own central
    transaction (frontcounter/services/central.py) that records its op_id, so a push retried after a
    lost acknowledgement gets the stored answer and nothing is applied twice. The answer (applied,
-   resolved or rejected) is then written to the local entry. A rejected new record never existed
-   at the centre, so its local copy is removed; the centre puts the rejection in the station's
+   resolved or rejected) is then written to the local entry. A rejected entry and its rows are
+   kept (a rejected new record is set aside, never deleted) for the clerk to fix and resend
+   (frontcounter/services/rejections.py); the centre also puts the rejection in the station's
    "needs attention" list.
 3. **Audit events** travel on their own channel, by ``local_seq``, inserted at the centre by id
    with ``ON CONFLICT DO NOTHING`` (so each command stays one audit event and one outbox entry).
@@ -29,14 +30,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_engine, make_session_factory
 from frontcounter.db.migrate import alembic_config, head_revision
-from frontcounter.db.models import Appointment, AuditEvent, FollowUp, OutboxEntry, SyncCursor
+from frontcounter.db.models import Appointment, AuditEvent, OutboxEntry, SyncCursor
 from frontcounter.services import central as centre
 from frontcounter.services import sync_pull
 from frontcounter.services.clock import Clock, default_clock
@@ -74,8 +75,8 @@ class SyncReport:
     rejected: int = 0
     #: Answers the centre had given before (the acknowledgement of an earlier push was lost).
     replayed: int = 0
-    #: Local rows removed because the centre rejected the new record they were.
-    removed: int = 0
+    #: Local rows set aside (kept, not shown) because the centre rejected the new record they were.
+    withheld: int = 0
     audit_sent: int = 0
     pulled: dict[str, int] = field(default_factory=dict)
     first: bool = False
@@ -90,7 +91,7 @@ class SyncReport:
     @property
     def changed_local_data(self) -> bool:
         """Did this sync change what the views show (so they should reload)?"""
-        return bool(self.pulled_total or self.removed)
+        return bool(self.pulled_total or self.withheld)
 
     def lines(self) -> list[str]:
         """A short human report: what moved each way."""
@@ -98,8 +99,9 @@ class SyncReport:
                f"{self.resolved} resolved, {self.rejected} rejected"
                + (f" ({self.replayed} already answered before)" if self.replayed else "")]
         out += [f"  {note}" for note in self.notes]
-        if self.removed:
-            out.append(f"Removed {self.removed} local record(s) the centre did not accept")
+        if self.withheld:
+            out.append(f"Kept {self.withheld} local record(s) the centre did not accept: fix and resend them "
+                       "under 'Not accepted'")
         out.append(f"Sent {self.audit_sent} audit event{'s' if self.audit_sent != 1 else ''}")
         tables = ", ".join(f"{k} {v}" for k, v in self.pulled.items() if v)
         out.append(f"Pulled {self.pulled_total} row{'s' if self.pulled_total != 1 else ''}"
@@ -339,26 +341,28 @@ def _operation(entry: OutboxEntry, node: str, session: Session) -> centre.Operat
     )
 
 
-def _discard_unaccepted(session: Session, op: centre.Operation) -> int:
-    """Remove local rows the centre never accepted: a rejected new record and rows made with it."""
-    doomed: list[tuple[str, uuid.UUID]] = [
+def _withhold_unaccepted(session: Session, op: centre.Operation) -> int:
+    """Keep, but set aside, the local rows a rejected op created: nothing the clerk typed is lost.
+
+    A rejected new record (and rows made with it) never existed at the centre. Deleting it lost a
+    clerk's booking; leaving it live would show a booking the centre does not have (and may hold
+    its slot for someone else). So it stays in the cache marked withheld (the tombstone flag, which
+    every view already honours) with its outbox entry, and waits on the "Not accepted" list
+    (frontcounter/services/rejections.py) to be fixed and resent.
+    """
+    kept: list[tuple[str, uuid.UUID]] = [
         (child.get("entity", ""), uuid.UUID(child["row"]["id"])) for child in op.payload.get("also_created") or []
     ]
     if op.payload.get("created"):
-        doomed.append((op.entity, op.entity_id))
-    removed = 0
-    for entity, row_id in doomed:
+        kept.append((op.entity, op.entity_id))
+    withheld = 0
+    for entity, row_id in kept:
         model = centre.MODELS_BY_TABLE.get(entity)
-        if model is None:
-            continue
-        if model is Appointment:
-            removed += _deleted(session.execute(delete(FollowUp).where(FollowUp.appointment_id == row_id)))
-        removed += _deleted(session.execute(delete(model).where(model.id == row_id)))
-    return removed
-
-
-def _deleted(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+        row = session.get(model, row_id) if model is not None else None
+        if row is not None and not row.deleted:
+            row.deleted = True
+            withheld += 1
+    return withheld
 
 
 def push(
@@ -408,7 +412,7 @@ def push(
                 entry.result_message = answer.message
                 entry.acked_at = clock.now()
                 if answer.result == "rejected":
-                    report.removed += _discard_unaccepted(s, op)
+                    report.withheld += _withhold_unaccepted(s, op)
             after = op.seq
             report.pushed += 1
             report.replayed += answer.replayed
@@ -547,7 +551,7 @@ def sync_once(
     report.finished_at = clock.now()
     # Only what this station sent or received is worth a disk flush every time; the clock that other
     # stations moved (the usual case) is recorded with the time of sync, once a minute.
-    moved = report.pushed or report.pulled_total or report.audit_sent or report.removed
+    moved = report.pushed or report.pulled_total or report.audit_sent or report.withheld
     stale = state.last_sync is None or report.finished_at - state.last_sync >= LAST_SYNC_EVERY
     if moved or stale:
         with make_session_factory(local_engine, write=True).begin() as s:

@@ -52,6 +52,7 @@ from frontcounter.services import (
     feedback,
     importer,
     report_export,
+    rejections,
     reports,
     retention,
     roster,
@@ -70,10 +71,10 @@ pytestmark = pytest.mark.wallclock
 
 A = Action
 COUNTER = {A.VIEW_APPOINTMENTS, A.SEARCH, A.CHECK_IN, A.MARK_NO_SHOW, A.MARK_LEFT_UNSEEN, A.BOOK, A.PRINT_SLIP,
-           A.PRINT_DAY_SHEET, A.RECORD_FEEDBACK, A.SYNC}
+           A.PRINT_DAY_SHEET, A.RECORD_FEEDBACK, A.SYNC, A.RESEND_REJECTED}
 OFFICER = {A.VIEW_APPOINTMENTS, A.SEARCH, A.CHECK_IN, A.MARK_NO_SHOW, A.MARK_LEFT_UNSEEN, A.START_MEETING,
            A.COMPLETE, A.READ_BRIEFING, A.PRINT_BRIEFING, A.PRINT_SLIP, A.PRINT_DAY_SHEET,
-           A.PRINT_CONFIDENTIAL_DAY_SHEET, A.RECORD_FEEDBACK, A.MANAGE_FOLLOW_UPS, A.SYNC}
+           A.PRINT_CONFIDENTIAL_DAY_SHEET, A.RECORD_FEEDBACK, A.MANAGE_FOLLOW_UPS, A.SYNC, A.RESEND_REJECTED}
 #: Written out by hand: a change to the table must change this too, on purpose.
 EXPECTED: dict[Role, set[Action]] = {
     Role.COUNTER: COUNTER,
@@ -90,7 +91,7 @@ EXPECTED: dict[Role, set[Action]] = {
 CASE_CONTENT = {A.VIEW_APPOINTMENTS, A.SEARCH, A.CHECK_IN, A.MARK_NO_SHOW, A.MARK_LEFT_UNSEEN, A.START_MEETING,
                 A.COMPLETE, A.BOOK, A.RESCHEDULE, A.CANCEL, A.REASSIGN, A.READ_BRIEFING, A.PRINT_BRIEFING,
                 A.PRINT_SLIP, A.PRINT_DAY_SHEET, A.PRINT_CONFIDENTIAL_DAY_SHEET, A.RECORD_FEEDBACK,
-                A.MANAGE_FOLLOW_UPS, A.SETTLE_ATTENTION, A.IMPORT, A.EXPORT_REPORTS}
+                A.MANAGE_FOLLOW_UPS, A.SETTLE_ATTENTION, A.IMPORT, A.EXPORT_REPORTS, A.RESEND_REJECTED}
 BRIEFING_NOTES = {A.READ_BRIEFING, A.PRINT_BRIEFING, A.PRINT_CONFIDENTIAL_DAY_SHEET}
 
 
@@ -208,6 +209,7 @@ PROBES: dict[Action, Probe] = {
     A.MANAGE_ROOMS: lambda w, a: roster.add_room(w.ctx, a, roster.RoomInput(name=f"Room {uuid.uuid4().hex[:6]}")),
     A.MANAGE_SESSIONS: lambda w, a: roster.add_session(w.ctx, a, 6, time(8), time(9)),
     A.SETTLE_ATTENTION: lambda w, a: attention.list_items(w.ctx, a),
+    A.RESEND_REJECTED: lambda w, a: rejections.list_not_accepted(w.ctx, a),
     A.IMPORT: lambda w, a: importer.import_file(w.ctx, a, _import_file(w)),
     A.VIEW_REPORTS: lambda w, a: reports.compute_report(w.ctx, a, w.today, w.today),
     A.EXPORT_REPORTS: lambda w, a: report_export.export_report(w.ctx, a, w.report, "csv"),
