@@ -235,7 +235,7 @@ def _judge(session: Session, op: Operation) -> _Outcome:
     payload = op.payload
     if "row" not in payload:
         raise _Reject("its details were erased before it reached the centre")
-    _check_text(payload)
+    _check_text(model, payload)
     if payload.get("created"):
         return _create(session, model, op)
     row = session.get(model, op.entity_id, with_for_update=True)
@@ -258,19 +258,19 @@ def _judge(session: Session, op: Operation) -> _Outcome:
     return outcome
 
 
-def _check_text(payload: dict[str, Any]) -> None:
+def _check_text(model: type[SyncedMixin], payload: dict[str, Any]) -> None:
     """Refuse, naming the field, text the centre's database cannot hold (a NUL, a lone surrogate).
 
     A station of this version refuses such text when it is typed; an older station, or a row
     stored before that check, reaches here, and the clerk is told which field to fix.
     """
-    rows = [payload["row"], *(child.get("row") or {} for child in payload.get("also_created") or [])]
-    for row in rows:
-        for key, value in row.items():
-            try:
-                text_rules.check(key, value)
-            except ValidationError as exc:
-                raise _Reject(exc.message) from None
+    rows = [(model, payload["row"])] + [(MODELS_BY_TABLE.get(child.get("entity", ""), model), child.get("row") or {})
+                                        for child in payload.get("also_created") or []]
+    for row_model, row in rows:
+        try:
+            text_rules.check_values(row_model, row)
+        except ValidationError as exc:
+            raise _Reject(exc.message) from None
 
 
 def _settle_resent(session: Session, op: Operation, now: datetime, version: int) -> None:

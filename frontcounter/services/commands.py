@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -176,6 +177,12 @@ class CommandScope:
             row.version = self.central_version
 
 
+def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> None:
+    for row in (*session.new, *session.dirty):
+        if not isinstance(row, AuditEvent | OutboxEntry):
+            check_row(row)
+
+
 def translate_integrity_error(exc: IntegrityError) -> FrontCounterError | None:
     """The database's own refusal of a double booking, as a message for the user."""
     text = str(exc.orig)
@@ -205,15 +212,14 @@ def command(
     """
     try:
         with ctx.write.begin() as session:
+            # Text the centre could never store is refused, by field, at every flush of a command.
+            orm_event.listen(session, "before_flush", _refuse_unstorable_text)
             central_version = next_central_version(session) if ctx.mode == "central" else None
             event = append_audit(session, ctx, actor, category=category, action=action, record=record,
                                  details=details)
             scope = CommandScope(session=session, ctx=ctx, actor=actor, now=event.at, event=event,
                                  central_version=central_version)
             yield scope
-            for row in (*session.new, *session.dirty):
-                if not isinstance(row, AuditEvent | OutboxEntry):
-                    check_row(row)  # text the centre could never store is refused here, by field
             scope.stamp_versions()
             session.flush()
     except IntegrityError as exc:

@@ -109,10 +109,28 @@ def check_row(row: object) -> None:
     state = sa_inspect(row)
     for attr in state.mapper.column_attrs:
         if state.pending or state.transient:
-            check(attr.key, getattr(row, attr.key, None))
+            check_column(attr, getattr(row, attr.key, None))
         else:
             for value in state.attrs[attr.key].history.added:
-                check(attr.key, value)
+                check_column(attr, value)
+
+
+def check_values(model: type, values: dict[str, Any]) -> None:
+    """``check`` a column-name → value mapping for ``model``, lengths included (the centre's check)."""
+    attrs: dict[str, Any] = {a.key: a for a in sa_inspect(model).column_attrs}
+    for key, value in values.items():
+        if key in attrs:
+            check_column(attrs[key], value)
+        else:
+            check(key, value)
+
+
+def check_column(attr: Any, value: Any) -> None:
+    """``check`` plus the column's length: PostgreSQL refuses a varchar(40) of 41 characters."""
+    check(attr.key, value)
+    limit = getattr(attr.columns[0].type, "length", None)
+    if isinstance(value, str) and limit is not None and len(value) > limit:
+        raise ValidationError(f"{label(attr.key)}: {len(value)} characters is too long ({limit} at most); shorten it.")
 
 
 def clean(value: Any) -> Any:
