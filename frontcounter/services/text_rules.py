@@ -117,7 +117,8 @@ def check_row(row: object) -> None:
 
 def check_values(model: type, values: dict[str, Any]) -> None:
     """``check`` a column-name → value mapping for ``model``, lengths included (the centre's check)."""
-    attrs: dict[str, Any] = {a.key: a for a in sa_inspect(model).column_attrs}
+    mapper: Any = sa_inspect(model)
+    attrs: dict[str, Any] = {a.key: a for a in mapper.column_attrs}
     for key, value in values.items():
         if key in attrs:
             check_column(attrs[key], value)
