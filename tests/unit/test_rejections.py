@@ -24,7 +24,14 @@ from frontcounter.services.context import ServiceContext
 from frontcounter.services.errors import DoubleBooking, PermissionDenied, ValidationError
 from frontcounter.services.sync import SyncReport, sync_once
 from tests.conftest import actor_named
-from tests.sync_support import actor_in, central_context, create_appointment, differences, edit, rooms_and_officers
+from tests.sync_support import (
+    actor_in,
+    central_context,
+    create_appointment,
+    differences,
+    edit,
+    rooms_and_officers,
+)
 
 pytestmark = pytest.mark.wallclock
 
