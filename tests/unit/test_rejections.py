@@ -182,3 +182,18 @@ def _reference(station: StationRuntime, appointment_id: uuid.UUID) -> str:
 def _attention(station: StationRuntime) -> list[AttentionItem]:
     with station.ctx.read() as s:
         return list(s.scalars(select(AttentionItem).order_by(AttentionItem.version)))
+
+
+def test_a_pull_cleans_control_characters_the_centre_let_in(station: StationRuntime, centre: ServiceContext) -> None:
+    """The centre is the authority and is never refused; what a direct write let in is shown as U+FFFD."""
+    appt_id = a_booking(station)
+    sync(station, centre)
+    edit(centre, actor_in(centre, "fcr.HH"), appt_id, visitor_phone="07700 900222")  # a new version to pull
+    with centre.write.begin() as s:  # then a direct write, behind every check
+        s.execute(text("UPDATE appointments SET visitor_name = :v WHERE id = :id"),
+                  {"v": "Bell\x07Ring", "id": appt_id.hex})
+
+    sync(station, centre)
+
+    with station.ctx.read() as s:
+        assert s.get_one(Appointment, appt_id).visitor_name == "Bell\ufffdRing"

@@ -126,3 +126,17 @@ def _days(n: int):  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
     return timedelta(days=n)
+
+
+def test_cli_import_names_the_column_of_a_nul(
+    demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontcounter import cli
+
+    monkeypatch.setenv("FRONTCOUNTER_PASSWORD", "demo")
+    path = tmp_path / "nul.csv"
+    path.write_text("external_id,station,start,reason,visitor_name\nN-1,HH,2035-01-08 18:00,other,Ann\x00Lee\n")
+    assert cli.main(["import", str(path), "--data-dir", str(demo_dir), "--user", "supervisor.HH"]) == 1
+    captured = capsys.readouterr()
+    assert "rejected line 2 (N-1): visitor_name contains a NUL character (U+0000) at character 4" in captured.out
+    assert "Traceback" not in captured.err
