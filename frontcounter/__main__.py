@@ -30,9 +30,12 @@ def run_gui(args: argparse.Namespace) -> int:
 
         data_dir = Path(platformdirs.user_data_dir("FrontCounter", appauthor=False)) / "demo"
     paths = Paths.resolve(data_dir)  # 2. paths (3. logging was set up by cli.main)
-    if args.demo and not demo_exists(paths):
-        create_demo(paths, station_code=args.station or "HH")
-    runtime = open_station(paths, station_code=args.station)  # 4. migrate the local DB
+    try:
+        if args.demo and not demo_exists(paths):
+            create_demo(paths, station_code=args.station or "HH")
+        runtime = open_station(paths, station_code=args.station)  # 4. migrate the local DB
+    except Exception as exc:  # a read-only or full disk, a locked or damaged cache: a message, not a crash
+        return _startup_failed(exc, paths)
     try:
         from frontcounter.ui.theme import apply_theme
 
@@ -60,6 +63,20 @@ def run_gui(args: argparse.Namespace) -> int:
     install_session_lock(window, state, rebuild=lambda: attach_to_window(MainWindow(state), sync))
     window.show()
     return int(app.exec())
+
+
+def _startup_failed(exc: Exception, paths: object) -> int:
+    """Show an environment failure at start-up in a message box (and stderr); a bug is re-raised."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from frontcounter.services.environment import explain
+
+    known = explain(exc, database=getattr(paths, "station_db", None), folder=getattr(paths, "data_dir", None))
+    if known is None:
+        raise exc
+    logger.warning("start-up failed: %s", known.message)
+    QMessageBox.critical(None, "FrontCounter", known.message)
+    return 1
 
 
 def main() -> int:

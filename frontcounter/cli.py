@@ -161,10 +161,11 @@ def _sign_in(args: argparse.Namespace, runtime: Any) -> Any:
     return sign_in(runtime.ctx, username, password)
 
 
-def _write_bytes(path: str, data: bytes) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+def _file_writer(path: str) -> Callable[[bytes], object]:
+    """Write a document whole (temporary name, then rename), so the audit records only a real file."""
+    from frontcounter.services.files import write_atomically
+
+    return lambda data: write_atomically(path, data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +219,6 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "create-role":
         return _create_role(args, central)
     if central:
-        import keyring.errors
         from sqlalchemy.engine import make_url
 
         from frontcounter.services import secrets
@@ -226,11 +226,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         # A password typed into the URL goes to the keyring, never into config.json.
         password = make_url(central).password
         if password:
-            try:
-                secrets.store_password(central, str(password))
-            except keyring.errors.KeyringError as exc:
-                raise FrontCounterError(f"The OS keyring refused the central password ({exc.__class__.__name__}); "
-                                        "nothing was saved.") from exc
+            secrets.store_password(central, str(password))  # (KeyringUnavailable says how to set one up)
         settings.central_url = secrets.strip_password(central)
     save_settings(paths.config_file, settings)
     local = make_engine(sqlite_url(paths.station_db))
@@ -343,7 +339,8 @@ def cmd_briefing(args: argparse.Namespace) -> int:
 
     runtime = _open(args)
     actor = _sign_in(args, runtime)
-    _write_bytes(args.output, documents.briefing_pdf(runtime.ctx, actor, args.reference, recipient=args.output))
+    documents.briefing_pdf(runtime.ctx, actor, args.reference, recipient=args.output,
+                           deliver=_file_writer(args.output))
     print(f"Briefing for {args.reference} written to {args.output}")
     return 0
 
@@ -355,7 +352,8 @@ def cmd_day_sheet(args: argparse.Namespace) -> int:
     runtime = _open(args)
     actor = _sign_in(args, runtime)
     day = args.date or local_today(runtime.ctx.clock)
-    _write_bytes(args.output, documents.day_sheet_pdf(runtime.ctx, actor, day, confidential=args.confidential))
+    documents.day_sheet_pdf(runtime.ctx, actor, day, confidential=args.confidential, recipient=args.output,
+                            deliver=_file_writer(args.output))
     print(f"Day sheet for {day:%d %b %Y} written to {args.output}")
     return 0
 
@@ -365,7 +363,7 @@ def cmd_slip(args: argparse.Namespace) -> int:
 
     runtime = _open(args)
     actor = _sign_in(args, runtime)
-    _write_bytes(args.output, documents.slip_pdf(runtime.ctx, actor, args.reference))
+    documents.slip_pdf(runtime.ctx, actor, args.reference, deliver=_file_writer(args.output))
     print(f"Slip for {args.reference} written to {args.output}")
     return 0
 
@@ -598,10 +596,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from frontcounter.logging_setup import setup_logging
-
-    setup_logging(_paths(args), console=args.command is not None)
     try:
+        from frontcounter.logging_setup import setup_logging
+
+        setup_logging(_paths(args), console=args.command is not None)
         if args.self_check:
             return self_check(args)
         if args.command is None:
@@ -623,6 +621,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # the machine (a folder, the disk, the database file, the keyring) or a bug
+        return _one_line_failure(args, exc)
+
+
+def _one_line_failure(args: argparse.Namespace, exc: Exception) -> int:
+    """An environment failure as its one line, exit 1; a bug as one line too, its traceback in the log."""
+    from frontcounter.services.environment import explain
+
+    paths = _paths(args)
+    known = explain(exc, database=paths.station_db, folder=paths.data_dir)
+    if known is not None:
+        logger.info("%s failed: %s", args.command or "start-up", known.message)
+        print(f"frontcounter: {known.message}", file=sys.stderr)
+        return 1
+    logger.error("%s failed with an unexpected error", args.command or "start-up", exc_info=exc)
+    print(f"frontcounter: an unexpected error stopped '{args.command or 'frontcounter'}' ({type(exc).__name__}); "
+          f"the details are in {paths.log_dir / 'frontcounter.log'}. Please report it.", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

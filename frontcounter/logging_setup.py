@@ -14,6 +14,18 @@ import sys
 from frontcounter.paths import Paths
 
 
+class OneLineFormatter(logging.Formatter):
+    """The console gets one line per message; tracebacks go only to the log file."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record).splitlines()[0] if record.getMessage() else super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
 def setup_logging(paths: Paths, *, console: bool = False, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     if getattr(root, "_frontcounter_configured", False):
@@ -28,10 +40,12 @@ def setup_logging(paths: Paths, *, console: bool = False, level: int = logging.I
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     except OSError as exc:  # a read-only data dir must not stop the app from starting
-        print(f"frontcounter: cannot write logs in {paths.log_dir}: {exc}", file=sys.stderr)
+        if not console:  # (the CLI's own one-line error says what is wrong with the folder)
+            print(f"frontcounter: cannot write logs in {paths.log_dir} ({exc.strerror or exc}); carrying on without "
+                  "a log file.", file=sys.stderr)
     if console:
         stream = logging.StreamHandler(sys.stderr)
         stream.setLevel(logging.WARNING)
-        stream.setFormatter(logging.Formatter("frontcounter: %(levelname)s: %(message)s"))
+        stream.setFormatter(OneLineFormatter("frontcounter: %(levelname)s: %(message)s"))
         root.addHandler(stream)
     root._frontcounter_configured = True  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, cached_property, lru_cache
@@ -1037,14 +1037,19 @@ def _output(ctx: ServiceContext, actor: Actor, *, kind: str, record: str, destin
     audit(ctx, actor, record=record, **_output_event(kind, destination, recipient, details))
 
 
+#: Puts a finished document where it goes (a file written whole, a printer) before it is audited.
+Deliver = Callable[[bytes], object]
+
+
 def briefing_pdf(ctx: ServiceContext, actor: Actor, ref: str, recipient: str | None = None, *,
-                 destination: Destination = "file") -> bytes:
+                 destination: Destination = "file", deliver: Deliver | None = None) -> bytes:
     """The briefing for ``ref``. Printing or saving needs ``print_briefing`` and is a disclosure;
     ``destination="screen"`` (the preview) needs only ``read_briefing``.
 
     A print is recorded as the consultation and the disclosure in one transaction, once the PDF
     is built and before it is returned: one durable write instead of two (on a station PC the
-    fsync of a commit is most of the call's time).
+    fsync of a commit is most of the call's time). With ``deliver`` (the CLI's whole-file write)
+    the disclosure is recorded only once the document has been delivered: a failed write is no print.
     """
     if destination == "screen":
         data = briefing.load_briefing(ctx, actor, ref)  # records the consultation
@@ -1054,6 +1059,8 @@ def briefing_pdf(ctx: ServiceContext, actor: Actor, ref: str, recipient: str | N
     record = f"appointment:{data.reference}"
     guard(ctx, actor, Action.PRINT_BRIEFING, station_id=station_id, action="briefing.print", record=record)
     pdf = build_briefing_pdf(data, ctx.policy.protective_marking, actor.display_name, ctx.clock.now())
+    if deliver is not None:
+        deliver(pdf)
     with ctx.write.begin() as session:
         append_audit(session, ctx, actor, category="consultation", action="briefing.open", record=record)
         append_audit(session, ctx, actor, record=record, **_output_event("briefing", destination, recipient))
@@ -1062,23 +1069,27 @@ def briefing_pdf(ctx: ServiceContext, actor: Actor, ref: str, recipient: str | N
 
 def day_sheet_pdf(ctx: ServiceContext, actor: Actor, day: date, confidential: bool = False, *,
                   station_code: str | None = None, recipient: str | None = None,
-                  destination: Destination = "file") -> bytes:
+                  destination: Destination = "file", deliver: Deliver | None = None) -> bytes:
     """The day sheet of a station (the actor's by default) for ``day``."""
     code = station_code or actor.station_code or ctx.station_code or ""
     sheet = briefing.load_day_sheet(ctx, actor, day, confidential=confidential, station_code=code)
     record = f"station:{sheet.station_code}:{day.isoformat()}"
     pdf = build_day_sheet_pdf(sheet, ctx.policy.protective_marking, actor.display_name, ctx.clock.now(),
                               confidential=confidential)
+    if deliver is not None:
+        deliver(pdf)
     _output(ctx, actor, kind="day_sheet", record=record, destination=destination, recipient=recipient,
             details={"confidential": confidential, "appointments": len(sheet.rows)})
     return pdf
 
 
 def slip_pdf(ctx: ServiceContext, actor: Actor, ref: str, recipient: str | None = "visitor", *,
-             destination: Destination = "file") -> bytes:
+             destination: Destination = "file", deliver: Deliver | None = None) -> bytes:
     """The visitor's confirmation slip for ``ref`` (``print_slip``)."""
     slip = briefing.load_slip(ctx, actor, ref)
     record = f"appointment:{slip.reference}"
     pdf = build_slip_pdf(slip, ctx.policy.protective_marking, ctx.clock.now())
+    if deliver is not None:
+        deliver(pdf)
     _output(ctx, actor, kind="slip", record=record, destination=destination, recipient=recipient)
     return pdf

@@ -724,8 +724,12 @@ def export_appointments(
     date_from: date,
     date_to: date,
     destination: str | None = None,
+    deliver: Callable[[bytes], object] | None = None,
 ) -> bytes:
-    """A drill-down list as CSV or PDF: visitors' names leave the system, so it is a disclosure."""
+    """A drill-down list as CSV or PDF: visitors' names leave the system, so it is a disclosure.
+
+    With ``deliver`` (a whole-file write) the disclosure is audited only once the file is whole.
+    """
     record = f"report:{figure_key[:100]}"
     guard(ctx, actor, Action.EXPORT_REPORTS, action="report.export_appointments", record=record)
     station_ids: set[uuid.UUID] = {v.station_id for v in views}
@@ -740,6 +744,8 @@ def export_appointments(
         period = (f"{first:%a} {first.day} {first:%b %Y}" if first == last else
                   f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y}")
         data = build_appointments_pdf(views, title, marking, actor.display_name, ctx.clock.now(), period)
+    if deliver is not None:
+        deliver(data)
     audit(ctx, actor, category="disclosure", action="report.export_appointments", record=record,
           details={"format": fmt, "appointments": len(views), "from": date_from.isoformat(),
                    "to": date_to.isoformat(), "destination": destination,

@@ -458,8 +458,8 @@ class BookingForm(QWidget):
         ctx, actor, ref = self.state.ctx, self.state.actor, self.last_booked.reference
 
         def show(pdf: bytes) -> None:
-            def produce(dest: documents.Destination, who: str) -> bytes:
-                return documents.slip_pdf(ctx, actor, ref, who, destination=dest)
+            def produce(dest: documents.Destination, who: str, deliver: documents.Deliver | None = None) -> bytes:
+                return documents.slip_pdf(ctx, actor, ref, who, destination=dest, deliver=deliver)
 
             PdfPreviewDialog(pdf, title=self.tr("Slip {0}").format(ref), suggested_name=f"slip-{ref}.pdf",
                              produce=produce, parent=self).open()

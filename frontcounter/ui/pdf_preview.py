@@ -12,9 +12,9 @@ The ``open_*`` functions at the bottom build a document for the screen and open 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPageLayout, QPainter, QShortcut, QShowEvent
@@ -36,12 +36,17 @@ from frontcounter.services import documents
 from frontcounter.services.actor import Actor
 from frontcounter.services.context import ServiceContext
 from frontcounter.services.errors import FrontCounterError
+from frontcounter.services.files import write_atomically
 from frontcounter.services.permissions import Action, allowed
 
 logger = logging.getLogger(__name__)
 
 #: Called with ("printer" | "file", recipient) when the document leaves the screen.
-Producer = Callable[[documents.Destination, str], bytes]
+class Producer(Protocol):
+    """Makes the document for a destination and audits it; ``deliver`` puts it there first."""
+
+    def __call__(self, destination: documents.Destination, recipient: str,
+                 deliver: documents.Deliver | None = None, /) -> bytes: ...
 
 #: Print resolution cap: enough for text and a QR code, and an A4 page stays near 35 MB as an image.
 _MAX_PRINT_DPI = 300
@@ -126,13 +131,9 @@ class PdfPreviewDialog(QDialog):
 
     def save_to(self, path: Path) -> bool:
         """Write the document (as the service produces it, audited) to ``path``."""
-        pdf = self._output("file", str(path))
+        # Written whole (temporary name, then rename) before the service records the disclosure.
+        pdf = self._output("file", str(path), deliver=lambda data: write_atomically(path, data))
         if pdf is None:
-            return False
-        try:
-            path.write_bytes(pdf)
-        except OSError as exc:
-            self._show_error(self.tr("Could not save the file: %1").replace("%1", exc.strerror or str(exc)))
             return False
         self.saved.emit(str(path))
         return True
@@ -173,11 +174,12 @@ class PdfPreviewDialog(QDialog):
         path = Path(chosen)
         return path if path.suffix.lower() == ".pdf" else path.with_suffix(".pdf")
 
-    def _output(self, destination: documents.Destination, recipient: str) -> bytes | None:
+    def _output(self, destination: documents.Destination, recipient: str,
+                deliver: documents.Deliver | None = None) -> bytes | None:
         if self._produce is None:
             return None
         try:
-            pdf = self._produce(destination, recipient)
+            pdf = self._produce(destination, recipient, deliver)
         except FrontCounterError as exc:
             self._show_error(exc.message)
             return None
@@ -238,7 +240,8 @@ def open_briefing(ctx: ServiceContext, actor: Actor, reference: str,
     """The briefing on screen (a consultation); Print and Save for roles that may print it."""
     pdf = documents.briefing_pdf(ctx, actor, reference, destination="screen")
     produce = _producer(actor, Action.PRINT_BRIEFING,
-                        lambda dest, who: documents.briefing_pdf(ctx, actor, reference, who, destination=dest))
+                        lambda dest, who, deliver=None: documents.briefing_pdf(ctx, actor, reference, who,
+                                                                               destination=dest, deliver=deliver))
     dialog = PdfPreviewDialog(pdf, title=_tr("Briefing %1").replace("%1", reference),
                               suggested_name=f"briefing-{reference}.pdf", produce=produce, parent=parent)
     return dialog
@@ -248,8 +251,8 @@ def open_day_sheet(ctx: ServiceContext, actor: Actor, day: date, *, confidential
                    parent: QWidget | None = None) -> PdfPreviewDialog:
     pdf = documents.day_sheet_pdf(ctx, actor, day, confidential, destination="screen")
     action = Action.PRINT_CONFIDENTIAL_DAY_SHEET if confidential else Action.PRINT_DAY_SHEET
-    produce = _producer(actor, action, lambda dest, who: documents.day_sheet_pdf(
-        ctx, actor, day, confidential, recipient=who, destination=dest))
+    produce = _producer(actor, action, lambda dest, who, deliver=None: documents.day_sheet_pdf(
+        ctx, actor, day, confidential, recipient=who, destination=dest, deliver=deliver))
     return PdfPreviewDialog(pdf, title=_tr("Day sheet %1").replace("%1", day.isoformat()),
                             suggested_name=f"day-sheet-{day.isoformat()}.pdf", produce=produce, parent=parent)
 
@@ -258,7 +261,8 @@ def open_slip(ctx: ServiceContext, actor: Actor, reference: str,
               parent: QWidget | None = None) -> PdfPreviewDialog:
     pdf = documents.slip_pdf(ctx, actor, reference, destination="screen")
     produce = _producer(actor, Action.PRINT_SLIP,
-                        lambda dest, who: documents.slip_pdf(ctx, actor, reference, who, destination=dest))
+                        lambda dest, who, deliver=None: documents.slip_pdf(ctx, actor, reference, who,
+                                                                           destination=dest, deliver=deliver))
     return PdfPreviewDialog(pdf, title=_tr("Slip %1").replace("%1", reference),
                             suggested_name=f"slip-{reference}.pdf", produce=produce, parent=parent)
 

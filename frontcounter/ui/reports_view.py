@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -57,6 +56,7 @@ from frontcounter.services import reports
 from frontcounter.services.appointments import AppointmentView
 from frontcounter.services.clock import local, local_today
 from frontcounter.services.errors import FrontCounterError
+from frontcounter.services.files import write_atomically
 from frontcounter.services.permissions import FORCE_WIDE_ROLES, Action
 from frontcounter.services.reports import OUTCOMES, REASON_GROUPS, WAIT_BANDS, Figures, Report
 from frontcounter.services.status import LABELS as STATUS_LABELS
@@ -879,7 +879,7 @@ class ReportsView(QWidget):
         kind: report_export.Format = "csv" if fmt == "csv" else "pdf"
 
         def work(_progress: Any) -> str:
-            _write_private(path, report_export.export_report(ctx, actor, report, kind))
+            write_atomically(path, report_export.export_report(ctx, actor, report, kind))
             return str(path)
 
         self.busy.show()
@@ -1031,9 +1031,10 @@ class DrillDownDialog(QDialog):
         kind: report_export.Format = "csv" if fmt == "csv" else "pdf"
 
         def work(_progress: Any) -> str:
-            data = report_export.export_appointments(ctx, actor, views, kind, figure_key=t.key, title=t.title,
-                                                     date_from=first, date_to=last, destination=path.name)
-            _write_private(path, data)
+            # Written whole before the disclosure is audited (a failed write is no export).
+            report_export.export_appointments(ctx, actor, views, kind, figure_key=t.key, title=t.title,
+                                              date_from=first, date_to=last, destination=path.name,
+                                              deliver=lambda data: write_atomically(path, data))
             return str(path)
 
         self.count.setText(self.tr("Exporting…"))
@@ -1078,12 +1079,6 @@ def _two_lines(label: str) -> str:
     spaces = [i for i, ch in enumerate(label) if ch == " "]
     cut = min(spaces, key=lambda i: abs(i - middle))
     return f"{html.escape(label[:cut])}<br>{html.escape(label[cut + 1:])}"
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
 
 
 def _failure_text(widget: QWidget, exc: BaseException) -> str:

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from frontcounter.config import Settings, save_settings
 from frontcounter.paths import Paths
 from frontcounter.services import secrets
+from frontcounter.services.environment import explain_os_error
+from frontcounter.ui.keyring_fallback import store_password_or_ask
 
 THEMES = (("calm", "Calm (light)"), ("high-contrast", "High contrast"))
 
@@ -146,8 +148,13 @@ class SettingsDialog(QDialog):
         except ValueError as exc:
             QMessageBox.warning(self, self.tr("Settings"), self.tr("The central URL is not valid: {0}").format(exc))
             return
-        if self.password.text() and new.central_url:
-            secrets.store_password(new.central_url, self.password.text())
-        save_settings(self._paths.config_file, new)
+        if (self.password.text() and new.central_url
+                and not store_password_or_ask(self, new.central_url, self.password.text())):
+            return
+        try:
+            save_settings(self._paths.config_file, new)
+        except OSError as exc:
+            QMessageBox.warning(self, self.tr("Settings"), explain_os_error(exc, self._paths.config_file).message)
+            return
         self.saved.emit(new)
         self.accept()
