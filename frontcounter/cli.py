@@ -599,7 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from frontcounter.logging_setup import setup_logging
 
-        setup_logging(_paths(args), console=args.command is not None)
+        setup_logging(_paths(args), console=args.command is not None or args.self_check)
         if args.self_check:
             return self_check(args)
         if args.command is None:

@@ -26,6 +26,17 @@ class OneLineFormatter(logging.Formatter):
             record.exc_info, record.exc_text, record.stack_info = saved
 
 
+class QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """A log file that, when the disk is full or gone, drops the line instead of printing a traceback.
+
+    The failure that made the log unwritable is the user's real problem, and the command says it
+    in its own one line; logging's default would print "--- Logging error ---" and a traceback.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802  (logging's name)
+        self.dropped = getattr(self, "dropped", 0) + 1
+
+
 def setup_logging(paths: Paths, *, console: bool = False, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     if getattr(root, "_frontcounter_configured", False):
@@ -34,7 +45,7 @@ def setup_logging(paths: Paths, *, console: bool = False, level: int = logging.I
     try:
         paths.ensure()
         log_file = paths.log_dir / "frontcounter.log"
-        handler = logging.handlers.RotatingFileHandler(log_file, maxBytes=2_000_000, backupCount=5,
+        handler = QuietFileHandler(log_file, maxBytes=2_000_000, backupCount=5,
                                                        encoding="utf-8")
         os.chmod(log_file, 0o600)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
