@@ -51,7 +51,8 @@ from frontcounter.services.appointments import AppointmentView
 from frontcounter.services.clock import local
 from frontcounter.services.commands import audit, guard
 from frontcounter.services.context import ServiceContext
-from frontcounter.services.pdf_fonts import fonts, markup
+from frontcounter.services.pdf_bidi import BidiParagraph
+from frontcounter.services.pdf_fonts import fonts, has_rtl, markup
 from frontcounter.services.pdf_pages import page_counting_canvas
 from frontcounter.services.permissions import Action
 from frontcounter.services.reports import (
@@ -333,8 +334,11 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _p(text: str | None, style: str = "body", styles: dict[str, ParagraphStyle] | None = None) -> Paragraph:
-    return Paragraph(markup(text or ""), (styles or _styles())[style])
+def _p(text: str | None, style: str = "body", styles: dict[str, ParagraphStyle] | None = None) -> Flowable:
+    chosen = (styles or _styles())[style]
+    if text and has_rtl(text):  # wrapped in reading order, each line in display order (pdf_bidi)
+        return BidiParagraph(text, chosen)
+    return Paragraph(markup(text or ""), chosen)
 
 
 def _furnished_canvas(marking: str, running_head: str, footer: str) -> Callable[..., Canvas]:
