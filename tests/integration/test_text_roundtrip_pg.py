@@ -25,10 +25,13 @@ from frontcounter.db.engine import make_engine
 from frontcounter.db.models import Appointment, OutboxEntry
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime, create_demo, open_station
-from frontcounter.services import booking, rejections, scheduling, text_rules
-from frontcounter.services.clock import FixedClock
-from frontcounter.services.errors import ValidationError
-from frontcounter.services.sync import sync_once
+from frontcounter.services.core import text_rules
+from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.core.errors import ValidationError
+from frontcounter.services.scheduling import booking, slots
+from frontcounter.services.scheduling import changes as scheduling
+from frontcounter.services.sync import rejections
+from frontcounter.services.sync.station import sync_once
 from tests.conftest import DEMO_NOW, actor_named
 from tests.sync_support import create_appointment, differences, rooms_and_officers
 
@@ -139,11 +142,11 @@ def test_arbitrary_text_in_every_field_is_refused_by_name_or_arrives_whole(
     hh: StationRuntime, central: Engine, values: dict[str, str | None], flags: list[str]
 ) -> None:
     supervisor = actor_named(hh, "supervisor.HH")
-    slots = booking.find_slots(hh.ctx, supervisor, booking.SlotNeeds(), days=30, limit=1)
-    assert slots, "the demo has free slots for a month"
+    free = slots.find_slots(hh.ctx, supervisor, slots.SlotNeeds(), days=30, limit=1)
+    assert free, "the demo has free slots for a month"
     fields = {k: v for k, v in values.items() if k != "visitor_name"}
     fields["external_id"] = (fields["external_id"] or "") + uuid.uuid4().hex[:8]  # unique per example
-    request = booking.BookingRequest.for_slot(slots[0], values["visitor_name"] or "Visitor", **fields,
+    request = booking.BookingRequest.for_slot(free[0], values["visitor_name"] or "Visitor", **fields,
                                               vulnerability_flags=tuple(flags))
     bad = [f for f in (*TEXT_FIELDS, "vulnerability_flags")
            if any(not text_rules.storable(v) for v in _texts(getattr(request, f)))]

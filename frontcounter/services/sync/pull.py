@@ -1,0 +1,330 @@
+"""Pull: bring a station cache up to date with the centre (DESIGN.md section 4).
+
+Per table, rows with ``version > cursor`` in the station's scope are applied locally, one local
+transaction per page together with the table's new cursor, so a crash leaves either the old rows
+and the old cursor or the new rows and the new cursor.
+
+Every central write takes the next value of the one-row clock and holds its lock until it commits,
+so versions become visible in order. The pull reads all tables in one central snapshot (REPEATABLE
+READ on PostgreSQL; a read transaction on SQLite) after reading the clock, so it sees exactly the
+versions up to that clock value, parents before children; a transaction that commits later has a
+higher version and is picked up next time. When the clock has not moved since the last complete
+pull, nothing else is read at all.
+
+Pages are keyset-paginated on (version, id), so one huge central transaction (the demo seed, a bulk
+import) still arrives in small local transactions; the committed cursor only ever covers versions
+seen completely, so an interrupted pull re-reads at most one version.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, exists, false, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from frontcounter.db.engine import make_session_factory
+from frontcounter.db.models import (
+    SYNCED_MODELS,
+    Appointment,
+    AttentionItem,
+    Duty,
+    FollowUp,
+    OutboxEntry,
+    Station,
+    SyncClock,
+    SyncCursor,
+    SyncedMixin,
+    SyncMeta,
+    User,
+)
+from frontcounter.services.core import text_rules
+from frontcounter.services.core.errors import FrontCounterError, NotFound
+from frontcounter.services.core.rowcodec import LOCAL_ONLY_COLUMNS
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 500
+
+#: Tables a station holds only for itself; the rest (stations, rooms, officers…) it holds whole.
+STATION_SCOPED: tuple[type[SyncedMixin], ...] = (Duty, User, Appointment, FollowUp, AttentionItem)
+
+#: SyncMeta key: the central clock value up to which every table has been pulled.
+PULLED_CLOCK = "pulled_clock"
+
+Progress = Callable[[int, int], None]
+#: Called with a step name at each point a test may cut the link ("pull.page").
+Step = Callable[[str], None]
+
+
+class SyncCancelled(FrontCounterError):
+    """The user or the app stopped a sync; it resumes where it stopped next time."""
+
+
+@dataclass
+class PullResult:
+    rows: dict[str, int] = field(default_factory=dict)
+    #: The central clock value this pull brought the cache up to (None if nothing was read).
+    clock: int | None = None
+    first: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows.values())
+
+
+def _columns(model: type[SyncedMixin]) -> list[str]:
+    table = model.__table__  # type: ignore[attr-defined]
+    return [c.key for c in table.columns if c.key not in LOCAL_ONLY_COLUMNS]
+
+
+def _scope(model: type[SyncedMixin], station_id: uuid.UUID) -> Any:
+    if model in STATION_SCOPED:
+        return model.station_id == station_id  # type: ignore[attr-defined]
+    return None
+
+
+def fetch_page(
+    central: Session,
+    model: type[SyncedMixin],
+    station_id: uuid.UUID,
+    after: tuple[int, uuid.UUID | None],
+    limit: int = PAGE_SIZE,
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` rows after position ``after`` = (version, id) in (version, id) order."""
+    table = model.__table__  # type: ignore[attr-defined]
+    version, after_id = after
+    if after_id is None:
+        position = table.c.version > version
+    else:
+        position = or_(table.c.version > version, and_(table.c.version == version, table.c.id > after_id))
+    query = select(*(table.c[c] for c in _columns(model))).where(position)
+    scope = _scope(model, station_id)
+    if scope is not None:
+        query = query.where(scope)
+    query = query.order_by(table.c.version, table.c.id).limit(limit)
+    return [dict(r._mapping) for r in central.execute(query)]
+
+
+def count_after(central: Session, model: type[SyncedMixin], station_id: uuid.UUID, cursor: int) -> int:
+    table = model.__table__  # type: ignore[attr-defined]
+    query = select(func.count()).select_from(table).where(table.c.version > cursor)
+    scope = _scope(model, station_id)
+    if scope is not None:
+        query = query.where(scope)
+    return int(central.scalar(query) or 0)
+
+
+def pending_entity_ids(local: Session) -> set[uuid.UUID]:
+    """Rows with local changes not yet answered by the centre: a pull must not overwrite them.
+
+    The centre re-stamps such a row when it answers the change (applied, resolved or rejected),
+    so the row comes back in a later pull with the centre's values.
+    """
+    return set(local.scalars(select(OutboxEntry.entity_id).where(OutboxEntry.state == "pending")))
+
+
+#: Set in sync_meta while a pull applies rows (same transaction): the local double-booking
+#: triggers stand aside, since the centre already refused any double booking in these rows and a
+#: cache row not yet updated (its newer version is further on, or it has a change of its own
+#: waiting) must not block the centre's truth. The migration's triggers name the same key.
+PULL_APPLYING = "pull_applying"
+
+
+def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, Any]]) -> int:
+    """Upsert pulled rows by primary key (bulk, no per-row SELECT), keeping pending local edits."""
+    if not rows:
+        return 0
+    if model is Appointment:
+        set_meta(local, PULL_APPLYING, "1")
+        local.flush()
+    skip = pending_entity_ids(local)
+    rows = [r for r in rows if r["id"] not in skip]
+    cleaned = text_rules.clean_rows(rows)
+    if cleaned:
+        logger.warning("pulled %s rows held unstorable text in: %s (shown as \ufffd)",
+                       model.__tablename__, ", ".join(cleaned))  # type: ignore[attr-defined]
+    ids = [r["id"] for r in rows]
+    existing: set[uuid.UUID] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        existing.update(local.scalars(select(model.id).where(model.id.in_(chunk))))
+    new = [r for r in rows if r["id"] not in existing]
+    old = [r for r in rows if r["id"] in existing]
+    if new:
+        local.execute(insert(model), new)
+    if old:
+        local.execute(update(model), old)
+    if model is Appointment:
+        local.execute(delete(SyncMeta).where(SyncMeta.key == PULL_APPLYING))
+    return len(rows)
+
+
+def get_cursor(local: Session, entity: str) -> int:
+    row = local.get(SyncCursor, entity)
+    return row.cursor if row else 0
+
+
+def set_cursor(local: Session, entity: str, value: int) -> None:
+    row = local.get(SyncCursor, entity)
+    if row is None:
+        local.add(SyncCursor(entity=entity, cursor=value))
+    else:
+        row.cursor = value
+
+
+def get_meta(local: Session, key: str) -> str | None:
+    row = local.get(SyncMeta, key)
+    return row.value if row else None
+
+
+def set_meta(local: Session, key: str, value: str) -> None:
+    row = local.get(SyncMeta, key)
+    if row is None:
+        local.add(SyncMeta(key=key, value=value))
+    else:
+        row.value = value
+
+
+@contextmanager
+def central_snapshot(central_engine: Engine) -> Iterator[Session]:
+    """One consistent read-only view of the centre for a whole pull."""
+    bind = central_engine
+    if central_engine.dialect.name == "postgresql":
+        bind = central_engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    factory = make_session_factory(bind)
+    with factory() as session, session.begin():
+        yield session
+
+
+def read_clock(central: Session) -> int:
+    return int(central.scalar(select(SyncClock.value).where(SyncClock.id == 1)) or 0)
+
+
+@dataclass
+class LocalPullState:
+    """What the cache knows about its pulls, read once per sync."""
+
+    cursors: dict[str, int]
+    pulled_clock: int | None
+    #: The station's id from the cache's own copy of the stations table (None before a first pull).
+    station_id: uuid.UUID | None
+
+
+def read_local_state(local: Session, station_code: str) -> LocalPullState:
+    pulled = get_meta(local, PULLED_CLOCK)
+    return LocalPullState(
+        cursors={c.entity: c.cursor for c in local.scalars(select(SyncCursor))},
+        pulled_clock=int(pulled) if pulled is not None else None,
+        station_id=local.scalar(select(Station.id).where(Station.code == station_code, Station.deleted == false())),
+    )
+
+
+def tables_with_news(central: Session, station_id: uuid.UUID, cursors: dict[str, int]) -> list[type[SyncedMixin]]:
+    """Which tables hold rows past their cursor for this station: one query for all of them.
+
+    When others' changes moved the clock but nothing of this station's changed (the usual case
+    with many stations), a sync costs this one round trip instead of one per table.
+    """
+    checks = []
+    for model in SYNCED_MODELS:
+        table = model.__table__  # type: ignore[attr-defined]
+        condition = table.c.version > cursors.get(table.name, 0)
+        scope = _scope(model, station_id)
+        if scope is not None:
+            condition = and_(scope, condition)
+        checks.append(exists().where(condition).label(table.name))
+    row = central.execute(select(*checks)).one()
+    return [m for m, news in zip(SYNCED_MODELS, row, strict=True) if news]
+
+
+def pull(
+    central_engine: Engine,
+    local_engine: Engine,
+    station_code: str,
+    *,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    on_step: Step | None = None,
+    page_size: int = PAGE_SIZE,
+    state: LocalPullState | None = None,
+    first_check: Callable[[Session], object] | None = None,
+    persist_clock: bool = True,
+) -> PullResult:
+    """Pull every synced table for ``station_code``; each page commits with its cursor.
+
+    ``state`` saves a local read when the caller already has it; ``first_check`` runs inside the
+    central snapshot before anything is read (the schema check, saving a round trip); with
+    ``persist_clock=False`` the caller records ``result.clock`` itself (in its own last write).
+    """
+    local_write = make_session_factory(local_engine, write=True)
+    if state is None:
+        with make_session_factory(local_engine)() as local:
+            state = read_local_state(local, station_code)
+    cursors = dict(state.cursors)
+    result = PullResult()
+    with central_snapshot(central_engine) as central:
+        if first_check is not None:
+            first_check(central)
+        clock = read_clock(central)
+        result.clock = clock
+        if state.pulled_clock == clock:
+            return result  # nothing committed anywhere since the last complete pull
+        station_id = state.station_id or _central_station_id(central, station_code)
+        result.first = not cursors
+        if result.first and progress is not None:
+            models = list(SYNCED_MODELS)
+            total = sum(count_after(central, m, station_id, 0) for m in SYNCED_MODELS)
+            progress(0, total)
+        else:
+            models, total = tables_with_news(central, station_id, cursors), 0
+        done = 0
+        for model in models:
+            entity = model.__tablename__  # type: ignore[attr-defined]
+            committed = cursors.get(entity, 0)
+            position: tuple[int, uuid.UUID | None] = (committed, None)
+            while True:
+                if cancel is not None and cancel():
+                    raise SyncCancelled("Sync stopped; it carries on from here next time.")
+                rows = fetch_page(central, model, station_id, position, page_size)
+                if not rows:
+                    if position[0] > committed:  # the last full page ended exactly on a version
+                        with local_write.begin() as local:
+                            set_cursor(local, entity, position[0])
+                    break
+                last = rows[-1]
+                full = len(rows) == page_size
+                # A full page may have cut a version in two: only the versions before it are complete.
+                new_cursor = max(committed, last["version"] - 1 if full else last["version"])
+                with local_write.begin() as local:
+                    if get_cursor(local, entity) != committed:
+                        raise SyncCancelled("Another sync of this station is running; this one stopped.")
+                    applied = apply_rows(local, model, rows)
+                    if new_cursor != committed:
+                        set_cursor(local, entity, new_cursor)
+                committed = new_cursor
+                position = (last["version"], last["id"])
+                result.rows[entity] = result.rows.get(entity, 0) + applied
+                done += len(rows)
+                if progress is not None:
+                    progress(done, max(total, done))
+                if on_step is not None:
+                    on_step("pull.page")
+                if not full:
+                    break
+    if persist_clock:
+        with local_write.begin() as local:
+            set_meta(local, PULLED_CLOCK, str(clock))
+    return result
+
+
+def _central_station_id(central: Session, station_code: str) -> uuid.UUID:
+    station_id = central.scalar(select(Station.id).where(Station.code == station_code, Station.deleted == false()))
+    if station_id is None:
+        raise NotFound(f"The centre has no station {station_code!r}; check this station's code.")
+    return station_id
