@@ -141,3 +141,31 @@ def test_cli_import_names_the_column_of_a_nul(
     captured = capsys.readouterr()
     assert "rejected line 2 (N-1): visitor_name contains a NUL character (U+0000) at character 4" in captured.out
     assert "Traceback" not in captured.err
+
+
+def test_rejected_rows_go_to_a_csv_beside_the_input_with_line_and_reason(station: StationRuntime,
+                                                                       tmp_path: Path) -> None:
+    import csv
+
+    path = tmp_path / "cc.csv"
+    path.write_text("external_id,station,start,reason,visitor_name\n"
+                    "R-1,HH,2035-01-08 18:00,nonsense,Bad Reason\n"
+                    "R-2,HH,2035-01-08 19:00,other,Ann\x00Lee\n", encoding="utf-8")
+    seen: list[tuple[int, int, int]] = []
+    report = importer.import_file(station.ctx, _actor(station, "supervisor.HH"), path,
+                                  progress=lambda *args: seen.append(args))
+    assert report.rejected_file == tmp_path / "cc.rejected.csv"
+    with report.rejected_file.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["line", "external_id", "reason"]
+    assert rows[1][:2] == ["2", "R-1"] and "reason 'nonsense' is not one of" in rows[1][2]
+    assert rows[2][:2] == ["3", "R-2"] and "visitor_name contains a NUL character" in rows[2][2]
+    assert seen == [(1, 2, 1), (2, 2, 2)], "progress says rows done, rows in all, rejected so far"
+
+
+def test_the_cli_progress_line_says_rows_rate_rejected_and_time_left() -> None:
+    from frontcounter.cli.exchange import progress_line
+
+    assert progress_line(12_000, 250_000, 3, 2.0) == "12,000/250,000 rows · 6,000 rows/s · 3 rejected · about 40 s left"
+    assert progress_line(250_000, 250_000, 0, 50.0).endswith("0 rejected · done")
+    assert progress_line(0, 10, 0, 0.0).endswith("starting")
