@@ -16,6 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from frontcounter.services.core.environment import explain
+
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
@@ -76,7 +78,12 @@ class TaskRunner(QObject):
         def failed(exc: BaseException, trace: str) -> None:
             self._finish(signals)
             if on_error is not None:
-                on_error(exc)
+                # The machine's failures (a full disk, a locked or damaged cache, no keyring) reach every
+                # screen as their one-line message, which each screen already shows as it stands.
+                known = explain(exc) if isinstance(exc, Exception) else None
+                if known is not None and known is not exc:
+                    logger.warning("background task: %s", known.message)
+                on_error(known or exc)
             else:
                 logger.error("background task failed: %s", trace)
 

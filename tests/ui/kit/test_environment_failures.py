@@ -98,3 +98,23 @@ def test_settings_saved_to_a_read_only_folder_show_a_message(
     dialog._on_buttons_accepted()
     assert "is on a read-only disk" in dialog.result.text()
     assert dialog.isVisible()  # it stays open to try again
+
+
+def test_a_background_task_that_meets_a_locked_cache_hands_the_screen_one_line(qtbot: QtBot) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from frontcounter.services.core.errors import FrontCounterError
+    from frontcounter.ui.tasks import TaskRunner
+
+    def locked(_progress: object) -> None:
+        raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+
+    tasks = TaskRunner()
+    errors: list[BaseException] = []
+    tasks.run(locked, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    (error,) = errors
+    assert isinstance(error, FrontCounterError)
+    assert "is in use by another program (locked)" in error.message
