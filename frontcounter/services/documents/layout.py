@@ -36,7 +36,7 @@ from reportlab.platypus import (
 )
 
 from frontcounter.services.core.actor import Actor
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.services.core.commands import audit
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.documents.fonts import (
@@ -65,8 +65,8 @@ Deliver = Callable[[bytes], object]
 
 
 def _when(start: datetime, end: datetime) -> str:
-    s, e = local(start), local(end)
-    return f"{s:%A} {s.day} {s:%B %Y}, {s:%H:%M}–{e:%H:%M}"
+    s = local(start)
+    return f"{s:%A} {s.day} {s:%B %Y}, {hhmm(start)}–{hhmm(end)}"
 
 
 def _stamp(at: datetime) -> str:

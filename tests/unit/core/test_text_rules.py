@@ -169,3 +169,4 @@ def test_the_cli_progress_line_says_rows_rate_rejected_and_time_left() -> None:
     assert progress_line(12_000, 250_000, 3, 2.0) == "12,000/250,000 rows · 6,000 rows/s · 3 rejected · about 40 s left"
     assert progress_line(250_000, 250_000, 0, 50.0).endswith("0 rejected · done")
     assert progress_line(0, 10, 0, 0.0).endswith("starting")
+
