@@ -25,6 +25,8 @@ class Settings:
     workstation: str | None = None
     no_show_grace_minutes: int = 15
     early_checkin_minutes: int = 60
+    #: Slot granularity in minutes (slots start every this many minutes; see Policy.slot_minutes).
+    slot_minutes: int = 15
     idle_lock_minutes: int = 5
     protective_marking: str = "OFFICIAL-SENSITIVE"
     sync_interval_seconds: int = 30
@@ -40,6 +42,7 @@ class Settings:
             no_show_grace_minutes=self.no_show_grace_minutes,
             early_checkin_minutes=self.early_checkin_minutes,
             protective_marking=self.protective_marking,
+            slot_minutes=self.slot_minutes if 5 <= self.slot_minutes <= 60 else 15,
         )
 
     def retention(self) -> RetentionPolicy:

@@ -1,7 +1,8 @@
 """A scripted day at the Hemel Hempstead counter, for the audit and privacy tests.
 
 A clerk with a password of their own signs in (once wrongly), books a walk-in, checks them in,
-searches for them and tries to open the briefing; the officer opens and prints it; the supervisor
+searches for them and tries to open the briefing; the officer opens and prints it, takes the
+visitor in after a wait of ``WAIT``, and sees them; the clerk records their rating; the supervisor
 exports the day's list; the admin runs the retention purge; then the station syncs. ``expected``
 lists exactly the audit events the day must leave, in order.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 
@@ -19,10 +20,11 @@ from frontcounter.db.engine import make_session_factory
 from frontcounter.db.models import Appointment, AuditEvent, Role, Station, User
 from frontcounter.runtime import StationRuntime
 from frontcounter.services.core import appointments
-from frontcounter.services.core.clock import local_today
+from frontcounter.services.core.clock import FixedClock, local_today
 from frontcounter.services.core.commands import next_central_version
 from frontcounter.services.core.errors import AuthenticationError, PermissionDenied
-from frontcounter.services.counter import checkin
+from frontcounter.services.counter import checkin, visit
+from frontcounter.services.counter.feedback import record_feedback
 from frontcounter.services.documents import contents as briefing
 from frontcounter.services.documents.briefing import briefing_pdf
 from frontcounter.services.reports.export import export_appointments
@@ -39,6 +41,11 @@ VISITOR_EMAIL = "p.quenby.hartwell@example.org"
 SAFE_CONTACT = "Text only after 18:00, never call the landline"
 POLICY = retention.RetentionPolicy(personal_data_days=2, closed_follow_up_days=2, audit_days=2200)
 
+#: How long the visitor waits between check-in and being taken in, and how long the officer sees them.
+WAIT = timedelta(minutes=12)
+MEETING = timedelta(minutes=35)
+RATING = 4
+
 Expected = tuple[str, str, str, str | None, str]  # user, category, action, record, outcome
 
 
@@ -48,6 +55,8 @@ class Day:
     first_seq: int
     purged: list[str]
     export_file: str
+    #: When the walk-in's appointment starts (the day the report covers).
+    visit_start: datetime | None = None
     sync_report: SyncReport | None = None
     expected: list[Expected] = field(default_factory=list)
 
@@ -83,6 +92,12 @@ def run_day(station: StationRuntime, central: Engine, tmp_dir: str) -> Day:
     officer = auth.sign_in(ctx, "officer.HH", "demo")
     briefing.load_briefing(ctx, officer, ref)
     briefing_pdf(ctx, officer, ref, recipient="printer:HH front office", destination="printer")
+    assert isinstance(ctx.clock, FixedClock)
+    ctx.clock.advance(WAIT)
+    visit.take_in(ctx, officer, ref)
+    ctx.clock.advance(MEETING)
+    visit.complete(ctx, officer, ref)
+    record_feedback(ctx, clerk, ref, RATING)
 
     supervisor = auth.sign_in(ctx, "supervisor.HH", "demo")
     today = local_today(ctx.clock)
@@ -117,13 +132,17 @@ def run_day(station: StationRuntime, central: Engine, tmp_dir: str) -> Day:
         ("officer.HH", "consultation", "briefing.open", record, "success"),
         ("officer.HH", "consultation", "briefing.open", record, "success"),  # loaded to print
         ("officer.HH", "disclosure", "briefing.print", record, "success"),
+        ("officer.HH", "alteration", "appointment.start", record, "success"),
+        ("officer.HH", "alteration", "appointment.complete", record, "success"),
+        (CLERK, "collection", "appointment.feedback", record, "success"),
         ("supervisor.HH", "authentication", "sign_in", "user:supervisor.HH", "success"),
         ("supervisor.HH", "disclosure", "report.export_appointments", "report:day", "success"),
         ("admin.HH", "authentication", "sign_in", "user:admin.HH", "success"),
         *[("admin.HH", "erasure", "appointment.purge", f"appointment:{r}", "success") for r in purged],
         ("admin.HH", "erasure", retention.RUN_ACTION, None, "success"),
     ]
-    return Day(reference=ref, first_seq=first_seq, purged=purged, export_file=export_file, expected=expected)
+    return Day(reference=ref, first_seq=first_seq, purged=purged, export_file=export_file, expected=expected,
+               visit_start=booked.start)
 
 
 def events_since(engine: Engine, first_seq: int, station_code: str = "HH") -> list[AuditEvent]:

@@ -29,6 +29,22 @@ def _central_url(args: argparse.Namespace) -> str | None:
     return args.central or os.environ.get(ENV_CENTRAL_URL)
 
 
+def refuse_password_in_argument(url: str) -> None:
+    """A password inside ``--central URL`` is readable by every local user (``ps``) while the
+    command runs, and stays in shell history: refused, with where the password goes instead."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return  # not a URL at all: the command that uses it says so
+    if password:
+        raise FrontCounterError(
+            "Do not put the password in --central (it shows in the process list): give the URL without it "
+            "and store the password once with 'frontcounter --central URL sync --set-password' (it prompts).")
+
+
 def _open(args: argparse.Namespace) -> Any:
     from frontcounter.runtime import open_station
 

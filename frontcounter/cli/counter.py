@@ -1,4 +1,5 @@
-"""At the counter: ``appointments`` (the station's list, --json) and ``check-in``."""
+"""At the counter: ``appointments`` (the station's list, --json), ``check-in``, and the visit after it:
+``take-in``, ``complete``, ``left-unseen``."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ def cmd_appointments(args: argparse.Namespace) -> int:
     actor = _sign_in(args, runtime)
     day = args.date or local_today(runtime.ctx.clock)
     views = appointments.list_day(runtime.ctx, actor, day)
-    if args.json:
+    if args.json:  # a bulk export: a disclosure, audited before it is printed
+        appointments.audit_export(runtime.ctx, actor, day=day, count=len(views), form="json")
         print(json.dumps([appointment_json(v) for v in views], ensure_ascii=False, indent=2))
         return 0
+    appointments.audit_listing(runtime.ctx, actor, day=day, count=len(views), view="cli")
     print(f"{runtime.ctx.station_code} — {day:%a %d %b %Y} — {len(views)} appointments")
     for v in views:
         print(f"{local(v.start):%H:%M}  {v.reference:<9} {v.status:<12} {v.room_name:<17} "
@@ -67,4 +70,22 @@ def cmd_check_in(args: argparse.Namespace) -> int:
     print(f"Checked in {v.reference} at {local(v.arrived_at or v.start):%H:%M}: {v.room_name}, {v.officer_label}.")
     if result.warning:
         print(result.warning)
+    return 0
+
+
+def cmd_visit_step(args: argparse.Namespace) -> int:
+    """``take-in``, ``complete`` and ``left-unseen``: the visit after check-in, one step each."""
+    from frontcounter.services.core.clock import local
+    from frontcounter.services.counter import visit
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    step = {"take-in": visit.take_in, "complete": visit.complete, "left-unseen": visit.left_unseen}[args.command]
+    v = step(runtime.ctx, actor, args.reference)
+    if args.command == "take-in":
+        print(f"Taken in {v.reference} at {local(v.seen_at or v.start):%H:%M} by {v.seen_by}: {v.room_name}.")
+    elif args.command == "complete":
+        print(f"Seen {v.reference}: completed at {local(v.completed_at or v.end):%H:%M}.")
+    else:
+        print(f"Left unseen {v.reference} at {local(v.left_unseen_at or v.end):%H:%M}.")
     return 0

@@ -22,8 +22,9 @@ from frontcounter import __version__
 from frontcounter.cli.common import (
     UsageError,
     _paths,
+    refuse_password_in_argument,
 )
-from frontcounter.cli.counter import cmd_appointments, cmd_check_in
+from frontcounter.cli.counter import cmd_appointments, cmd_check_in, cmd_visit_step
 from frontcounter.cli.documents import cmd_briefing, cmd_day_sheet, cmd_slip
 from frontcounter.cli.exchange import cmd_import, cmd_report, cmd_sync
 from frontcounter.cli.security import cmd_audit, cmd_purge
@@ -97,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("reference")
     p.add_argument("--force", action="store_true", help="check in even if early, late or on another day")
 
+    for verb, help_text in (("take-in", "the officer has collected the waiting visitor (in progress)"),
+                            ("complete", "the visitor has been seen (completed)"),
+                            ("left-unseen", "the waiting visitor left before being seen")):
+        p = sub.add_parser(verb, parents=[common], help=help_text)
+        p.add_argument("reference")
+
     p = sub.add_parser("import", parents=[common], help="import appointments from command and control (CSV/JSON)")
     p.add_argument("file", type=Path)
 
@@ -145,6 +152,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "db": cmd_db,
     "appointments": cmd_appointments,
     "check-in": cmd_check_in,
+    "take-in": cmd_visit_step,
+    "complete": cmd_visit_step,
+    "left-unseen": cmd_visit_step,
     "briefing": cmd_briefing,
     "day-sheet": cmd_day_sheet,
     "slip": cmd_slip,
@@ -163,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from frontcounter.logging_setup import setup_logging
 
         setup_logging(_paths(args), console=args.command is not None or args.self_check)
+        if getattr(args, "central", None):
+            refuse_password_in_argument(args.central)  # whatever the command: ps has already shown it
         if args.self_check:
             return self_check(args)
         if args.command is None:

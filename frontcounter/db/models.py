@@ -20,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -332,6 +333,9 @@ class AuditEvent(Base):
     record: Mapped[str | None] = mapped_column(String(120))
     outcome: Mapped[str] = mapped_column(String(20))  # success, denied, failed
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Set by the centre's server when the row arrives (migration 0003), never by a station.
+    received_at: Mapped[datetime | None] = mapped_column(server_default=FetchedValue())
+    received_by: Mapped[str | None] = mapped_column(String(80), server_default=FetchedValue())
 
 
 class OutboxEntry(Base):

@@ -128,20 +128,7 @@ def install_row_level_security(engine: Engine) -> None:
         conn.execute(text(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {STATION_GROUP}, {FCR_GROUP}"))
         conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {STATION_GROUP}, {FCR_GROUP}"))
 
-        # Stations: their own rows only. No DELETE anywhere: rows are tombstoned, never removed.
-        _grant(conn, "SELECT, INSERT, UPDATE", (*STATION_TABLES, *SHARED_STATION_TABLES), STATION_GROUP)
-        _grant(conn, "SELECT", READ_ONLY_TABLES, STATION_GROUP)
-        _grant(conn, "SELECT, UPDATE", ("sync_clock",), STATION_GROUP)  # taking central versions
-        _grant(conn, "SELECT, INSERT", ("applied_ops",), STATION_GROUP)
-        # The audit log is append-only for them by privilege too (the trigger refuses anyone).
-        _grant(conn, "SELECT, INSERT", ("audit_events",), STATION_GROUP)
-        conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {STATION_GROUP}, {FCR_GROUP}"))
-
-        # The FCR: every station's rows, the same verbs.
-        _grant(conn, "SELECT, INSERT, UPDATE", (*STATION_TABLES, *SHARED_STATION_TABLES), FCR_GROUP)
-        _grant(conn, "SELECT", READ_ONLY_TABLES, FCR_GROUP)
-        _grant(conn, "SELECT, UPDATE", ("sync_clock",), FCR_GROUP)
-        _grant(conn, "SELECT, INSERT", ("applied_ops", "audit_events"), FCR_GROUP)
+        _install_grants(conn)
 
         for table in STATION_TABLES:
             conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))
@@ -164,6 +151,40 @@ def install_row_level_security(engine: Engine) -> None:
             _policy(conn, table, "station_own_insert", f"FOR INSERT TO {STATION_GROUP} WITH CHECK ({mine})")
             _policy(conn, table, "fcr_read", f"FOR SELECT TO {FCR_GROUP} USING (true)")
             _policy(conn, table, "fcr_insert", f"FOR INSERT TO {FCR_GROUP} WITH CHECK (true)")
+
+
+#: Columns the centre fills itself when an audit row arrives; no station can write them (issue 21).
+CENTRE_STAMPED_AUDIT_COLUMNS = ("received_at", "received_by")
+
+
+def _install_grants(conn: Connection) -> None:
+    """Grant the two groups exactly what docs/SECURITY.md lists, and nothing an older build gave.
+
+    Every privilege is revoked first, so a grant dropped from this list (UPDATE on ``sync_clock``
+    before issue 21) does not survive on a centre installed by an older build.
+    """
+    groups = f"{STATION_GROUP}, {FCR_GROUP}"
+    conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {groups}"))
+    conn.execute(text(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {groups}"))
+    conn.execute(text("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+    for group in (STATION_GROUP, FCR_GROUP):
+        # Row-scoped by the policies below. No DELETE anywhere: rows are tombstoned, never removed.
+        _grant(conn, "SELECT, INSERT, UPDATE", (*STATION_TABLES, *SHARED_STATION_TABLES), group)
+        _grant(conn, "SELECT", (*READ_ONLY_TABLES, "sync_clock"), group)
+        _grant(conn, "SELECT, INSERT", ("applied_ops",), group)
+        # Append-only by privilege as well as by trigger, and without the centre's own stamps.
+        insertable = [c for c in _columns(conn, "audit_events") if c not in CENTRE_STAMPED_AUDIT_COLUMNS]
+        conn.execute(text(f"GRANT SELECT, INSERT ({', '.join(insertable)}) ON audit_events TO {_quote(group)}"))
+    # Central versions: only through the increment-only function (migration 0002).
+    conn.execute(text("REVOKE ALL ON FUNCTION public.next_central_version() FROM PUBLIC"))
+    conn.execute(text(f"GRANT EXECUTE ON FUNCTION public.next_central_version() TO {groups}"))
+
+
+def _columns(conn: Connection, table: str) -> list[str]:
+    rows = conn.execute(text(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+        "AND table_name = :t ORDER BY ordinal_position"), {"t": table}).scalars()
+    return [str(name) for name in rows]
 
 
 def _set_password(conn: Connection, role: str, password: str | None) -> None:

@@ -16,7 +16,7 @@ from frontcounter.db.engine import make_engine, make_session_factory
 from frontcounter.db.models import Appointment
 from frontcounter.paths import Paths
 from frontcounter.runtime import create_demo, open_station
-from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.core.clock import FixedClock, local
 from frontcounter.services.security.retention import PERSONAL_FIELDS
 from frontcounter.services.sync import station as sync
 from tests import scripted_day
@@ -43,7 +43,7 @@ def test_a_scripted_day_leaves_exactly_the_expected_audit_trail_here_and_at_the_
         assert scripted_day.as_expected(here) == day.expected
         # Who, role, station, workstation, when: on every event.
         assert {(e.station_code, e.workstation) for e in here} == {("HH", station.ctx.workstation)}
-        assert all(e.at == clock.now() and e.role for e in here)
+        assert all(DEMO_NOW <= e.at <= clock.now() and e.role for e in here)
         # The disclosures name their recipient; the erasures name the fields, never the values.
         by_action = {e.action: e for e in here}
         assert by_action["briefing.print"].details["recipient"] == "printer:HH front office"
@@ -60,6 +60,22 @@ def test_a_scripted_day_leaves_exactly_the_expected_audit_trail_here_and_at_the_
         # A second sync sends nothing twice.
         assert sync.sync_once(station.engine, central, "HH", clock=clock).audit_sent == 0
         assert len(scripted_day.events_since(central, day.first_seq)) == len(here)
+
+        # The visit's end fills the report: the wait (arrived → taken in), the outcome and the
+        # rating, at the station and at the centre alike.
+        from frontcounter.services.core.context import ServiceContext as _Ctx
+        from frontcounter.services.reports.figures import compute_report
+        from tests.conftest import actor_named as _named
+
+        boss = _named(station, "supervisor.HH")
+        assert day.visit_start is not None
+        visit_day = local(day.visit_start).date()
+        for ctx in (station.ctx, _Ctx(engine=central, clock=clock, mode="central")):
+            figures = compute_report(ctx, boss, visit_day, visit_day, "HH").figures_for("HH")
+            assert figures.wait_histogram == ((int(scripted_day.WAIT.total_seconds() // 60), 1),)
+            assert figures.wait_average == scripted_day.WAIT.total_seconds() / 60
+            assert figures.outcome("kept") == 1
+            assert figures.feedback_responses == 1 and figures.feedback_average == scripted_day.RATING
 
         # The erasure reached the centre: the purged appointments hold no personal data there.
         with make_session_factory(central)() as s:

@@ -219,7 +219,11 @@ def test_cli_db_upgrade_installs_row_security_and_keeps_the_password_out_of_conf
     data = tmp_path / "station"
     with_password = make_url(pg_url).set(password="Centr4l-Pa55").render_as_string(hide_password=False)
     assert cli_main(["--data-dir", str(data), "--central", pg_url, "--station", "HH", "demo"]) == 0
-    assert cli_main(["--data-dir", str(data), "--central", with_password, "--station", "HH", "db", "upgrade"]) == 0
+    # Never on the command line (issue 21): a URL from the environment may carry it, once.
+    assert cli_main(["--data-dir", str(data), "--central", with_password, "--station", "HH", "db", "upgrade"]) == 1
+    monkeypatch.setenv("FRONTCOUNTER_CENTRAL_URL", with_password)
+    assert cli_main(["--data-dir", str(data), "--station", "HH", "db", "upgrade"]) == 0
+    monkeypatch.delenv("FRONTCOUNTER_CENTRAL_URL")
     config = (data / "config.json").read_text()
     assert "Centr4l-Pa55" not in config and json.loads(config)["central_url"] == pg_url
     assert "Centr4l-Pa55" in memory_keyring.store.values()  # type: ignore[attr-defined]

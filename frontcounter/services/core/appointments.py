@@ -8,6 +8,7 @@ a Session. ``AppointmentView`` has no confidential notes: those come only from
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,9 @@ class AppointmentView:
     rescheduled_to_id: uuid.UUID | None
     rescheduled_from_id: uuid.UUID | None
     version: int
+    #: Who took the visitor in (the officer's user name) and when they left unseen.
+    seen_by: str | None = None
+    left_unseen_at: datetime | None = None
 
     @property
     def officer_label(self) -> str:
@@ -158,6 +162,8 @@ def to_view(a: Appointment, lookups: Lookups) -> AppointmentView:
         rescheduled_to_id=a.rescheduled_to_id,
         rescheduled_from_id=a.rescheduled_from_id,
         version=a.version,
+        seen_by=a.seen_by,
+        left_unseen_at=a.left_unseen_at,
     )
 
 
@@ -214,6 +220,59 @@ def list_range(
             .order_by(Appointment.start_at, Appointment.reference)
         ).all()
         return to_views(rows, lookups_for(session, rows))
+
+
+def audit_listing(ctx: ServiceContext, actor: Actor, *, day: date, count: int, view: str,
+                  station_code: str | None = None) -> None:
+    """s.62 consultation: who saw which station's list for which day, and how many visitors.
+
+    One row per list shown (the CLI's ``appointments`` run, a view's first load of a day or a
+    change in its count), not per background refresh: the log must stay readable.
+    """
+    code = station_code or actor.station_code or ctx.station_code
+    audit(ctx, actor, category="consultation", action="appointments.list", record=f"station:{code}",
+          details={"day": day.isoformat(), "count": count, "view": view[:40]})
+
+
+def audit_export(ctx: ServiceContext, actor: Actor, *, day: date, count: int, form: str,
+                 station_code: str | None = None) -> None:
+    """s.62 disclosure: a list left the app (``appointments --json`` and other exports)."""
+    code = station_code or actor.station_code or ctx.station_code
+    audit(ctx, actor, category="disclosure", action="appointments.export", record=f"station:{code}",
+          details={"day": day.isoformat(), "count": count, "format": form[:20]})
+
+
+def audit_opened(ctx: ServiceContext, actor: Actor, view: AppointmentView) -> None:
+    """s.62 consultation: one appointment opened for reading (its dialog)."""
+    guard(ctx, actor, Action.VIEW_APPOINTMENTS, station_id=view.station_id, action="appointment.open",
+          record=f"appointment:{view.reference}")
+    audit(ctx, actor, category="consultation", action="appointment.open", record=f"appointment:{view.reference}")
+
+
+def open_record(ctx: ServiceContext, actor: Actor, appointment_id: uuid.UUID) -> AppointmentView:
+    """Read one appointment to show it: the view, and its consultation row."""
+    found = get(ctx, actor, appointment_id)
+    audit_opened(ctx, actor, found)
+    return found
+
+
+class ListingAudit:
+    """Audits what one view's list shows when it changes (another day, user or count), so a view
+    that refreshes after every sync leaves one row per list seen rather than one per refresh."""
+
+    def __init__(self, view: str) -> None:
+        self._view = view
+        self._last: tuple[str, str | None, date, int] | None = None
+        self._lock = threading.Lock()
+
+    def shown(self, ctx: ServiceContext, actor: Actor, *, day: date, count: int,
+              station_code: str | None = None) -> None:
+        key = (actor.username, station_code, day, count)
+        with self._lock:
+            if key == self._last:
+                return
+            audit_listing(ctx, actor, day=day, count=count, view=self._view, station_code=station_code)
+            self._last = key
 
 
 def get_by_reference(ctx: ServiceContext, actor: Actor, reference: str) -> AppointmentView:

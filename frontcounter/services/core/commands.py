@@ -24,7 +24,12 @@ from sqlalchemy.orm import Session
 from frontcounter.db.models import AuditEvent, OutboxEntry, SyncClock, SyncedMixin
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.context import ServiceContext
-from frontcounter.services.core.errors import DoubleBooking, FrontCounterError, PermissionDenied
+from frontcounter.services.core.errors import (
+    DoubleBooking,
+    FrontCounterError,
+    PermissionDenied,
+    ValidationError,
+)
 from frontcounter.services.core.permissions import Action, require
 from frontcounter.services.core.rowcodec import encode_changes, row_to_dict
 from frontcounter.services.core.text_rules import check_row, clean
@@ -33,7 +38,13 @@ logger = logging.getLogger(__name__)
 
 
 def next_central_version(session: Session) -> int:
-    """Take the next value of the centre's clock; the row lock orders commits by version."""
+    """Take the next value of the centre's clock; the row lock orders commits by version.
+
+    On PostgreSQL through ``next_central_version()`` (migration 0002), a SECURITY DEFINER function
+    that only adds one: the station roles hold no UPDATE on the clock itself (issue 21).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(select(func.next_central_version())).scalar_one())
     value = session.execute(
         update(SyncClock).where(SyncClock.id == 1).values(value=SyncClock.value + 1).returning(SyncClock.value)
     ).scalar_one()
@@ -190,6 +201,10 @@ def translate_integrity_error(exc: IntegrityError) -> FrontCounterError | None:
         return DoubleBooking("That room is already booked for that time. Choose another slot or room.")
     if "ex_appointments_officer_overlap" in text:
         return DoubleBooking("That officer already has an appointment at that time. Choose another slot.")
+    if "ck_appointments_room_station" in text:
+        return ValidationError("That room belongs to another station; book one of the appointment's own station.")
+    if "ck_appointments_officer_station" in text:
+        return ValidationError("That officer belongs to another station; choose one of the appointment's own station.")
     if "uq_appointments_reference" in text or "appointments.reference" in text:
         return DoubleBooking("That reference is already in use; please try again.")
     return None

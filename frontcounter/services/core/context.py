@@ -26,7 +26,9 @@ class Policy:
     #: How early a visitor may check in before their start time without being told they are early.
     early_checkin_minutes: int = 60
     protective_marking: str = "OFFICIAL-SENSITIVE"
-    slot_minutes: int = 60
+    #: The station's slot granularity: slots start every this many minutes from a session's start,
+    #: whatever their length (15 to 480 minutes), so a walk-in gets the next quarter-hour, not the next hour.
+    slot_minutes: int = 15
 
 
 @dataclass

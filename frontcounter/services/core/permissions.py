@@ -57,6 +57,9 @@ _COUNTER = {
     A.CHECK_IN,
     A.MARK_NO_SHOW,
     A.MARK_LEFT_UNSEEN,
+    # The clerk sees the officer collect the visitor and the visitor leave: the counter records both.
+    A.START_MEETING,
+    A.COMPLETE,
     A.BOOK,
     A.PRINT_SLIP,
     A.PRINT_DAY_SHEET,

@@ -1,7 +1,9 @@
 """The appointment status machine, in one place (DESIGN.md section 3).
 
 ``booked → arrived → in_progress → completed``; ``booked → no_show``; ``booked → cancelled``;
-``booked → rescheduled``; ``arrived → left_unseen``. Nothing else changes ``status``.
+``booked → rescheduled``; ``arrived → left_unseen``. Nothing else changes ``status``, except
+``revert``: a clerk's undo, seconds after taking a visitor in, marking them seen or left unseen
+(``services/counter/visit.py``), steps back along ``UNDO`` only.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ LABELS: dict[Status, str] = {
 }
 
 
+#: The one step back an undo may take from each status (the status it was reached from).
+UNDO: dict[Status, Status] = {
+    Status.IN_PROGRESS: Status.ARRIVED,
+    Status.COMPLETED: Status.IN_PROGRESS,
+    Status.LEFT_UNSEEN: Status.ARRIVED,
+}
+
+
 def can_transition(current: str, new: Status) -> bool:
     return new in TRANSITIONS[Status(current)]
 
@@ -45,3 +55,15 @@ def transition(appointment: Appointment, new: Status) -> str:
         )
     appointment.status = new.value
     return old.value
+
+
+def revert(appointment: Appointment, undoing: Status) -> Status:
+    """Step ``appointment`` back from ``undoing`` (which it must be in); returns the status restored."""
+    current = Status(appointment.status)
+    back = UNDO.get(current)
+    if current != undoing or back is None:
+        raise IllegalTransition(
+            f"{appointment.reference} is {LABELS[current]} now; there is nothing to undo."
+        )
+    appointment.status = back.value
+    return back

@@ -1,8 +1,9 @@
 """Free slots: the slot finder (booking itself is in ``booking``).
 
-Used by the counter's walk-in dialog and by the FCR's booking dialog, so it is general: a slot is
-an hour (``Policy.slot_minutes``) aligned to the start of one of the station's opening sessions,
-in a room that is active and has the features the visitor needs, with an officer on appointment
+Used by the counter's walk-in dialog and by the FCR's booking dialog, so it is general: a slot
+lasts the visit's duration (15 minutes to 8 hours) and starts on the station's own granularity
+(``Policy.slot_minutes``, 15 minutes unless set) counted from the start of one of its opening
+sessions, so a walk-in is offered the earliest quarter-hour from now, not the next whole hour; in a room that is active and has the features the visitor needs, with an officer on appointment
 duty who speaks the visitor's language, has the specialism asked for, and has no other appointment
 then. The database refuses a double booking in any case (exclusion constraints / triggers); the
 checks here exist to offer only slots that will go through and to say clearly why one did not.

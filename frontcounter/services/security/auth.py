@@ -1,7 +1,11 @@
-"""Sign-in: scrypt password hashes, lockout after repeated failures, the Actor for a session.
+"""Sign-in: argon2id password hashes, lockout after repeated failures, the Actor for a session.
 
-scrypt is memory-hard and in the standard library, so no native dependency is needed on managed
-desktops. Lockout state is per workstation (never synced): a counter PC cannot be used to guess.
+The cache's password hashes are the offline sign-in, and the cache file can be copied off the
+counter PC, so each guess must cost: argon2id at OWASP's recommended setting (19 MiB, 2 passes,
+one lane: about 0.1 s on a counter PC, where scrypt at N=2^17 took over two seconds). Older scrypt hashes (N=2^14) still verify until the user's next
+password change. An unknown user name is checked against a dummy hash of the same cost, so the
+time a refusal takes does not tell which accounts exist; every refusal is audited with the name
+as typed (trimmed, truncated). Lockout state is per workstation (never synced).
 """
 
 from __future__ import annotations
@@ -12,30 +16,44 @@ import hmac
 import math
 import os
 import socket
+import uuid
 from datetime import timedelta
+from functools import cache
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from frontcounter.db.models import Role, Station, User
+from frontcounter.db.models import AuditEvent, Role, Station, User
 from frontcounter.services.core.actor import Actor
-from frontcounter.services.core.commands import append_audit, guard
+from frontcounter.services.core.commands import append_audit, audit, guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import AuthenticationError, NotFound
 from frontcounter.services.core.permissions import Action
 
+#: OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. A stored hash carries its
+#: own parameters, so raising these later still verifies the older hashes.
+PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+#: The legacy scheme, still verified: hashes written before issue 21.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+#: How much of a typed, unknown user name the audit keeps.
+TYPED_NAME_LIMIT = 80
 
 
-def hash_password(password: str) -> str:
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
-    b64 = base64.b64encode
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+def hash_password(password: str, *, hasher: PasswordHasher = PASSWORD_HASHER) -> str:
+    """A new argon2id hash. ``hasher`` lets a test use a cheaper profile; production never passes it."""
+    return hasher.hash(password)
 
 
 def verify_password(password: str, stored: str) -> bool:
+    if stored.startswith("$argon2"):
+        try:
+            return PASSWORD_HASHER.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
     except ValueError:
@@ -46,6 +64,27 @@ def verify_password(password: str, stored: str) -> bool:
         password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32
     )
     return hmac.compare_digest(candidate, base64.b64decode(digest))
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash nobody knows the password of, at the production cost, made once per process."""
+    return hash_password(os.urandom(24).hex())
+
+
+def _audit_refused_name(session: Session, ctx: ServiceContext, typed: str, reason: str) -> None:
+    """A denied sign-in for a name that is no account here (unknown, mis-cased, inactive).
+
+    There is no Actor to name, so the row carries the name as typed (trimmed, truncated: it may
+    be a password typed into the wrong box, so it is kept short) and the role ``unknown``.
+    """
+    name = typed.strip()[:TYPED_NAME_LIMIT]
+    seq = session.scalar(select(AuditEvent.local_seq).order_by(AuditEvent.local_seq.desc()).limit(1)) or 0
+    session.add(AuditEvent(
+        id=uuid.uuid4(), local_seq=int(seq) + 1, at=ctx.clock.now(), username=name, role="unknown",
+        station_code=ctx.station_code, workstation=ctx.workstation, category="authentication",
+        action="sign_in", record=f"user:{name}", outcome="denied", details={"reason": reason},
+    ))
 
 
 def workstation_name() -> str:
@@ -68,43 +107,69 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> Actor:
     """Check the password and return the Actor, or raise ``AuthenticationError``.
 
     The same message answers an unknown user and a wrong password, so the counter PC does not
-    reveal who has an account. Every attempt is audited (without the password).
+    reveal who has an account, nor does the time it takes. Every attempt is audited (without the
+    password), an unknown name too.
     """
-    now = ctx.clock.now()
-    refusal: AuthenticationError | None = None
+    actor: Actor | None
+    refusal: AuthenticationError | None
     with ctx.write.begin() as session:
         user = session.scalars(
             select(User).where(User.username == username.strip(), User.deleted.is_(False))
         ).one_or_none()
         if user is None or not user.active:
-            raise AuthenticationError("Wrong user name or password.")
-        station = session.get(Station, user.station_id) if user.station_id else None
-        actor = actor_for(user, station, ctx.workstation)
-        if user.locked_until is not None and user.locked_until > now:
-            append_audit(session, ctx, actor, category="authentication", action="sign_in",
-                         record=f"user:{user.username}", outcome="denied", details={"reason": "locked"})
-            minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
-            refusal = AuthenticationError(
-                f"Too many wrong passwords: this account is locked here for {minutes} more minutes, "
-                "or until an administrator unlocks it on this computer."
-            )
-        elif not verify_password(password, user.password_hash):
-            user.failed_attempts += 1
-            if user.failed_attempts >= MAX_FAILURES:
-                user.locked_until = now + LOCKOUT
-                user.failed_attempts = 0
-            append_audit(session, ctx, actor, category="authentication", action="sign_in",
-                         record=f"user:{user.username}", outcome="denied", details={"reason": "password"})
-            refusal = AuthenticationError("Wrong user name or password.")
+            verify_password(password, _dummy_hash())  # the same time as a real account's check
+            _audit_refused_name(session, ctx, username, "unknown user" if user is None else "inactive")
+            actor, refusal = None, AuthenticationError("Wrong user name or password.")
         else:
-            user.failed_attempts = 0
-            user.locked_until = None
-            append_audit(session, ctx, actor, category="authentication", action="sign_in",
-                         record=f"user:{user.username}")
+            actor, refusal = _check_account(session, ctx, user, password)
     # Raised after the commit: the failure count and the audit of a refusal must be kept.
-    if refusal is not None:
-        raise refusal
+    if refusal is not None or actor is None:
+        raise refusal or AuthenticationError("Wrong user name or password.")
     return actor
+
+
+def _check_account(session: Session, ctx: ServiceContext, user: User,
+                   password: str) -> tuple[Actor, AuthenticationError | None]:
+    """Lockout, password, failure count and the audit row for a known, active account."""
+    now = ctx.clock.now()
+    station = session.get(Station, user.station_id) if user.station_id else None
+    actor = actor_for(user, station, ctx.workstation)
+    if user.locked_until is not None and user.locked_until > now:
+        append_audit(session, ctx, actor, category="authentication", action="sign_in",
+                     record=f"user:{user.username}", outcome="denied", details={"reason": "locked"})
+        minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
+        return actor, AuthenticationError(
+            f"Too many wrong passwords: this account is locked here for {minutes} more minutes, "
+            "or until an administrator unlocks it on this computer."
+        )
+    if not verify_password(password, user.password_hash):
+        user.failed_attempts += 1
+        if user.failed_attempts >= MAX_FAILURES:
+            user.locked_until = now + LOCKOUT
+            user.failed_attempts = 0
+        append_audit(session, ctx, actor, category="authentication", action="sign_in",
+                     record=f"user:{user.username}", outcome="denied", details={"reason": "password"})
+        return actor, AuthenticationError("Wrong user name or password.")
+    user.failed_attempts = 0
+    user.locked_until = None
+    append_audit(session, ctx, actor, category="authentication", action="sign_in", record=f"user:{user.username}")
+    return actor, None
+
+
+def sign_out(ctx: ServiceContext, actor: Actor, *, reason: str = "sign_out") -> None:
+    """Audit the end of a session (Sign out, or closing the app signed in)."""
+    audit(ctx, actor, category="authentication", action="sign_out", record=f"user:{actor.username}",
+          details={"reason": reason})
+
+
+def record_user_switch(ctx: ServiceContext, previous: Actor, new: Actor) -> None:
+    """Audit a switch of user at one counter: the previous session ends, the next one began.
+
+    The new user's sign-in has its own row (``sign_in``); this one ties the two together, under
+    the previous user, whose session it ends.
+    """
+    audit(ctx, previous, category="authentication", action="user.switch", record=f"user:{previous.username}",
+          details={"to": new.username})
 
 
 def unlock_account(ctx: ServiceContext, actor: Actor, username: str) -> None:

@@ -17,6 +17,11 @@ fields, never their values) and reaches everyone else:
 
 Appointments with an open follow-up are held back: the officer still has to reach the visitor.
 
+The copies elsewhere go with the row (services/retention_traces.py): the appointment's fields in
+every outbox payload, pending or answered; the free text of its attention items; and, once the
+personal-data period has passed, every search query typed into the audit log, reduced to its kind
+and length.
+
 The audit log has its own (longer) period, but it is append-only by design: nothing here deletes
 audit rows. ``purge`` reports how many are past their period so the force can archive them by its
 own records-management procedure.
@@ -33,12 +38,13 @@ from typing import Any
 
 from sqlalchemy import exists, func, select, update
 
-from frontcounter.db.models import Appointment, AuditEvent, FollowUp, OutboxEntry
+from frontcounter.db.models import Appointment, AttentionItem, AuditEvent, FollowUp, OutboxEntry
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.commands import audit, command, guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.permissions import Action
+from frontcounter.services.security import retention_traces
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +186,11 @@ def _erase_appointment_command(
             setattr(appt, name, value)
         appt.purged_at = scope.now
         changes["purged_at"] = scope.now
+        # The copies outside the row (issue 21): queued payloads, attention items' free text.
+        retention_traces.blank_outbox_payloads(scope.session, appointment_id, PERSONAL_FIELDS)
+        for item in retention_traces.blank_attention_items(scope.session, appointment_id):
+            if ctx.mode == "central":  # a new version carries the blanked item to the station
+                scope.changed(item, "attention.purge", base_version=item.version)
         scope.changed(appt, "appointment.purge", base_version=base, changes=changes)
 
 
@@ -200,6 +211,25 @@ def _erase_follow_up_command(ctx: ServiceContext, actor: Actor, follow_up_id: uu
         base = row.version
         row.note = None
         scope.changed(row, "follow_up.purge", base_version=base, changes={"note": None})
+
+
+def _erase_leftover_attention(ctx: ServiceContext, actor: Actor) -> int:
+    """Attention items of appointments erased elsewhere (a station's purge reached the centre as a
+    plain update of the row): their free text goes too, as one erasure command each."""
+    with ctx.read() as session:
+        leftovers = list(session.execute(
+            select(AttentionItem.id, Appointment.reference).join(Appointment, Appointment.id == AttentionItem.appointment_id)
+            .where(Appointment.purged_at.is_not(None), AttentionItem.message != retention_traces.ERASED_NOTE)
+        ))
+    for item_id, reference in leftovers:
+        with command(ctx, actor, category="erasure", action="attention.purge", record=f"appointment:{reference}",
+                     details={"fields": ["message", "settlement"], "reason": "retention"}) as scope:
+            item = scope.session.get_one(AttentionItem, item_id)
+            base = item.version
+            item.message, item.settlement = retention_traces.ERASED_NOTE, None
+            scope.changed(item, "attention.purge", base_version=base,
+                          changes={"message": item.message, "settlement": None})
+    return len(leftovers)
 
 
 def _scrub_outbox(ctx: ServiceContext, cutoff: datetime) -> int:
@@ -257,7 +287,13 @@ def purge(
         done += 1
         if progress is not None:
             progress(done, total)
+    _erase_leftover_attention(ctx, actor)
+    if ctx.mode == "station":
+        with ctx.write.begin() as session:
+            retention_traces.blank_rows_created_alongside(session, PERSONAL_FIELDS)
     scrubbed = _scrub_outbox(ctx, min(personal_cutoff, follow_up_cutoff)) if ctx.mode == "station" else 0
+    with ctx.write.begin() as session:  # typed names and phone numbers in the audit log
+        queries = retention_traces.reduce_search_queries(session, personal_cutoff)
     with ctx.read() as session:
         audit_due = session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.at < now - timedelta(days=policy.audit_days))
@@ -266,7 +302,7 @@ def purge(
                          audit_due=int(audit_due))
     audit(ctx, actor, category="erasure", action=RUN_ACTION, record=None,
           details={"appointments": appointments, "follow_ups": follow_ups, "held": held,
-                   "outbox_scrubbed": scrubbed, "audit_due": int(audit_due),
+                   "outbox_scrubbed": scrubbed, "audit_due": int(audit_due), "queries_reduced": queries,
                    "personal_data_days": policy.personal_data_days,
                    "closed_follow_up_days": policy.closed_follow_up_days, "audit_days": policy.audit_days})
     _flush_journal(ctx)

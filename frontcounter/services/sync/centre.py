@@ -48,7 +48,7 @@ from frontcounter.services.core.clock import local
 from frontcounter.services.core.commands import next_central_version, translate_integrity_error
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.rowcodec import decode_changes
-from frontcounter.services.core.status import LABELS, can_transition
+from frontcounter.services.core.status import LABELS, UNDO, can_transition
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ _OP_NAMES = {
     "appointment.left_unseen": "'Left unseen'",
     "appointment.start": "The start of the meeting",
     "appointment.complete": "The completion",
+    "appointment.undo": "The undo",
     "appointment.cancel": "The cancellation",
     "appointment.reschedule": "The reschedule",
 }
@@ -349,6 +350,12 @@ def _status_change(
             return _Outcome("applied", None, [row])
         # Both sides made the same change (two counters checked the visitor in): the first stands.
         return _Outcome("resolved", f"{ref} was already {LABELS[current]} at the centre; the first record stands")
+    if op.op_type == "appointment.undo":
+        # A clerk's undo steps back once from the status it saw; anything else moved on meanwhile.
+        if UNDO.get(current) != new:
+            raise _Reject(f"{ref} is {LABELS[current]} at the centre, so it cannot be stepped back to {LABELS[new]}")
+        _merge(row, changes)
+        return _Outcome("resolved" if conflict else "applied", None, [row])
     if new == Status.ARRIVED and current in (Status.IN_PROGRESS, Status.COMPLETED, Status.LEFT_UNSEEN):
         return _Outcome("resolved", f"{ref} was already {LABELS[current]} at the centre; the first record stands")
     if new == Status.ARRIVED and current in (Status.CANCELLED, Status.RESCHEDULED, Status.NO_SHOW):

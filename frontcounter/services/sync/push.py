@@ -158,6 +158,9 @@ def push(
                 entry.state = answer.result
                 entry.result_message = answer.message
                 entry.acked_at = clock.now()
+                # Answered: the centre holds the data now. The entry stays (its seq must never be
+                # reused) but no longer keeps a second copy of the visitor (issue 21).
+                entry.payload = {"scrubbed": True}
                 if answer.result == "rejected":
                     report.withheld += _withhold_unaccepted(s, op)
             after = op.seq
@@ -176,7 +179,8 @@ def push_audit(local_engine: Engine, central_engine: Engine, *, cancel: Cancel |
     local_read = make_session_factory(local_engine)
     local_write = make_session_factory(local_engine, write=True)
     central_write = make_session_factory(central_engine, write=True)
-    columns = [c.key for c in AuditEvent.__table__.columns]
+    # The centre stamps arrival itself; a station may not even name those columns (rls.py).
+    columns = [c.key for c in AuditEvent.__table__.columns if c.key not in ("received_at", "received_by")]
     sent = 0
     while True:
         if cancel is not None and cancel():

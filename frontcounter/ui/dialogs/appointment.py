@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from frontcounter.db.models import CancelReason, Status
+from frontcounter.services.core import appointments as appointment_service
 from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, Action, allowed
@@ -315,6 +316,9 @@ class AppointmentDialog(_TaskDialog):
         self.view = view
         self.setObjectName("appointmentDialog")
         self.setWindowTitle(self.tr("Appointment {0}").format(view.reference))
+        ctx, actor = state.ctx, state.actor  # s.62: opening the record is a consultation
+        state.tasks.run(lambda _p: appointment_service.audit_opened(ctx, actor, view),
+                        on_error=lambda exc: logger.error("could not audit opening %s", view.reference, exc_info=exc))
         self.setMinimumWidth(560)
         self._children: list[QDialog] = []
 

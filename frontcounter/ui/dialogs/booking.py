@@ -74,6 +74,10 @@ def parse_dob(text: str) -> date | None:
     raise ValidationError(f"Date of birth {value!r}: type it as DD/MM/YYYY, or leave it empty.")
 
 
+#: What the duration box offers: a quarter-hour to a whole working day (the finder takes 15–480).
+DURATIONS = (15, 30, 45, 60, 90, 120, 180, 240, 360, 480)
+
+
 class BookingForm(QWidget):
     """The whole booking: details, needs, the finder and the confirmation."""
 
@@ -129,9 +133,11 @@ class BookingForm(QWidget):
         for s in SPECIALISMS:
             self.specialism.addItem(s, s)
         self.duration = QComboBox()
-        for minutes in (30, 60, 90, 120):
-            self.duration.addItem(self.tr("{0} minutes").format(minutes), minutes)
-        self.duration.setCurrentIndex(1)
+        for minutes in DURATIONS:
+            label = self.tr("{0} minutes").format(minutes) if minutes < 120 or minutes % 60 else \
+                self.tr("{0} hours").format(minutes // 60)
+            self.duration.addItem(label, minutes)
+        self.duration.setCurrentIndex(self.duration.findData(60))
         self.access = QLineEdit()
         self.safe_contact = QLineEdit()
         self.safe_contact.setPlaceholderText(self.tr("e.g. No voicemail; text only before 18:00"))

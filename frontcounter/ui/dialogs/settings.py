@@ -33,6 +33,10 @@ from frontcounter.ui.kit.keyring_fallback import store_password_or_ask
 THEMES = (("calm", "Calm (light)"), ("high-contrast", "High contrast"))
 
 
+#: The granularities a station may choose for its slots (minutes).
+SLOT_STEPS = (5, 10, 15, 20, 30, 60)
+
+
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; ``saved`` carries the new settings after they are written."""
 
@@ -80,6 +84,12 @@ class SettingsDialog(QDialog):
         self.early = self._spin(0, 240, settings.early_checkin_minutes, self.tr(" min"), self.tr("Early check-in"))
         self.marking = QLineEdit(settings.protective_marking)
         self.marking.setAccessibleName(self.tr("Protective marking"))
+        #: The slot finder's granularity: a slot may start every this many minutes.
+        self.slot_step = QComboBox()
+        self.slot_step.setAccessibleName(self.tr("Slots start every"))
+        for minutes in SLOT_STEPS:
+            self.slot_step.addItem(self.tr("{0} minutes").format(minutes), minutes)
+        self.slot_step.setCurrentIndex(max(0, self.slot_step.findData(settings.slot_minutes)))
 
         tabs = QTabWidget()
         general = QWidget()
@@ -104,6 +114,7 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("&Idle lock after"), self.idle_lock)
         form.addRow(self.tr("&No-show allowed after"), self.grace)
         form.addRow(self.tr("&Early check-in warning"), self.early)
+        form.addRow(self.tr("Slots start &every"), self.slot_step)
         form.addRow(self.tr("Protective &marking"), self.marking)
         form.addRow(self.tr("Default &printer"), self.printer)
         tabs.addTab(counter, self.tr("Counter"))
@@ -139,6 +150,7 @@ class SettingsDialog(QDialog):
             idle_lock_minutes=self.idle_lock.value(),
             no_show_grace_minutes=self.grace.value(),
             early_checkin_minutes=self.early.value(),
+            slot_minutes=int(self.slot_step.currentData()),
             protective_marking=self.marking.text().strip() or "OFFICIAL-SENSITIVE",
         )
 

@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QFontMetrics,
     QPainter,
     QPalette,
+    QPen,
     QStaticText,
     QTransform,
 )
@@ -149,6 +150,10 @@ class AppointmentDelegate(QStyledItemDelegate):
                                        self._line(cell.detail, width, base_key, "small", small, small_metrics))
             else:
                 painter.drawStaticText(left, top + (rect.height() - metrics.height()) // 2, main)
+        if source.row() == table.first_finished and source.row() > 0:
+            # The divider between who is still to come and who is finished: a firm rule across.
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 3))
+            painter.drawLine(opt.rect.left(), opt.rect.top() + 1, opt.rect.right(), opt.rect.top() + 1)
         painter.restore()
 
     def _paint_badges(self, painter: QPainter, rect: Any, badges: tuple[str, ...], base: QFont, base_key: str,

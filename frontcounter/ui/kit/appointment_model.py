@@ -25,10 +25,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QBrush,
-    QColor,
     QFont,
-    QGuiApplication,
-    QPalette,
 )
 
 from frontcounter.db.models import Status
@@ -40,40 +37,10 @@ from frontcounter.services.core.appointments import (
 from frontcounter.services.core.clock import hhmm, local
 from frontcounter.ui.app_state import mask_name
 from frontcounter.ui.kit.labels import _tr, need_badges, reason_label, status_label
-
-
-class _Colours:
-    """Row tints for the light theme; on a dark (high-contrast) palette, text colours instead."""
-
-    def __init__(self) -> None:
-        dark = QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
-        self.dark = dark
-        if dark:
-            self.background: dict[str, QBrush | None] = {s: None for s in RowState}
-            self.foreground = {
-                RowState.NEXT: QBrush(QColor("#ffffff")),
-                RowState.LATE: QBrush(QColor("#ffff00")),
-                RowState.WAITING: QBrush(QColor("#7fffd4")),
-                RowState.RELEASED: QBrush(QColor("#c0c0c0")),
-                RowState.DONE: QBrush(QColor("#c0c0c0")),
-            }
-        else:
-            self.background = {
-                RowState.NEXT: QBrush(QColor("#e3ebf6")),
-                RowState.LATE: QBrush(QColor("#fff0bf")),
-                RowState.WAITING: QBrush(QColor("#d5efeb")),
-                RowState.WITH_OFFICER: None,
-                RowState.UPCOMING: None,
-                RowState.DONE: None,
-                RowState.RELEASED: None,
-            }
-            self.foreground = {
-                RowState.LATE: QBrush(QColor("#5c4300")),
-                RowState.WAITING: QBrush(QColor("#0d5249")),
-                RowState.DONE: QBrush(QColor("#52606d")),
-                RowState.RELEASED: QBrush(QColor("#616e7c")),
-            }
-
+from frontcounter.ui.kit.row_states import AT_RISK_GLYPH as AT_RISK_GLYPH
+from frontcounter.ui.kit.row_states import FINISHED_STATES, STATUS_SORT_ORDER, RowColours, is_at_risk
+from frontcounter.ui.kit.row_states import GLYPHS as GLYPHS
+from frontcounter.ui.kit.row_states import RowState as RowState
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -92,24 +59,8 @@ COLUMNS = len(Column)
 _COLUMN = tuple(Column)  # by number, without constructing an enum member per call
 
 
-class RowState(enum.StrEnum):
-    """What a row means to the clerk right now (derived from status and the time)."""
-
-    NEXT = "next"  # booked, and the earliest start still to come
-    UPCOMING = "upcoming"
-    LATE = "late"  # booked, start passed, not yet arrived
-    WAITING = "waiting"  # arrived, waiting for the officer
-    WITH_OFFICER = "with_officer"
-    DONE = "done"  # completed, no-show, left unseen
-    RELEASED = "released"  # cancelled or rescheduled: the slot no longer holds
-
-
 #: Reasons not shown while the screen mask is on: the public must not read why someone came.
 SENSITIVE_REASONS = frozenset({"domestic_abuse", "sexual_offence", "hate_crime"})
-
-#: Sorting by status puts who needs attention first.
-STATUS_SORT_ORDER = (RowState.LATE, RowState.WAITING, RowState.NEXT, RowState.UPCOMING, RowState.WITH_OFFICER,
-                     RowState.DONE, RowState.RELEASED)
 
 #: Extra roles: the row's view, its sort key, its state.
 VIEW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -121,21 +72,6 @@ BADGES_ROLE = Qt.ItemDataRole.UserRole + 5
 _CELL_ROLES = frozenset(int(r) for r in (
     Qt.ItemDataRole.DisplayRole, DETAIL_ROLE, BADGES_ROLE, Qt.ItemDataRole.BackgroundRole,
     Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole, Qt.ItemDataRole.AccessibleTextRole))
-
-#: Shapes that carry the status without colour (all in DejaVu Sans, the fallback on every desktop).
-GLYPHS: dict[str, str] = {
-    RowState.NEXT: "▶",
-    RowState.UPCOMING: "○",
-    RowState.LATE: "⚠",
-    RowState.WAITING: "●",
-    RowState.WITH_OFFICER: "◐",
-    Status.COMPLETED: "✓",
-    Status.NO_SHOW: "✗",
-    Status.LEFT_UNSEEN: "↩",
-    Status.CANCELLED: "⊘",
-    Status.RESCHEDULED: "↷",
-}
-
 
 def minutes(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() // 60))
@@ -161,6 +97,8 @@ class AppointmentTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[AppointmentView] = []
+        #: Where the finished rows start in time order (Today's divider), None when there are none.
+        self.first_finished: int | None = None
         self._keys: list[SearchKey] = []
         self._states: list[RowState] = []
         self._now = datetime.min
@@ -172,7 +110,7 @@ class AppointmentTableModel(QAbstractTableModel):
         self._cells: dict[int, Cell] = {}
         #: Bumped whenever rows or their order change, so the filter knows its answers are stale.
         self.generation = 0
-        self._colours = _Colours()
+        self._colours = RowColours()
         self._bold = QFont()
         self._bold.setBold(True)
         self._struck = QFont()
@@ -186,10 +124,26 @@ class AppointmentTableModel(QAbstractTableModel):
         self._rows = list(rows)
         self._now = now
         self._states = self._derive_states()
+        self.first_finished = None
         if self._sort != (Column.TIME, Qt.SortOrder.AscendingOrder):
             self._reorder(*self._sort)
+        else:
+            self._finished_last()
         self._reindex()
         self.endResetModel()
+
+    def _finished_last(self) -> None:
+        """In time order, who is still to come or here stays on top and the finished (seen,
+        no-show, left unseen, cancelled, moved) go below, each part in time order: the clerk opens
+        on now, not on the morning's closed rows. One stable pass, no sort."""
+        finished = [i for i, s in enumerate(self._states) if s in FINISHED_STATES]
+        self.first_finished = len(self._rows) - len(finished) if finished else None
+        if not finished or finished[0] == self.first_finished:
+            return  # already in that order
+        done = set(finished)
+        order = [i for i in range(len(self._rows)) if i not in done] + finished
+        self._rows = [self._rows[i] for i in order]
+        self._states = [self._states[i] for i in order]
 
     def _reindex(self) -> None:
         self.generation += 1
@@ -213,6 +167,9 @@ class AppointmentTableModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         ids = [self._rows[p.row()].id if p.isValid() else None for p in persistent]
         self._reorder(column, order)
+        self.first_finished = None
+        if self._sort == (Column.TIME, Qt.SortOrder.AscendingOrder):
+            self._finished_last()
         self._reindex()
         self._cells.clear()
         self.changePersistentIndexList(persistent, [
@@ -241,7 +198,7 @@ class AppointmentTableModel(QAbstractTableModel):
 
     def refresh_palette(self) -> None:
         """After a theme change: pick row colours for the new palette."""
-        self._colours = _Colours()
+        self._colours = RowColours()
         self._cells.clear()
         if self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, COLUMNS - 1))
@@ -310,14 +267,16 @@ class AppointmentTableModel(QAbstractTableModel):
             text = _tr("Next")
         else:
             text = status_label(view.status)
-        if view.at_risk and view.status == Status.BOOKED:
-            text += _tr(" · at risk")
+        if is_at_risk(view):
+            return _tr("{0} AT RISK").format(AT_RISK_GLYPH)  # the status stays in the line below
         glyph = GLYPHS.get(state) or GLYPHS.get(view.status, "")
         return f"{glyph} {text}".strip()
 
     def status_detail(self, row: int) -> str:
         """The status's second line: minutes waited, or what a late visitor's row allows."""
         view, state = self._rows[row], self._states[row]
+        if is_at_risk(view) and state in (RowState.NEXT, RowState.UPCOMING):
+            return _tr("▶ Next · booked") if state == RowState.NEXT else status_label(view.status)
         if state == RowState.WAITING:
             return _tr("waiting {0} min").format(self.waited_minutes(view) or 0)
         if state == RowState.WITH_OFFICER:
@@ -393,13 +352,17 @@ class AppointmentTableModel(QAbstractTableModel):
         if cell is None:
             view, state, col = self._rows[row], self._states[row], _COLUMN[column]
             font = ""
+            foreground, background = self._colours.foreground.get(state), self._colours.background.get(state)
             if state == RowState.RELEASED and col in (Column.VISITOR, Column.TIME):
                 font = "struck"
             elif state in (RowState.NEXT, RowState.LATE, RowState.WAITING) and col in (Column.TIME, Column.STATUS):
                 font = "bold"
+            if is_at_risk(view):
+                # Loud on every cell: the word and the glyph in the status, a red tint on the row.
+                foreground, background = self._colours.at_risk
+                font = "bold" if col in (Column.TIME, Column.STATUS) else font
             cell = Cell(self._main(row, col, view, state), self._detail(row, col, view),
-                        tuple(need_badges(view)) if col == Column.NEEDS else (), font,
-                        self._colours.foreground.get(state), self._colours.background.get(state))
+                        tuple(need_badges(view)) if col == Column.NEEDS else (), font, foreground, background)
             self._cells[key] = cell
         return cell
 
@@ -425,6 +388,8 @@ class AppointmentTableModel(QAbstractTableModel):
         if column == Column.VISITOR:
             return self.reason_text(view)
         if column == Column.ROOM:
+            if is_at_risk(view):  # the officer on the row was pulled away: say so where they are named
+                return _tr("officer pulled away") if view.officer_id else _tr("no officer")
             return self.officer_short(view)
         if column == Column.STATUS:
             return self.status_detail(row)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.errors import FrontCounterError
-from frontcounter.services.security.auth import sign_in
+from frontcounter.services.security.auth import record_user_switch, sign_in
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.shell.lock_screen import LockCover, UnlockPanel
 
@@ -266,9 +266,14 @@ class SessionLock(QObject):
             panel.show_error(self.tr("Enter a user name and password."))
             return
         panel.set_busy(True)
-        ctx = self.state.ctx
-        self.state.tasks.run(lambda _p: sign_in(ctx, username, password),
-                             on_done=self._on_switch_done, on_error=self._on_sign_in_failed)
+        ctx, previous = self.state.ctx, self.state.actor
+
+        def switch(_progress: Callable[[int, int], None]) -> Actor:
+            actor = sign_in(ctx, username, password)
+            record_user_switch(ctx, previous, actor)  # the previous session ends here
+            return actor
+
+        self.state.tasks.run(switch, on_done=self._on_switch_done, on_error=self._on_sign_in_failed)
 
     def _on_switch_done(self, actor: Actor) -> None:
         previous = self.state.actor

@@ -159,6 +159,10 @@ class MainWindow(QMainWindow):
         QWidget.setTabOrder(self.nav, self.user_button)
         if self._specs:
             self.nav.setCurrentRow(0)
+        # Needs attention (rejections, appointments at risk) counts in the navigation from the
+        # start, not only once it has been opened.
+        if any(s.key == "attention" for s in self._specs):
+            self.view("attention")
         self.search.setFocus()
 
     # -- building -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -37,7 +37,7 @@ from frontcounter.ui.app_state import AppState
 logger = logging.getLogger(__name__)
 
 #: Kinds are told by a symbol and a word, never by colour alone.
-KIND_LABELS = {"rejected": "✖ Rejected", "flagged": "⚑ Flagged"}
+KIND_LABELS = {"rejected": "✖ Rejected", "flagged": "⚑ Flagged", "at_risk": "◆ AT RISK"}
 
 
 class AttentionModel(QAbstractTableModel):
@@ -87,6 +87,12 @@ class AttentionModel(QAbstractTableModel):
             return item.message
         if role == Qt.ItemDataRole.AccessibleTextRole and column == 1:
             return item.kind
+        if item.kind == "at_risk" and role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(QColor("#8a1020"))
+        if item.kind == "at_risk" and role == Qt.ItemDataRole.FontRole and column == 1:
+            font = QFont()
+            font.setBold(True)
+            return font
         return None
 
 
@@ -264,9 +270,9 @@ class AttentionView(QWidget):
 
     def _update_buttons(self) -> None:
         item = self._current()
-        can = item is not None and item.open and bool(self.note.text().strip())
-        self.settle_button.setEnabled(can)
-        self.note.setEnabled(item is not None and item.open)
+        by_note = item is not None and item.open and item.kind != "at_risk"  # at risk: assign an officer
+        self.settle_button.setEnabled(by_note and bool(self.note.text().strip()))
+        self.note.setEnabled(by_note)
 
     def _on_settle_button_clicked(self) -> None:
         item = self._current()

@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -70,10 +71,13 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def load_board(ctx: ServiceContext, actor: Actor, day: date, station_code: str | None) -> BoardData:
+def load_board(ctx: ServiceContext, actor: Actor, day: date, station_code: str | None,
+               listing: appointment_service.ListingAudit | None = None) -> BoardData:
     """The layout, the day's appointments and the week's counts (runs off the GUI thread)."""
     layout = roster.day_layout(ctx, actor, day, station_code=station_code)
     views = appointment_service.list_day(ctx, actor, day, station_code=layout.station_code)
+    if listing is not None:
+        listing.shown(ctx, actor, day=day, count=len(views), station_code=layout.station_code)
     week = week_counts(ctx, actor, week_start(day), station_code=layout.station_code)
     complete = ctx.mode == "central" or ctx.station_code in (None, layout.station_code)
     return BoardData(layout, tuple(views), tuple(week), complete)
@@ -144,6 +148,7 @@ class DayBoardView(QWidget):
         super().__init__(parent)
         self.setObjectName("dayBoardView")
         self.state = state
+        self._listing_audit = appointment_service.ListingAudit("day_board")  # s.62: one row per list seen
         self.day: date = local_today(state.ctx.clock)
         self.station_code: str | None = state.actor.station_code or state.ctx.station_code
         self._loading = False
@@ -208,6 +213,11 @@ class DayBoardView(QWidget):
         self.scroller.setFrameShape(QFrame.Shape.StyledPanel)
         self.scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the canvas takes focus and scrolls itself
         self.scroller.setAccessibleName(self.tr("Day board"))
+        self.scroller.verticalScrollBar().valueChanged.connect(self.canvas.set_sticky_top)
+        self.scroller.horizontalScrollBar().valueChanged.connect(self.canvas.set_sticky_left)
+        #: The day the board last scrolled to "now" for (it does so once per day shown, not on
+        #: every reload, so a clerk's own scrolling stays put).
+        self._scrolled_to_now: date | None = None
 
         legend = QLabel(self._legend_html())
         legend.setObjectName("boardLegend")
@@ -275,6 +285,22 @@ class DayBoardView(QWidget):
         self.day = day
         self.reload()
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self.data is not None and self._scrolled_to_now != self.data.layout.day:
+            self._scrolled_to_now = self.data.layout.day
+            QTimer.singleShot(0, self.scroll_to_now)
+
+    def scroll_to_now(self) -> None:
+        """Today's board opens on now (an hour of the past kept in view); another day on its start."""
+        now = self.state.ctx.clock.now()
+        bar = self.scroller.horizontalScrollBar()
+        if local(now).date() != self.day:
+            bar.setValue(bar.minimum())
+            return
+        x = self.canvas.x_for(now)
+        bar.setValue(int(max(bar.minimum(), min(bar.maximum(), x - self.canvas.GUTTER - self.canvas.hour_px()))))
+
     def reload(self) -> None:
         """Load the day on the task runner; a reload asked for while one runs follows it."""
         if self._loading:
@@ -283,7 +309,8 @@ class DayBoardView(QWidget):
         self._loading = True
         self.day_label.setText(self.day.strftime("%A %d %B %Y"))
         ctx, actor, day, code = self.state.ctx, self.state.actor, self.day, self.station_code
-        self.state.tasks.run(lambda _p: load_board(ctx, actor, day, code),
+        listing = self._listing_audit
+        self.state.tasks.run(lambda _p: load_board(ctx, actor, day, code, listing),
                              on_done=self._on_loaded, on_error=self._on_load_failed)
 
     def _on_loaded(self, data: BoardData) -> None:
@@ -295,6 +322,9 @@ class DayBoardView(QWidget):
         self.data = data
         now = self.state.ctx.clock.now()
         self.canvas.set_data(data.layout, data.appointments, now, self.state.masked)
+        if self._scrolled_to_now != data.layout.day and self.isVisible():
+            self._scrolled_to_now = data.layout.day
+            QTimer.singleShot(0, self.scroll_to_now)  # once the new size is laid out
         self.week.set_week(data.week, self.day, local(now).date())
         at_risk = sum(1 for v in data.appointments if v.at_risk and v.status == Status.BOOKED)
         active = sum(1 for v in data.appointments if v.status not in RELEASED_STATUSES)

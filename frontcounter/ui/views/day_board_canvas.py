@@ -71,6 +71,10 @@ class DayBoardCanvas(_BoardPainting, QWidget):
         self._laid_out_width = -1
         self._selected: uuid.UUID | None = None
         self._colours = _Palette(self.palette())
+        #: How far the board is scrolled down and across: the hour labels and the lane names are
+        #: drawn there, so they stay in view.
+        self._sticky_top = 0
+        self._sticky_left = 0
 
     # -- data -----------------------------------------------------------------------------------
 
@@ -87,6 +91,22 @@ class DayBoardCanvas(_BoardPainting, QWidget):
     def set_now(self, now: datetime) -> None:
         self._now = now
         self.update()
+
+    def set_sticky_top(self, top: int) -> None:
+        """The scroll area scrolled down to ``top``: repaint all, so the hour labels follow (a
+        scroll otherwise moves the painted pixels and repaints only the strip uncovered)."""
+        if top != self._sticky_top:
+            self._sticky_top = max(0, top)
+            self.update()
+
+    def set_sticky_left(self, left: int) -> None:
+        if left != self._sticky_left:
+            self._sticky_left = max(0, left)
+            self.update()
+
+    def hour_labels_top(self) -> int:
+        """Where the hour labels are drawn (the top of the visible part of the board)."""
+        return self._sticky_top
 
     def set_masked(self, masked: bool) -> None:
         self._masked = masked
@@ -107,6 +127,9 @@ class DayBoardCanvas(_BoardPainting, QWidget):
         """Where an appointment is drawn: (lane kind, lane id, rectangle) for each of its blocks."""
         return [(self._lanes[b.lane].kind, self._lanes[b.lane].key, QRectF(b.rect))
                 for b in self._blocks if b.view.id == appointment_id]
+
+    def hour_px(self) -> float:
+        return self._hour_px
 
     def x_for(self, at: datetime) -> float:
         return self.GUTTER + (at - self._origin).total_seconds() / 3600 * self._hour_px

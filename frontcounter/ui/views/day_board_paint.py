@@ -45,6 +45,14 @@ class _BoardPainting:
             if block.rect.intersects(clip):
                 self._paint_block(painter, block, bold, small, ascent)
         painter.setFont(self.font())
+        if self._sticky_left > 0:
+            title_font = QFont(self.font())
+            title_font.setBold(True)
+            small_font = QFont(self.font())
+            small_font.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
+            self._paint_lane_titles(painter, float(self._sticky_left), clip, title_font, small_font)
+        if self._sticky_top > 0 or self._sticky_left > 0:
+            self._paint_hour_labels(painter, float(self._sticky_top))
         self._paint_now(painter, line=False)
         painter.end()
 
@@ -63,27 +71,15 @@ class _BoardPainting:
         title_font.setBold(True)
         small = QFont(self.font())
         small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
-        for index, lane in enumerate(self._lanes):
+        for lane in self._lanes:
             rect = QRectF(0, lane.top, right, lane.height)
             if not rect.intersects(clip):
                 continue
-            if index % 2:
-                painter.fillRect(QRectF(0, lane.top, timeline_left, lane.height), c.lane_alt)
             painter.setPen(QPen(c.grid, 1))
             painter.drawLine(QPointF(0, lane.top + lane.height), QPointF(right, lane.top + lane.height))
-            painter.setPen(c.text)
-            painter.setFont(title_font)
-            fm = QFontMetrics(title_font)
-            painter.drawText(QRectF(10, lane.top + 6, timeline_left - 16, fm.height()),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                             fm.elidedText(lane.title, Qt.TextElideMode.ElideRight, int(timeline_left - 16)))
-            painter.setFont(small)
-            fs = QFontMetrics(small)
-            painter.drawText(QRectF(10, lane.top + 8 + fm.height(), timeline_left - 16, fs.height() * 2),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-                             lane.subtitle)
             if lane.kind == "officer":
                 self._paint_duties(painter, lane)
+        self._paint_lane_titles(painter, 0.0, clip, title_font, small)
         # The section heading between rooms and officers.
         section = QRectF(0, self._officer_section_top, right, self.SECTION)
         painter.fillRect(section, c.lane_alt)
@@ -95,6 +91,41 @@ class _BoardPainting:
         painter.setPen(QPen(c.grid, 1))
         painter.drawLine(QPointF(timeline_left, self.HEADER), QPointF(timeline_left, bottom))
         painter.setFont(self.font())
+
+    def _paint_lane_titles(self, painter: QPainter, left: float, clip: QRectF, title_font: QFont,
+                           small: QFont) -> None:
+        """Each lane's name in the gutter at ``left`` (over the timeline once scrolled across)."""
+        c = self._colours
+        width = float(self.GUTTER)
+        fm, fs = QFontMetrics(title_font), QFontMetrics(small)
+        if left > 0:
+            painter.fillRect(QRectF(left, self.HEADER, width, float(self.height()) - self.HEADER), c.base)
+        for index, lane in enumerate(self._lanes):
+            if not QRectF(left, lane.top, width, lane.height).intersects(clip):
+                continue
+            if index % 2:
+                painter.fillRect(QRectF(left, lane.top, width, lane.height), c.lane_alt)
+            painter.setPen(QPen(c.grid, 1))
+            painter.drawLine(QPointF(left, lane.top + lane.height), QPointF(left + width, lane.top + lane.height))
+            painter.setPen(c.text)
+            painter.setFont(title_font)
+            painter.drawText(QRectF(left + 10, lane.top + 6, width - 16, fm.height()),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                             fm.elidedText(lane.title, Qt.TextElideMode.ElideRight, int(width - 16)))
+            painter.setFont(small)
+            painter.drawText(QRectF(left + 10, lane.top + 8 + fm.height(), width - 16, fs.height() * 2),
+                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                             lane.subtitle)
+        section = QRectF(left, self._officer_section_top, width, self.SECTION)
+        if left > 0 and section.intersects(clip):
+            painter.fillRect(section, c.lane_alt)
+            painter.setFont(title_font)
+            painter.setPen(c.header)
+            painter.drawText(section.adjusted(10, 0, 400, 0), Qt.AlignmentFlag.AlignVCenter,
+                             self.tr("Officers on appointment duty") if self._layout and self._layout.officers
+                             else self.tr("No officer on appointment duty this day"))
+        painter.setPen(QPen(c.grid, 1))
+        painter.drawLine(QPointF(left + width, self.HEADER), QPointF(left + width, float(self.height())))
 
     def _paint_duties(self, painter: QPainter, lane: _Lane) -> None:
         """The shift as a bar along the top of the officer's lane; the withdrawn part in yellow hatch."""
@@ -118,22 +149,35 @@ class _BoardPainting:
     def _paint_hours(self, painter: QPainter) -> None:
         c = self._colours
         bottom = self._lanes[-1].top + self._lanes[-1].height if self._lanes else float(self.height())
-        painter.setPen(c.header)
-        bold = QFont(self.font())
-        bold.setBold(True)
-        painter.setFont(bold)
-        assert self._layout is not None
-        painter.drawText(QRectF(10, 0, self.GUTTER - 16, self.HEADER), Qt.AlignmentFlag.AlignVCenter,
-                         self._layout.day.strftime("%a %d %b"))
-        painter.setFont(self.font())
         for hour in range(self._first_hour, self._last_hour + 1):
             x = self.GUTTER + (hour - self._first_hour) * self._hour_px
             painter.setPen(QPen(c.grid, 1, Qt.PenStyle.DotLine))
             painter.drawLine(QPointF(x, self.HEADER), QPointF(x, bottom))
-            painter.setPen(c.text)
-            if hour < self._last_hour:
-                painter.drawText(QRectF(x + 4, 0, self._hour_px - 8, self.HEADER), Qt.AlignmentFlag.AlignVCenter,
-                                 f"{hour:02d}:00")
+        self._paint_hour_labels(painter, 0.0)
+
+    def _paint_hour_labels(self, painter: QPainter, top: float) -> None:
+        """The day and the hours along a band at ``top`` (over the lanes once scrolled down)."""
+        c = self._colours
+        assert self._layout is not None
+        left = float(self._sticky_left)
+        if top > 0:
+            painter.fillRect(QRectF(0, top, float(self.width()), self.HEADER), c.base)
+            painter.setPen(QPen(c.grid, 1))
+            painter.drawLine(QPointF(0, top + self.HEADER), QPointF(float(self.width()), top + self.HEADER))
+        painter.setPen(c.text)
+        for hour in range(self._first_hour, self._last_hour):
+            x = self.GUTTER + (hour - self._first_hour) * self._hour_px
+            painter.drawText(QRectF(x + 4, top, self._hour_px - 8, self.HEADER), Qt.AlignmentFlag.AlignVCenter,
+                             f"{hour:02d}:00")
+        if left > 0:  # the corner over the lane names
+            painter.fillRect(QRectF(left, top, float(self.GUTTER), self.HEADER), c.base)
+        painter.setPen(c.header)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(QRectF(left + 10, top, self.GUTTER - 16, self.HEADER), Qt.AlignmentFlag.AlignVCenter,
+                         self._layout.day.strftime("%a %d %b"))
+        painter.setFont(self.font())
 
     def _paint_block(self, painter: QPainter, block: _Block, bold: QFont, small: QFont,
                      ascent: tuple[float, float, float]) -> None:

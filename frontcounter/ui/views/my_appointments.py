@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -25,19 +26,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local, local_day_bounds, local_today
-from frontcounter.services.counter import checkin
+from frontcounter.services.counter import checkin, visit
 from frontcounter.services.scheduling.agenda import my_appointments, my_officer
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.dialogs.appointment import AppointmentDialog
 from frontcounter.ui.kit.banner import Banner, error_text
 from frontcounter.ui.kit.labels import need_badges, reason_label
 from frontcounter.ui.kit.status import STATUS_GLYPHS, status_key, status_text
+from frontcounter.ui.views.today_details import Banner as ActionBanner
+from frontcounter.ui.views.visit_actions import VisitActions
 
 logger = logging.getLogger(__name__)
 
 POLL_MS = 15_000
+#: How often "waiting N min" is brought up to the clock.
+TICK_MS = 30_000
 UPCOMING_DAYS = 14
 
 
@@ -109,6 +115,24 @@ class MyAppointmentsView(QWidget):
         self.arrival_frame.hide()
         self._arrived: AppointmentView | None = None
         self.banner = Banner(self)
+        # Who is waiting for this officer now, and for how long (kept up to the clock by ``tick``).
+        self.waiting_frame = QFrame()
+        self.waiting_frame.setObjectName("waitingForYou")
+        self.waiting_frame.setProperty("banner", "warning")
+        self.waiting_label = QLabel()
+        self.waiting_label.setWordWrap(True)
+        self.waiting_label.setAccessibleName(self.tr("Waiting for you"))
+        waiting_layout = QHBoxLayout(self.waiting_frame)
+        waiting_layout.addWidget(self.waiting_label, 1)
+        self.waiting_frame.hide()
+        #: What the visit buttons did, with Undo and Feedback.
+        self.visit_banner = ActionBanner(self)
+        self.visit = VisitActions(state, self, self.selected_view, self.visit_banner.show_message)
+        visit_row = QHBoxLayout()
+        for button in (self.visit.take_in_button, self.visit.seen_button, self.visit.left_unseen_button,
+                       self.visit.feedback_button):
+            visit_row.addWidget(button)
+        visit_row.addStretch(1)
 
         self.today = self._tree(self.tr("Today"))
         self.upcoming = self._tree(self.tr("Upcoming"))
@@ -126,8 +150,11 @@ class MyAppointmentsView(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.arrival_frame)
         layout.addWidget(self.banner)
+        layout.addWidget(self.waiting_frame)
+        layout.addWidget(self.visit_banner)
         layout.addWidget(self.today_label)
         layout.addWidget(self.today, 2)
+        layout.addLayout(visit_row)
         layout.addWidget(self.upcoming_label)
         layout.addWidget(self.upcoming, 3)
 
@@ -136,6 +163,7 @@ class MyAppointmentsView(QWidget):
         self.arrival_dismiss.clicked.connect(self.arrival_frame.hide)
         for tree in (self.today, self.upcoming):
             tree.itemActivated.connect(self._on_tree_item_activated)
+        self.today.currentItemChanged.connect(lambda _c, _p: self._update_actions())
         state.data_changed.connect(self.reload)
         state.mask_changed.connect(lambda _m: self._fill())
 
@@ -143,7 +171,53 @@ class MyAppointmentsView(QWidget):
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll_arrivals)
         self.timer.start()
+        self.tick_timer = QTimer(self)
+        self.tick_timer.setInterval(TICK_MS)
+        self.tick_timer.timeout.connect(self.tick)
+        self.tick_timer.start()
         self.reload()
+
+    def menu_actions(self) -> list[Any]:
+        """What the main window puts in its Actions menu (shortcuts shown there too)."""
+        return self.visit.menu_actions()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self._update_actions()
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().hideEvent(event)
+        self._update_actions()  # the same keys act in Today while it shows
+
+    def selected_view(self) -> AppointmentView | None:
+        item = self.today.currentItem()
+        if item is None or not item.isSelected():
+            return None
+        found = item.data(0, Qt.ItemDataRole.UserRole)
+        return found if isinstance(found, AppointmentView) else None
+
+    def select_reference(self, reference: str) -> bool:
+        for i in range(self.today.topLevelItemCount()):
+            item = self.today.topLevelItem(i)
+            if item.text(1) == reference:
+                self.today.setCurrentItem(item)
+                item.setSelected(True)
+                return True
+        return False
+
+    def _update_actions(self) -> None:
+        self.visit.update(self.selected_view(), shown=not self.isHidden())
+
+    def tick(self) -> None:
+        """Bring "waiting N min" up to the clock."""
+        now = self.state.ctx.clock.now()
+        masked = self.state.masked
+        waiting = [(v, visit.waiting_minutes(v, now)) for v in self._views]
+        lines = [self.tr("{0} ({1}, {2}) — {3} min").format(
+            mask_name(v.visitor_name, masked), v.reference, f"{local(v.start):%H:%M}", m)
+            for v, m in waiting if m is not None]
+        self.waiting_label.setText(self.tr("● Waiting for you: {0}").format(" · ".join(lines)) if lines else "")
+        self.waiting_frame.setVisible(bool(lines))
 
     def _tree(self, name: str) -> QTreeWidget:
         tree = QTreeWidget()
@@ -186,6 +260,7 @@ class MyAppointmentsView(QWidget):
 
     def _fill(self) -> None:
         today = local_today(self.state.ctx.clock)
+        selected = self.selected_view()
         self.today.clear()
         self.upcoming.clear()
         waiting = 0
@@ -199,8 +274,12 @@ class MyAppointmentsView(QWidget):
             ])
             item.setData(0, Qt.ItemDataRole.UserRole, v)
             tree.addTopLevelItem(item)
-            if v.status == "arrived":
+            if v.status == Status.ARRIVED:
                 waiting += 1
+        if selected is not None:
+            self.select_reference(selected.reference)
+        self.tick()
+        self._update_actions()
         self.count_changed.emit(waiting)
 
     # -- arrivals -------------------------------------------------------------------------------

@@ -41,9 +41,16 @@ from frontcounter.services.counter import checkin
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.appointment_delegate import AppointmentDelegate
 from frontcounter.ui.kit.appointment_filter import AppointmentFilterProxy
-from frontcounter.ui.kit.appointment_model import AppointmentTableModel, Column, RowState
+from frontcounter.ui.kit.appointment_model import (
+    AT_RISK_GLYPH,
+    AppointmentTableModel,
+    Column,
+    RowState,
+    is_at_risk,
+)
 from frontcounter.ui.views.today_actions import _CounterActions
 from frontcounter.ui.views.today_details import Banner, DetailsPane, _set_property
+from frontcounter.ui.views.visit_actions import VisitActions
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +73,7 @@ class TodayView(_CounterActions, QWidget):
         super().__init__(parent)
         self.setObjectName("todayView")
         self.state = state
+        self._listing_audit = appointments.ListingAudit("today")  # s.62: one row per list seen
         self._loading = False
         self._reload_again = False
         self._busy = False
@@ -144,6 +152,12 @@ class TodayView(_CounterActions, QWidget):
         layout.addWidget(splitter, 1)
 
         self._build_actions()
+        self.visit = VisitActions(state, self, self.selected_view, self.banner.show_message, left_unseen_key=False)
+        for button in (self.visit.take_in_button, self.visit.seen_button):
+            self.details.visit_row.addWidget(button)
+        self.visit.feedback_button.setText(self.tr("Feedback…"))
+        self.details.more.addWidget(self.visit.feedback_button)
+        self.visit.finished.connect(self.action_finished)
         self.details.check_in_button.clicked.connect(self.check_in_action.trigger)
         self.details.no_show_button.clicked.connect(self.no_show_action.trigger)
         self.details.left_unseen_button.clicked.connect(self.left_unseen_action.trigger)
@@ -214,7 +228,8 @@ class TodayView(_CounterActions, QWidget):
 
     def menu_actions(self) -> list[QAction]:
         """What the main window puts in its Actions menu (shortcuts shown there too)."""
-        return [self.check_in_action, self.no_show_action, self.left_unseen_action, self.slip_action,
+        return [self.check_in_action, self.visit.take_in_action, self.visit.seen_action, self.no_show_action,
+                self.left_unseen_action, self.visit.feedback_action, self.slip_action,
                 self.walk_in_action, self.next_action, self.previous_action, self.refresh_action]
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
@@ -347,8 +362,11 @@ class TodayView(_CounterActions, QWidget):
         since = self._arrivals_since
         want_arrivals = actor.role == Role.OFFICER
 
+        listing = self._listing_audit
+
         def load(_progress: Callable[[int, int], None]) -> tuple[date, list[AppointmentView], list[AppointmentView]]:
             views = appointments.list_day(ctx, actor, day)
+            listing.shown(ctx, actor, day=day, count=len(views))
             arrivals = checkin.arrivals_for_officer(ctx, actor, since) if want_arrivals else []
             return day, views, arrivals
 
@@ -436,9 +454,15 @@ class TodayView(_CounterActions, QWidget):
             parts.append(self.tr("● {0} waiting").format(counts[RowState.WAITING]))
         if counts[RowState.LATE]:
             parts.append(self.tr("⚠ {0} late").format(counts[RowState.LATE]))
+        at_risk = sum(1 for v in self.model.views() if is_at_risk(v))
+        if at_risk:
+            parts.append(self.tr("{0} {1} AT RISK").format(AT_RISK_GLYPH, at_risk))
         upcoming = [v.start for v, s in zip(self.model.views(), self._states(), strict=True) if s == RowState.NEXT]
         if upcoming:
             parts.append(self.tr("▶ next at {0}").format(f"{local(upcoming[0]):%H:%M}"))
+        finished = counts[RowState.DONE] + counts[RowState.RELEASED]
+        if finished and self.model.first_finished is not None:
+            parts.append(self.tr("{0} finished, below the line").format(finished))
         self.summary.setText("   ·   ".join(parts))
 
     def _states(self) -> list[RowState]:

@@ -100,12 +100,7 @@ class _CounterActions:
         self.banner.buttons[0].setFocus()
 
     def _left_unseen(self, view: AppointmentView) -> None:
-        ctx, actor = self.state.ctx, self.state.actor
-        self._run(lambda _p: checkin.mark_left_unseen(ctx, actor, view.id),
-                  lambda v: self.banner.show_message("success", self.tr(
-                      "{0} recorded as left unseen. Let {1} know.").format(
-                      v.reference, v.officer_label if v.officer_id else self.tr("the officer"))),
-                  view.reference)
+        self.visit.left_unseen(view)  # undoable for a few seconds, then feedback is offered
 
     def show_slip_selected(self) -> None:
         view = self.selected_view()
@@ -176,8 +171,9 @@ class _CounterActions:
 
         self.check_in_action.setEnabled(shown and not self._busy and booked and can(Action.CHECK_IN))
         self.no_show_action.setEnabled(shown and not self._busy and booked and can(Action.MARK_NO_SHOW))
-        self.left_unseen_action.setEnabled(shown and not self._busy and view is not None
+        self.left_unseen_action.setEnabled(shown and not self._busy and not self.visit.busy and view is not None
                                            and view.status == Status.ARRIVED and can(Action.MARK_LEFT_UNSEEN))
+        self.visit.update(view, shown=shown, busy=self._busy)
         self.slip_action.setEnabled(shown and view is not None and can(Action.PRINT_SLIP)
                                     and view.status not in (Status.CANCELLED, Status.RESCHEDULED))
         self.walk_in_action.setEnabled(shown and self.state.can(Action.BOOK))

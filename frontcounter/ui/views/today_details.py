@@ -21,7 +21,7 @@ from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import hhmm, local
 from frontcounter.ui.app_state import mask_name
-from frontcounter.ui.kit.appointment_model import AppointmentTableModel
+from frontcounter.ui.kit.appointment_model import AppointmentTableModel, is_at_risk
 from frontcounter.ui.kit.labels import need_badges
 
 
@@ -154,6 +154,9 @@ class DetailsPane(QFrame):
         more = QHBoxLayout()
         more.addWidget(self.left_unseen_button)
         more.addWidget(self.slip_button)
+        #: Taken in and Seen (views/visit_actions.py), put here by the view; Feedback joins ``more``.
+        self.visit_row = QHBoxLayout()
+        self.more = more
 
         top = QHBoxLayout()
         top.addWidget(self.status)
@@ -169,6 +172,7 @@ class DetailsPane(QFrame):
         layout.addLayout(self.facts)
         layout.addStretch(1)
         layout.addLayout(actions)
+        layout.addLayout(self.visit_row)
         layout.addLayout(more)
         separator = QFrame()
         separator.setFrameShape(QFrame.Shape.HLine)
@@ -191,8 +195,8 @@ class DetailsPane(QFrame):
         row = model.row_of(view.id)
         self.status.setText(model.status_text(row) if row is not None else view.status)
         _set_property(self.status, "status", view.status)
-        self.risk.setVisible(view.at_risk and view.status == Status.BOOKED)
-        self.risk.setText(self.tr("⚠ At risk"))
+        self.risk.setVisible(is_at_risk(view))
+        self.risk.setText(self.tr("no officer — tell the supervisor"))
         self.risk.setToolTip(view.at_risk_reason or "")
         self.when.setText(f"{hhmm(view.start)}–{hhmm(view.end)} · {view.reference}")
         room_features = [t for on, t in ((view.room_step_free, self.tr("step-free")),
@@ -204,9 +208,17 @@ class DetailsPane(QFrame):
             arrived = self.tr("{0} by {1}").format(f"{local(view.arrived_at):%H:%M}", view.checked_in_by or "")
             if view.status == Status.ARRIVED and waited is not None:
                 arrived += self.tr(" · waiting {0} min").format(waited)
+        if view.seen_at is not None:
+            arrived += self.tr(" · taken in {0} by {1}").format(f"{local(view.seen_at):%H:%M}", view.seen_by or "")
+        if view.completed_at is not None:
+            arrived += self.tr(" · seen, left {0}").format(f"{local(view.completed_at):%H:%M}")
+        if view.left_unseen_at is not None:
+            arrived += self.tr(" · left unseen {0}").format(f"{local(view.left_unseen_at):%H:%M}")
         values = {
             "room": room,
-            "officer": view.officer_label if view.officer_id else self.tr("Unassigned — tell the supervisor"),
+            "officer": (self.tr("Unassigned — tell the supervisor") if not view.officer_id
+                        else self.tr("{0} (pulled away)").format(view.officer_label) if is_at_risk(view)
+                        else view.officer_label),
             "reason": model.reason_text(view),
             "crime": view.crime_reference or "",
             "phone": mask_phone(view.visitor_phone, masked),

@@ -187,6 +187,9 @@ def test_switch_user_with_the_same_navigation(qtbot: QtBot, window: MainWindow, 
     assert window.state.actor.username == "auditor2.HH"
     assert window.search.text() == "" and window.isVisible() and not lock.is_locked
     assert window.user_button.text().startswith("auditor2.HH")
+    with station.ctx.read() as s:  # s.62: the switch ends the previous user's session on the record
+        switches = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.switch")).all()
+    assert [(e.username, e.details) for e in switches] == [("auditor.HH", {"to": "auditor2.HH"})]
 
 
 def test_switch_to_another_role_rebuilds_the_window(qtbot: QtBot, station: StationRuntime) -> None:

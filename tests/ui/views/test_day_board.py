@@ -23,7 +23,10 @@ from frontcounter.ui.app_state import AppState
 from frontcounter.ui.dialogs.appointment import AppointmentDialog, CancelDialog, RescheduleDialog, needs_of
 from frontcounter.ui.views.day_board import DayBoardView
 from tests.conftest import DEMO_NOW, actor_named
+from tests.screens import screenshot_dir
 from tests.unit.roster_fixtures import QUIET_DAY, add_appointment, at, rooms
+
+DOCS = screenshot_dir()
 
 TODAY = date(2026, 11, 23)
 WEDNESDAY = date(2026, 11, 25)  # the demo flags one appointment at risk that day
@@ -338,4 +341,33 @@ def test_roster_admin_adds_a_shift_and_refuses_what_would_strand_visitors(
     qtbot.waitUntil(lambda: bool(edit.banner.text()), timeout=10000)
     assert "step-free" in edit.banner.text() and edit.isVisible()
     edit.reject()
+    supervisor_state.tasks.wait(5000)
+
+
+def test_the_board_opens_on_now_and_its_hour_labels_stay_in_view(
+    qtbot: QtBot, supervisor_state: AppState, clock: FixedClock
+) -> None:
+    with qtbot.waitSignal(supervisor_state.tasks.busy_changed, timeout=10000, check_params_cb=lambda busy: not busy):
+        view = DayBoardView(supervisor_state)
+        qtbot.addWidget(view)
+    view.resize(900, 520)  # a small counter screen: the day does not fit either way
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.data is not None, timeout=10000)
+    bar = view.scroller.horizontalScrollBar()
+    qtbot.waitUntil(lambda: bar.value() > 0, timeout=5000)
+    now_x = view.canvas.x_for(clock.now())
+    visible = (bar.value() + view.canvas.GUTTER, bar.value() + view.scroller.viewport().width())
+    assert visible[0] <= now_x <= visible[1], "now is in view, not 09:00"
+    # Scrolled down, the hour labels are drawn at the top of what shows.
+    down = view.scroller.verticalScrollBar()
+    assert down.maximum() > 0
+    down.setValue(down.maximum())
+    assert view.canvas.hour_labels_top() == down.maximum()
+    image = view.scroller.viewport().grab().toImage()
+    assert image.pixelColor(5, 5) == view.canvas._colours.base  # the band, not a lane's shading
+    # Scrolled across, the lane names stay at the left too.
+    assert view.canvas._sticky_left == bar.value() > 0
+    view.grab().save(str(DOCS / "day-board-now.png"))
+    QApplication.processEvents()
     supervisor_state.tasks.wait(5000)

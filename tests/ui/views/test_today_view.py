@@ -115,8 +115,18 @@ def test_today_lists_every_appointment_by_time_with_next_and_status_in_words(at_
     today = at_counter.today
     views = today.model.views()
     assert views and all(local(v.start).date() == local(at_counter.runtime.ctx.clock.now()).date() for v in views)
-    shown_order = [v.start for v in at_counter.visible()]
-    assert shown_order == sorted(shown_order)
+    # Open on now: who is still to come or here first, the finished below the line; each by time.
+    # (This list used to open on the morning's closed rows: issue 19, item 7.)
+    finished = {RowState.DONE, RowState.RELEASED}
+    shown = at_counter.visible()
+    states = [today.model.state_at(today.model.row_of(v.id) or 0) for v in shown]
+    open_part = [v.start for v, st in zip(shown, states, strict=True) if st not in finished]
+    done_part = [v.start for v, st in zip(shown, states, strict=True) if st in finished]
+    assert open_part and done_part
+    assert [v.start for v in shown] == open_part + done_part
+    assert open_part == sorted(open_part) and done_part == sorted(done_part)
+    assert today.model.first_finished == len(open_part)
+    assert f"{len(done_part)} finished, below the line" in today.summary.text()
     # The next visitors stand out by shape and words, not only colour.
     next_rows = [r for r in range(today.model.rowCount()) if today.model.state_at(r) == RowState.NEXT]
     assert next_rows

@@ -87,3 +87,15 @@ def test_fixed_clock_refuses_naive_time() -> None:
 
     with pytest.raises(ValueError):
         FixedClock(datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize("command", [["sync", "--once"], ["db", "upgrade"], ["appointments"]])
+def test_a_password_inside_central_url_is_refused_in_one_line(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """Issue 21: the process list shows every argument; the password goes to the keyring instead."""
+    url = "postgresql+psycopg://frontcounter_station_hh:S3cret-Pw@db.example.invalid/fc"
+    assert cli_main(["--data-dir", str(demo_dir), "--central", url, *command]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "sync --set-password" in err and "S3cret-Pw" not in err
+    assert "S3cret-Pw" not in (demo_dir / "config.json").read_text()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -143,14 +144,29 @@ def rooms_set(station: StationRuntime) -> dict[str, Room]:
 
 
 # --- finding slots -------------------------------------------------------------------------------
+# Slots start every quarter-hour (the station's granularity, Policy.slot_minutes): until issue 19
+# these expected only whole hours, which was the bug.
 
 
-def test_slots_are_hourly_within_the_opening_sessions_and_plainest_room_first(
+def quarters(*spans: tuple[str, str]) -> list[str]:
+    """The quarter-hour starts from each span's first to its last, inclusive ("17:00".."19:00")."""
+    out = []
+    for first, last in spans:
+        h, m = map(int, first.split(":"))
+        t = h * 60 + m
+        lh, lm = map(int, last.split(":"))
+        while t <= lh * 60 + lm:
+            out.append(f"{t // 60:02d}:{t % 60:02d}")
+            t += 15
+    return out
+
+
+def test_slots_start_every_quarter_hour_within_the_opening_sessions_and_plainest_room_first(
     station: StationRuntime, counter: Actor, rooms_set: dict[str, Room]
 ) -> None:
     officers = quiet_evening(station)
     slots = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET, limit=50)
-    assert [f"{local(s.start):%H:%M}" for s in slots] == ["17:00", "18:00", "19:00"]
+    assert [f"{local(s.start):%H:%M}" for s in slots] == quarters(("17:00", "19:00"))
     assert all(s.end - s.start == timedelta(hours=1) for s in slots)
     assert {s.room_name for s in slots} == {"Interview Room 2"}  # keeps the step-free room free
     assert {s.officer_id for s in slots} <= set(officers.values())
@@ -163,7 +179,7 @@ def test_step_free_and_hearing_loop_only_get_rooms_that_have_them(
     quiet_evening(station)
     for needs in (SlotNeeds(step_free=True), SlotNeeds(hearing_loop=True)):
         slots = booking.find_slots(station.ctx, counter, needs, start_day=QUIET, limit=50)
-        assert len(slots) == 3 and {s.room_name for s in slots} == {"Interview Room 1"}
+        assert len(slots) == 9 and {s.room_name for s in slots} == {"Interview Room 1"}
     assert booking.find_slots(station.ctx, counter, SlotNeeds(video_link=True), start_day=QUIET) == []
 
 
@@ -173,7 +189,7 @@ def test_language_and_specialism_pick_an_officer_who_has_them(
     officers = quiet_evening(station)
     for needs in (SlotNeeds(language="urdu"), SlotNeeds(specialism="Domestic Abuse")):
         slots = booking.find_slots(station.ctx, counter, needs, start_day=QUIET, limit=50)
-        assert len(slots) == 3 and {s.officer_id for s in slots} == {officers["urdu"]}
+        assert len(slots) == 9 and {s.officer_id for s in slots} == {officers["urdu"]}
     assert booking.find_slots(station.ctx, counter, SlotNeeds(language="English"), start_day=QUIET)
     assert booking.find_slots(station.ctx, counter, SlotNeeds(language="Polish"), start_day=QUIET) == []
 
@@ -182,12 +198,13 @@ def test_an_officer_must_be_on_duty_for_the_whole_slot_and_not_withdrawn(
     station: StationRuntime, counter: Actor, rooms_set: dict[str, Room]
 ) -> None:
     early = add_officer(station, "Early Leaver", languages=("English", "BSL"))
-    add_duty(station, early, at(QUIET, 16, 30), at(QUIET, 18, 30))  # covers 17:00 only
+    add_duty(station, early, at(QUIET, 16, 30), at(QUIET, 18, 30))  # covers 17:00 to 17:30 only
     pulled = add_officer(station, "Pulled Away", languages=("English", "BSL"))
     add_duty(station, pulled, at(QUIET, 16, 30), at(QUIET, 20, 30), withdrawn_at=at(QUIET, 19, 30))
     slots = booking.find_slots(station.ctx, counter, SlotNeeds(language="BSL"), start_day=QUIET, limit=50)
-    assert [f"{local(s.start):%H:%M}" for s in slots] == ["17:00", "18:00"]  # nobody left for 19:00
-    assert slots[0].officer_id in {early, pulled} and slots[1].officer_id == pulled
+    assert [f"{local(s.start):%H:%M}" for s in slots] == quarters(("17:00", "18:30"))  # nobody after
+    assert slots[0].officer_id in {early, pulled}
+    assert all(s.officer_id == pulled for s in slots if f"{local(s.start):%H:%M}" > "17:30")
 
 
 def test_a_busy_room_or_officer_is_never_offered(
@@ -203,7 +220,7 @@ def test_a_busy_room_or_officer_is_never_offered(
                     status=Status.CANCELLED.value)
     any_slots = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=QUIET, limit=50)
     assert [(f"{local(s.start):%H:%M}", s.officer_id) for s in any_slots] == [
-        ("18:00", officers["plain"]), ("19:00", any_slots[1].officer_id)]
+        *((t, officers["plain"]) for t in quarters(("18:00", "18:45"))), ("19:00", any_slots[-1].officer_id)]
     urdu = booking.find_slots(station.ctx, counter, SlotNeeds(language="Urdu"), start_day=QUIET, limit=50)
     assert [f"{local(s.start):%H:%M}" for s in urdu] == ["19:00"]
     step_free = booking.find_slots(station.ctx, counter, SlotNeeds(step_free=True), start_day=QUIET, limit=50)
@@ -226,7 +243,7 @@ def test_today_starts_from_now_and_later_days_follow_in_order(
     officers = quiet_evening(station)
     clock.set(at(QUIET, 17, 10))
     today = booking.find_slots(station.ctx, counter, SlotNeeds(), limit=50)
-    assert [f"{local(s.start):%H:%M}" for s in today] == ["18:00", "19:00"]
+    assert [f"{local(s.start):%H:%M}" for s in today] == quarters(("17:15", "19:00"))
     quiet_evening(station, QUIET + timedelta(days=1), officers)
     two_days = booking.find_slots(station.ctx, counter, SlotNeeds(), days=2, limit=50)
     assert [s.start for s in two_days] == sorted(s.start for s in two_days)
@@ -449,13 +466,13 @@ def test_walk_in_takes_the_next_free_suitable_slot_today(
         visitor_name="Walk In", visitor_phone="07700 900456", reason="property",
         needs_step_free=True, interpreter_language="Urdu", person_of_choice="Friend"))
     assert (f"{local(view.start):%H:%M}", view.room_name, view.officer_id) == (
-        "18:00", "Interview Room 1", officers["urdu"])
+        "17:30", "Interview Room 1", officers["urdu"])  # the next quarter-hour, not the next hour
     assert view.channel == "walk_in" and view.interpreter_language == "Urdu" and view.needs_step_free
     assert view.person_of_choice == "Friend" and view.reason == "property"
-    # The next Urdu/step-free walk-in goes to 19:00; then the evening is full for them.
+    # The next Urdu/step-free walk-in goes straight after, at 18:30; then the evening is full for them.
     second = book_walk_in(station.ctx, counter, WalkInRequest(
         visitor_name="Second", needs_step_free=True, interpreter_language="Urdu"))
-    assert f"{local(second.start):%H:%M}" == "19:00"
+    assert f"{local(second.start):%H:%M}" == "18:30"
     with pytest.raises(NotFound, match="No free slot today with a step-free room, an officer who speaks Urdu"):
         book_walk_in(station.ctx, counter, WalkInRequest(
             visitor_name="Third", needs_step_free=True, interpreter_language="Urdu"))
@@ -473,3 +490,50 @@ def test_walk_in_on_a_chosen_day_and_with_an_accepted_proposal(
     # The same proposal accepted twice (two clerks): the second is told to find the next one.
     with pytest.raises(DoubleBooking, match="Choose another slot"):
         book_walk_in(station.ctx, counter, WalkInRequest(visitor_name="Late", slot=proposal))
+
+
+# --- the station's own granularity ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("step", [15, 30, 60])
+def test_slots_follow_the_stations_granularity_for_any_duration(
+    station: StationRuntime, counter: Actor, rooms_set: dict[str, Room], step: int
+) -> None:
+    from dataclasses import replace
+
+    quiet_evening(station)
+    station.ctx.policy = replace(station.ctx.policy, slot_minutes=step)
+    for minutes in (15, 45, 60, 180):
+        slots = booking.find_slots(station.ctx, counter, SlotNeeds(duration_minutes=minutes), start_day=QUIET,
+                                   limit=100)
+        starts = [local(s.start) for s in slots]
+        assert starts, minutes
+        assert all((t.minute - 0) % step == 0 for t in starts)
+        assert all(s.end - s.start == timedelta(minutes=minutes) for s in slots)
+        # Every start from 17:00 while the visit still ends by 20:00, and nothing later.
+        last = at(QUIET, 20) - timedelta(minutes=minutes)
+        expected = int((last - at(QUIET, 17)).total_seconds() // 60 // step) + 1
+        assert len(slots) == expected and slots[-1].end <= at(QUIET, 20)
+    # A whole working day does not fit a three-hour evening.
+    assert booking.find_slots(station.ctx, counter, SlotNeeds(duration_minutes=480), start_day=QUIET) == []
+
+
+def test_a_walk_in_at_a_quarter_past_gets_the_next_quarter_hour_with_the_earliest_free_room_and_officer(
+    station: StationRuntime, counter: Actor, clock: FixedClock, rooms_set: dict[str, Room]
+) -> None:
+    officers = quiet_evening(station)
+    add_appointment(station, rooms_set["Interview Room 2"].id, officers["plain"], at(QUIET, 17))
+    clock.set(at(QUIET, 17, 37))
+    view = book_walk_in(station.ctx, counter, WalkInRequest(visitor_name="Quarter Past"))
+    assert f"{local(view.start):%H:%M}" == "17:45" and view.end - view.start == timedelta(hours=1)
+    # The plain room is busy until 18:00 and its officer too: the finder took what is free now.
+    assert view.room_name != "Interview Room 2" and view.officer_id == officers["urdu"]
+
+
+def test_the_granularity_is_a_setting_defaulting_to_a_quarter_hour(tmp_path: Path) -> None:
+    from frontcounter.config import Settings, load_settings, save_settings
+
+    assert Settings().policy().slot_minutes == 15
+    save_settings(tmp_path / "s.json", Settings(slot_minutes=30))
+    assert load_settings(tmp_path / "s.json").policy().slot_minutes == 30
+    assert Settings(slot_minutes=0).policy().slot_minutes == 15  # nonsense falls back to the default

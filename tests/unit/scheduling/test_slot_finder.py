@@ -34,7 +34,7 @@ from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import FixedClock, local
-from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.context import Policy, ServiceContext
 from frontcounter.services.core.errors import DoubleBooking, NotFound
 from frontcounter.services.scheduling import changes as scheduling
 from frontcounter.services.scheduling import slots as booking
@@ -129,7 +129,9 @@ def assert_valid(session: Session, slot: Slot, needs: SlotNeeds, not_before: dat
 
 def brute_force_times(session: Session, station_id: uuid.UUID, day: date, needs: SlotNeeds,
                       not_before: datetime) -> set[datetime]:
-    """Every hourly start of the day's sessions with some free suitable room and officer."""
+    """Every start of the day's sessions, on the station's granularity (``Policy.slot_minutes``,
+    15 minutes: it was every whole hour until issue 19 made the finder use the granularity), with
+    some free suitable room and officer."""
     rooms_here = [r for r in session.scalars(select(Room).where(Room.station_id == station_id)) if _room_fits(r, needs)]
     officer_ids = set(session.scalars(select(Duty.officer_id).where(Duty.station_id == station_id)))
     candidates = [o for o in session.scalars(select(Officer).where(Officer.id.in_(officer_ids)))
@@ -150,7 +152,7 @@ def brute_force_times(session: Session, station_id: uuid.UUID, day: date, needs:
                 for o in candidates
             ):
                 out.add(t)
-            t += timedelta(hours=1)
+            t += timedelta(minutes=Policy().slot_minutes)
     return out
 
 
@@ -197,6 +199,9 @@ def test_every_offered_slot_meets_the_needs_and_is_really_free(central: ServiceC
     SlotNeeds(hearing_loop=True, language="Polish"),
     SlotNeeds(specialism="sexual offences"),
     SlotNeeds(duration_minutes=30),
+    SlotNeeds(duration_minutes=15),
+    SlotNeeds(duration_minutes=45),
+    SlotNeeds(duration_minutes=480),
 ])
 def test_offers_are_exactly_every_free_time_earliest_first(central: ServiceContext, needs: SlotNeeds) -> None:
     fcr = central_actor(central, "fcr.HH")
@@ -278,24 +283,38 @@ def test_a_search_across_stations_is_each_stations_offers_nearest_first_cut_at_t
 
 
 # --- evening sessions --------------------------------------------------------------------------------------
+# Quarter-hour starts (Policy.slot_minutes); these expected whole hours until issue 19.
+
+
+def quarters(*spans: tuple[str, str]) -> list[str]:
+    """The quarter-hour starts from each span's first to its last, inclusive ("17:00".."19:00")."""
+    out = []
+    for first, last in spans:
+        h, m = map(int, first.split(":"))
+        t = h * 60 + m
+        lh, lm = map(int, last.split(":"))
+        while t <= lh * 60 + lm:
+            out.append(f"{t // 60:02d}:{t % 60:02d}")
+            t += 15
+    return out
 
 
 def test_friday_evening_runs_19_to_22(station: StationRuntime, counter: Actor) -> None:
     officer = officers(station)[0]
     add_duty(station, officer, at(FRIDAY, 9), at(FRIDAY, 23))
     slots = booking.find_slots(station.ctx, counter, SlotNeeds(), start_day=FRIDAY, days=1, limit=50)
-    assert [local(s.start).strftime("%H:%M") for s in slots] == ["10:00", "11:00", "12:00", "19:00", "20:00", "21:00"]
+    assert [local(s.start).strftime("%H:%M") for s in slots] == quarters(("10:00", "12:00"), ("19:00", "21:00"))
 
 
 def test_sunday_evening_and_a_session_past_midnight(station: StationRuntime, supervisor: Actor) -> None:
     officer = officers(station)[0]
     add_duty(station, officer, at(SUNDAY, 16), at(SUNDAY, 21))
     sunday = booking.find_slots(station.ctx, supervisor, SlotNeeds(), start_day=SUNDAY, days=1, limit=50)
-    assert [local(s.start).strftime("%H:%M") for s in sunday] == ["17:00", "18:00", "19:00"]
+    assert [local(s.start).strftime("%H:%M") for s in sunday] == quarters(("17:00", "19:00"))
     add_session(station.ctx, supervisor, SATURDAY.weekday(), time(22), time(0, 30))
     add_duty(station, officer, at(SATURDAY, 18, 30), at(SATURDAY, 18, 30) + timedelta(hours=7))
     saturday = booking.find_slots(station.ctx, supervisor, SlotNeeds(), start_day=SATURDAY, days=1, limit=50)
-    assert [local(s.start).strftime("%H:%M") for s in saturday] == ["19:00", "20:00", "21:00", "22:00", "23:00"]
+    assert [local(s.start).strftime("%H:%M") for s in saturday] == quarters(("19:00", "21:00"), ("22:00", "23:30"))
 
 
 def test_a_station_open_only_in_the_evening_offers_no_daytime(central: ServiceContext) -> None:
@@ -306,7 +325,7 @@ def test_a_station_open_only_in_the_evening_offers_no_daytime(central: ServiceCo
         session.add(Duty(id=uuid.uuid4(), officer_id=officer.id, station_id=ht.id, start_at=at(QUIET_DAY, 8),
                          end_at=at(QUIET_DAY, 21), version=1, deleted=False))
     slots = booking.find_slots(central, fcr, SlotNeeds(), station_codes=["HT"], start_day=QUIET_DAY, limit=50)
-    assert [local(s.start).strftime("%H:%M") for s in slots] == ["17:00", "18:00", "19:00"]
+    assert [local(s.start).strftime("%H:%M") for s in slots] == quarters(("17:00", "19:00"))
 
 
 def test_today_offers_only_what_has_not_started(station: StationRuntime, counter: Actor) -> None:

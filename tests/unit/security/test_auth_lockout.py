@@ -4,6 +4,8 @@ administrator unlocks it here; every attempt and the unlock are audited, never t
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import timedelta
 
@@ -68,10 +70,19 @@ def test_an_administrator_unlocks_here_others_may_not(station: StationRuntime) -
     assert (user.failed_attempts, user.locked_until) == (0, None)
 
 
-def test_passwords_are_scrypt_hashes() -> None:
+def test_passwords_are_argon2id_hashes_at_owasp_cost() -> None:
     stored = auth.hash_password("Correct-Horse-9")
-    assert stored.startswith("scrypt$16384$8$1$") and "Correct-Horse-9" not in stored
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$") and "Correct-Horse-9" not in stored
     assert auth.hash_password("Correct-Horse-9") != stored  # salted
     assert auth.verify_password("Correct-Horse-9", stored)
     assert not auth.verify_password("correct-horse-9", stored)
     assert not auth.verify_password("x", "md5$abc")
+    assert not auth.verify_password("x", "$argon2id$garbage")
+
+
+def test_older_scrypt_hashes_still_verify() -> None:
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(b"Old-Pass-1", salt=salt, n=2**14, r=8, p=1, dklen=32)
+    stored = f"scrypt$16384$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    assert auth.verify_password("Old-Pass-1", stored)
+    assert not auth.verify_password("old-pass-1", stored)
