@@ -158,11 +158,14 @@ def push(
                 entry.state = answer.result
                 entry.result_message = answer.message
                 entry.acked_at = clock.now()
-                # Answered: the centre holds the data now. The entry stays (its seq must never be
-                # reused) but no longer keeps a second copy of the visitor (issue 21).
-                entry.payload = {"scrubbed": True}
                 if answer.result == "rejected":
+                    # Refused: the centre does not hold it, so the command stays whole here to be
+                    # fixed and resent (issue 20); its rows are set aside, never deleted.
                     report.withheld += _withhold_unaccepted(s, op)
+                else:
+                    # Answered: the centre holds the data now. The entry stays (its seq must never be
+                    # reused) but no longer keeps a second copy of the visitor (issue 21).
+                    entry.payload = {"scrubbed": True}
             after = op.seq
             report.pushed += 1
             report.replayed += answer.replayed

@@ -241,13 +241,15 @@ def test_an_output_file_is_whole_and_audited_once(demo_dir: Path, tmp_path: Path
 
 
 @pytest.mark.usefixtures("env_password")
-def test_no_keyring_backend_says_how_to_set_one_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_keyring_backend_says_how_to_set_one_up(demo_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import getpass
+
     keyring.set_keyring(fail.Keyring())
-    url = "postgresql+psycopg://station_hh:secret@127.0.0.1:1/frontcounter"
-    for argv in (["--data-dir", str(tmp_path / "a"), "--central", url, "--station", "HH", "demo"],
-                 ["--data-dir", str(tmp_path / "b"), "--central", url, "--station", "HH", "db", "upgrade"]):
-        code, err = _run(argv, capsys)
-        assert code == 1, argv
-        line = _one_line(err)
-        assert "No OS keyring is available" in line and "keyrings.alt" in line, line
-    assert not (tmp_path / "a" / "config.json").exists(), "nothing half set up"
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(getpass, "getpass", lambda _prompt="": "s3cret")
+    url = "postgresql+psycopg://station_hh@127.0.0.1:1/frontcounter"
+    code, err = _run(["--data-dir", str(demo_dir), "--central", url, "sync", "--set-password", "--once"], capsys)
+    assert code == 1
+    line = _one_line(err)
+    assert "No OS keyring is available" in line and "keyrings.alt" in line, line
