@@ -123,9 +123,13 @@ def create_demo(
     Returns what was seeded, or None when the centre already held data (then only the cache is
     set up and pulled).
     """
+    from frontcounter.services.security import secrets
+
     clock = clock or default_clock()
     paths.ensure()
     url = central_url or embedded_central_url(paths)
+    if make_url(url).password:  # the password belongs in the keyring, never in config.json: before
+        secrets.store_password(url, str(make_url(url).password))  # anything is seeded, so no keyring stops all
     central = make_engine(url)
     try:
         upgrade(central)
@@ -140,10 +144,6 @@ def create_demo(
     settings = load_settings(paths.config_file)
     settings.station_code = station_code
     settings.station_name = name
-    from frontcounter.services.security import secrets
-
-    if make_url(url).password:  # the password belongs in the keyring, never in config.json
-        secrets.store_password(url, str(make_url(url).password))
     settings.central_url = secrets.strip_password(url)
     settings.demo = True
     save_settings(paths.config_file, settings)

@@ -37,6 +37,8 @@ def describe(exc: BaseException, data_dir: Path) -> str:
     """One or two sentences that say what went wrong and what to do, never a traceback."""
     database = data_dir / "station.sqlite"
     for cause in _chain(exc):
+        if isinstance(cause, FrontCounterError) and cause.__cause__ is not None:
+            continue  # the task runner's general explanation: these words are the start-up's own
         text = str(cause).lower()
         if any(k in text for k in _LOCKED):
             return (f"The station database is locked: another FrontCounter, or a backup, is using {database}. "

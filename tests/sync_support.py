@@ -122,7 +122,8 @@ def differences(station: Engine, centre: Engine, station_code: str, limit: int =
         for row_id in rows.keys() - mine.keys():
             found.append(f"{table} {row_id}: missing at the station")
         for row_id in mine.keys() - rows.keys():
-            found.append(f"{table} {row_id}: at the station only")
+            if not mine[row_id].get("deleted"):  # (a refused new record is kept here, set aside)
+                found.append(f"{table} {row_id}: at the station only")
         for row_id in rows.keys() & mine.keys():
             a, b = mine[row_id], rows[row_id]
             diff = sorted(k for k in b if _norm(a.get(k)) != _norm(b.get(k)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from frontcounter.paths import Paths
@@ -69,10 +69,11 @@ def _sign_in(args: argparse.Namespace, runtime: Any) -> Any:
     return sign_in(runtime.ctx, username, password)
 
 
-def _write_bytes(path: str, data: bytes) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+def _file_writer(path: str) -> Callable[[bytes], object]:
+    """Write a document whole (temporary name, then rename), so the audit records only a real file."""
+    from frontcounter.services.core.files import write_atomically
+
+    return lambda data: write_atomically(path, data)
 
 
 def ask_password(prompt: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from frontcounter.cli.common import (
+    _file_writer,
     _open,
     _sign_in,
-    _write_bytes,
 )
 
 
@@ -16,7 +16,7 @@ def cmd_briefing(args: argparse.Namespace) -> int:
 
     runtime = _open(args)
     actor = _sign_in(args, runtime)
-    _write_bytes(args.output, briefing_pdf(runtime.ctx, actor, args.reference, recipient=args.output))
+    briefing_pdf(runtime.ctx, actor, args.reference, recipient=args.output, deliver=_file_writer(args.output))
     print(f"Briefing for {args.reference} written to {args.output}")
     return 0
 
@@ -28,7 +28,8 @@ def cmd_day_sheet(args: argparse.Namespace) -> int:
     runtime = _open(args)
     actor = _sign_in(args, runtime)
     day = args.date or local_today(runtime.ctx.clock)
-    _write_bytes(args.output, day_sheet_pdf(runtime.ctx, actor, day, confidential=args.confidential))
+    day_sheet_pdf(runtime.ctx, actor, day, confidential=args.confidential, recipient=args.output,
+                  deliver=_file_writer(args.output))
     print(f"Day sheet for {day:%d %b %Y} written to {args.output}")
     return 0
 
@@ -38,6 +39,6 @@ def cmd_slip(args: argparse.Namespace) -> int:
 
     runtime = _open(args)
     actor = _sign_in(args, runtime)
-    _write_bytes(args.output, slip_pdf(runtime.ctx, actor, args.reference))
+    slip_pdf(runtime.ctx, actor, args.reference, deliver=_file_writer(args.output))
     print(f"Slip for {args.reference} written to {args.output}")
     return 0

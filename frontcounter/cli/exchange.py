@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from frontcounter.cli.common import (
     UsageError,
@@ -23,10 +24,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     runtime = _open(args)
     actor = _sign_in(args, runtime)
     show_progress = sys.stderr.isatty()
+    started = time.monotonic()  # (a duration for the rate, not the time of day: no clock involved)
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, rejected: int) -> None:
         if show_progress and (done == total or done % 50 == 0):
-            print(f"\r{done}/{total} rows", end="\n" if done == total else "", file=sys.stderr, flush=True)
+            print(f"\r{progress_line(done, total, rejected, time.monotonic() - started)}",
+                  end="\n" if done == total else "", file=sys.stderr, flush=True)
 
     report = importer.import_file(runtime.ctx, actor, args.file, progress=progress)
     for warning in report.warnings:
@@ -37,7 +40,25 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"{len(report.at_risk)} imported at risk (no officer on duty and free): {', '.join(report.at_risk)}")
     for problem in report.rejected:
         print(f"rejected {problem.describe()}")
+    if report.rejected_file is not None:
+        print(f"The rejected rows, with their line numbers and reasons, are in {report.rejected_file}")
     return 1 if report.rejected else 0
+
+
+def progress_line(done: int, total: int, rejected: int, seconds: float) -> str:
+    """'12,000/250,000 rows · 5,120 rows/s · 3 rejected · about 46 s left'."""
+    rate = done / seconds if seconds > 0 else 0.0
+    left = (total - done) / rate if rate > 0 else None
+    eta = "done" if done >= total else ("about " + _duration(left) + " left" if left is not None else "starting")
+    return f"{done:,}/{total:,} rows · {rate:,.0f} rows/s · {rejected:,} rejected · {eta}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

@@ -226,11 +226,11 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser, args = parse_args(sys.argv[1:] if argv is None else argv)
-    from frontcounter.logging_setup import setup_logging
-
     gui = args.command is None and not args.self_check
-    setup_logging(_paths(args), console=args.command is not None, rotate_while_running=not gui)
-    try:
+    try:  # logging too: a read-only or full data dir is one line like every other failure
+        from frontcounter.logging_setup import setup_logging
+
+        setup_logging(_paths(args), console=not gui, rotate_while_running=not gui)
         if getattr(args, "central", None):
             refuse_password_in_argument(args.central)  # whatever the command: ps has already shown it
         if args.self_check:
@@ -254,6 +254,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # the machine (a folder, the disk, the database file, the keyring) or a bug
+        return _one_line_failure(args, exc)
+
+
+def _one_line_failure(args: argparse.Namespace, exc: Exception) -> int:
+    """An environment failure as its one line, exit 1; a bug as one line too, its traceback in the log."""
+    from frontcounter.services.core.environment import explain
+
+    paths = _paths(args)
+    known = explain(exc, database=paths.station_db, folder=paths.data_dir)
+    if known is not None:
+        logger.info("%s failed: %s", args.command or "start-up", known.message)
+        print(f"frontcounter: {known.message}", file=sys.stderr)
+        return 1
+    logger.error("%s failed with an unexpected error", args.command or "start-up", exc_info=exc)
+    print(f"frontcounter: an unexpected error stopped '{args.command or 'frontcounter'}' ({type(exc).__name__}); "
+          f"the details are in {paths.log_dir / 'frontcounter.log'}. Please report it.", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

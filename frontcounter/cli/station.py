@@ -65,7 +65,6 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "create-role":
         return _create_role(args, central)
     if central:
-        import keyring.errors
         from sqlalchemy.engine import make_url
 
         from frontcounter.services.security import secrets
@@ -73,11 +72,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         # A password typed into the URL goes to the keyring, never into config.json.
         password = make_url(central).password
         if password:
-            try:
-                secrets.store_password(central, str(password))
-            except keyring.errors.KeyringError as exc:
-                raise FrontCounterError(f"The OS keyring refused the central password ({exc.__class__.__name__}); "
-                                        "nothing was saved.") from exc
+            secrets.store_password(central, str(password))  # (KeyringUnavailable says how to set one up)
         settings.central_url = secrets.strip_password(central)
     save_settings(paths.config_file, settings)
     local = make_engine(sqlite_url(paths.station_db))

@@ -17,6 +17,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from frontcounter.services.core.environment import explain
+
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
@@ -91,7 +93,13 @@ class TaskRunner(QObject):
         def failed(exc: BaseException, trace: str) -> None:
             self._finish(signals)
             if on_error is not None and _receiver_alive(on_error, owner):
-                on_error(exc)
+                # The machine's failures (a full disk, a locked or damaged cache, no keyring) reach every
+                # screen as their one-line message, which each screen already shows as it stands.
+                known = explain(exc) if isinstance(exc, Exception) else None
+                if known is not None and known is not exc:
+                    logger.warning("background task: %s", known.message)
+                    known.__cause__ = exc  # a screen with its own words for the cause still finds it
+                on_error(known or exc)
             else:
                 logger.error("background task failed: %s", trace)
 

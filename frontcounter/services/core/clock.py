@@ -70,6 +70,19 @@ def local(at: datetime) -> datetime:
     return at.astimezone(LONDON)
 
 
+def hhmm(at: datetime) -> str:
+    """The local time as people read it, "18:00"; in October's repeated hour "01:30 BST" or "01:30 GMT".
+
+    When the clocks go back, 01:00-02:00 happens twice: without the zone, "01:30" names two
+    different moments (and a board would show "01:00 – 01:00"), so those times carry it.
+    """
+    here = local(at)
+    other = here.replace(fold=1 - here.fold)
+    if other.utcoffset() != here.utcoffset():
+        return f"{here:%H:%M} {here.tzname()}"
+    return f"{here:%H:%M}"
+
+
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC start and end of a Europe/London calendar day (23 or 25 hours at the clock change)."""
     start = datetime(day.year, day.month, day.day, tzinfo=LONDON)

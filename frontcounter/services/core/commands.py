@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from frontcounter.services.core.errors import (
 )
 from frontcounter.services.core.permissions import Action, require
 from frontcounter.services.core.rowcodec import encode_changes, row_to_dict
+from frontcounter.services.core.text_rules import check_row, clean
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +73,10 @@ def append_audit(
         workstation=ctx.workstation,
         category=category,
         action=action,
-        record=record,
+        record=clean(record),
         outcome=outcome,
-        details=details or {},
+        # What a user typed (a search) may hold text no database keeps; the trail keeps the rest.
+        details=clean(details or {}),
     )
     session.add(event)
     return event
@@ -138,12 +141,15 @@ class CommandScope:
         changes: dict[str, Any] | None = None,
         created: bool = False,
         also_created: list[SyncedMixin] | None = None,
+        resends: list[uuid.UUID] | None = None,
     ) -> None:
         """Record that this command changed ``row`` (outbox entry, or a central version).
 
         ``changes`` are the fields the command set (the centre merges per field); ``created``
         sends the whole row. Rows the command created alongside (a no-show's follow-up, a
         reschedule's new appointment) travel in the same entry, so one command stays one entry.
+        ``resends`` names the rejected ops this one sends again, fixed (their items settle when
+        the centre accepts it).
         """
         extra = also_created or []
         for touched in (row, *extra):
@@ -160,6 +166,8 @@ class CommandScope:
                 for child in extra
             ],
         }
+        if resends:
+            payload["resends"] = [str(op_id) for op_id in resends]
         self.session.add(
             OutboxEntry(
                 op_id=uuid.uuid4(),
@@ -178,6 +186,12 @@ class CommandScope:
             return
         for row, _ in self._changes:
             row.version = self.central_version
+
+
+def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> None:
+    for row in (*session.new, *session.dirty):
+        if not isinstance(row, AuditEvent | OutboxEntry):
+            check_row(row)
 
 
 def translate_integrity_error(exc: IntegrityError) -> FrontCounterError | None:
@@ -213,6 +227,8 @@ def command(
     """
     try:
         with ctx.write.begin() as session:
+            # Text the centre could never store is refused, by field, at every flush of a command.
+            orm_event.listen(session, "before_flush", _refuse_unstorable_text)
             central_version = next_central_version(session) if ctx.mode == "central" else None
             event = append_audit(session, ctx, actor, category=category, action=action, record=record,
                                  details=details)

@@ -41,6 +41,8 @@ class Action(enum.StrEnum):
     #: The PC's set-up in Settings: station code, workstation, centre connection, counter policy.
     CONFIGURE_STATION = "configure_station"
     SETTLE_ATTENTION = "settle_attention"
+    #: Fix and send again a change of this cache that the centre refused.
+    RESEND_REJECTED = "resend_rejected"
     IMPORT = "import"
     VIEW_REPORTS = "view_reports"
     EXPORT_REPORTS = "export_reports"
@@ -65,6 +67,7 @@ _COUNTER = {
     A.PRINT_DAY_SHEET,
     A.RECORD_FEEDBACK,
     A.SYNC,
+    A.RESEND_REJECTED,
 }
 _OFFICER = {
     A.VIEW_APPOINTMENTS,
@@ -82,6 +85,7 @@ _OFFICER = {
     A.RECORD_FEEDBACK,
     A.MANAGE_FOLLOW_UPS,
     A.SYNC,
+    A.RESEND_REJECTED,
 }
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.COUNTER: frozenset(_COUNTER),

@@ -28,6 +28,7 @@ from frontcounter.services.documents.contents import BriefingData
 from frontcounter.services.documents.layout import (
     _FACTS_LOOK,
     _NEEDS_LOOK,
+    Deliver,
     Destination,
     QrCode,
     _Furniture,
@@ -184,13 +185,14 @@ def build_briefing_pdf(data: BriefingData, marking: str, printed_by: str, printe
 
 
 def briefing_pdf(ctx: ServiceContext, actor: Actor, ref: str, recipient: str | None = None, *,
-                 destination: Destination = "file") -> bytes:
+                 destination: Destination = "file", deliver: Deliver | None = None) -> bytes:
     """The briefing for ``ref``. Printing or saving needs ``print_briefing`` and is a disclosure;
     ``destination="screen"`` (the preview) needs only ``read_briefing``.
 
     A print is recorded as the consultation and the disclosure in one transaction, once the PDF
     is built and before it is returned: one durable write instead of two (on a station PC the
-    fsync of a commit is most of the call's time).
+    fsync of a commit is most of the call's time). With ``deliver`` (a whole-file write) the
+    disclosure is recorded only once the document has been delivered: a failed write is no print.
     """
     if destination == "screen":
         data = briefing.load_briefing(ctx, actor, ref)  # records the consultation
@@ -200,6 +202,8 @@ def briefing_pdf(ctx: ServiceContext, actor: Actor, ref: str, recipient: str | N
     record = f"appointment:{data.reference}"
     guard(ctx, actor, Action.PRINT_BRIEFING, station_id=station_id, action="briefing.print", record=record)
     pdf = build_briefing_pdf(data, ctx.policy.protective_marking, actor.display_name, ctx.clock.now())
+    if deliver is not None:
+        deliver(pdf)
     with ctx.write.begin() as session:
         append_audit(session, ctx, actor, category="consultation", action="briefing.open", record=record)
         append_audit(session, ctx, actor, record=record, **_output_event("briefing", destination, recipient))

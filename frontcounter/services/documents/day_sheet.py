@@ -23,6 +23,7 @@ from frontcounter.services.documents.fonts import (
     Face,
 )
 from frontcounter.services.documents.layout import (
+    Deliver,
     Destination,
     _Furniture,
     _grid,
@@ -114,13 +115,15 @@ def build_day_sheet_pdf(sheet: DaySheetData, marking: str, printed_by: str, prin
 
 def day_sheet_pdf(ctx: ServiceContext, actor: Actor, day: date, confidential: bool = False, *,
                   station_code: str | None = None, recipient: str | None = None,
-                  destination: Destination = "file") -> bytes:
-    """The day sheet of a station (the actor's by default) for ``day``."""
+                  destination: Destination = "file", deliver: Deliver | None = None) -> bytes:
+    """The day sheet of a station (the actor's by default) for ``day`` (``deliver``: see briefing_pdf)."""
     code = station_code or actor.station_code or ctx.station_code or ""
     sheet = briefing.load_day_sheet(ctx, actor, day, confidential=confidential, station_code=code)
     record = f"station:{sheet.station_code}:{day.isoformat()}"
     pdf = build_day_sheet_pdf(sheet, ctx.policy.protective_marking, actor.display_name, ctx.clock.now(),
                               confidential=confidential)
+    if deliver is not None:
+        deliver(pdf)
     _output(ctx, actor, kind="day_sheet", record=record, destination=destination, recipient=recipient,
             details={"confidential": confidential, "appointments": len(sheet.rows)})
     return pdf

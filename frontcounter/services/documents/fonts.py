@@ -15,8 +15,9 @@ Arabic needs two things ReportLab only half provides. Shaping (joined letter for
 from HarfBuzz when ``uharfbuzz`` is installed: :func:`needs_shaping` tells the document builder to
 switch it on for a paragraph. Bidirectional reordering needs ReportLab's ``rlbidi``, which is not
 published on PyPI, so :func:`markup` puts runs of right-to-left words into visual order itself;
-HarfBuzz then orders the letters inside each word. That is right for names, addresses and one-line
-fields; a right-to-left paragraph long enough to wrap reads its lines in the wrong order.
+HarfBuzz then orders the letters inside each word. That is right for one-line fields; a paragraph
+of user text that holds right-to-left script is set by frontcounter/services/documents/bidi_paragraph.py instead,
+which breaks its lines in reading order and reorders each line with the Unicode bidi algorithm.
 
 Text extracted from a shaped paragraph holds presentation forms (U+FExx for Arabic letters, U+FB0x
 for a Latin "fi" beside them); NFKC normalisation gives back the plain letters, as search tools do.
@@ -39,6 +40,7 @@ from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from frontcounter.assets import FONT_FILES, FONTS_DIR
+from frontcounter.services.documents.bidi_order import WORD_SPLIT, direction, has_rtl, visual
 
 logger = logging.getLogger(__name__)
 
@@ -193,12 +195,6 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text).replace("\t", " ")
 
 
-def _is_rtl(ch: str) -> bool:
-    return unicodedata.bidirectional(ch) in ("R", "AL")
-
-
-def has_rtl(text: str) -> bool:
-    return any(_is_rtl(ch) for ch in text)
 
 
 _SHAPED_SCRIPTS = (
@@ -221,45 +217,10 @@ def needs_shaping(text: str) -> bool:
     return False
 
 
-def _strong(word: str) -> str | None:
-    for ch in word:
-        kind = unicodedata.bidirectional(ch)
-        if kind in ("R", "AL"):
-            return "R"
-        if kind == "L":
-            return "L"
-    return None
-
-
 def visual_order(line: str) -> str:
-    """One line with its right-to-left words in left-to-right display order.
-
-    A line whose first strong character is right-to-left reads right to left as a whole, so all its
-    words reverse; otherwise only each run of right-to-left words (and the neutral words between
-    them) does. Letters inside a word stay in reading order: HarfBuzz orders those.
-    """
-    if not has_rtl(line):
-        return line
-    words = line.split(" ")
-    kinds = [_strong(w) for w in words]
-    base = next((k for k in kinds if k is not None), "L")
-    if base == "R":
-        return " ".join(reversed(words))
-    out = list(words)
-    i = 0
-    while i < len(words):
-        if kinds[i] != "R":
-            i += 1
-            continue
-        j = i
-        k = i + 1
-        while k < len(words) and kinds[k] != "L":
-            if kinds[k] == "R":
-                j = k
-            k += 1
-        out[i:j + 1] = reversed(words[i:j + 1])
-        i = j + 1
-    return " ".join(out)
+    """One line with its words in left-to-right display order (the bidi algorithm, rules P2-L2);
+    letters inside a right-to-left word stay in reading order: HarfBuzz orders those."""
+    return visual(line, direction(line))
 
 
 #: Each base font's plain characters (see :func:`plain_chars`), by font name.
@@ -349,17 +310,16 @@ def _runs(text: str, fonts: FontSet, face: Face) -> Iterator[tuple[str, str]]:
         yield current, "".join(run)
 
 
-#: Separates two fonts inside one word of a shaped paragraph (see :func:`markup`).
-WORD_SPLIT = "\u200a"
 
 
-def markup(text: str | None, face: Face = "sans", *, shaped: bool | None = None) -> str:
+def markup(text: str | None, face: Face = "sans", *, shaped: bool | None = None, reorder: bool = True) -> str:
     """User text as paragraph markup: escaped, with font runs, newlines as line breaks.
 
     ``shaped`` says the paragraph will be shaped by HarfBuzz (by default: if this text needs it).
     ReportLab shapes word by word with the first font of each word, and a word set in two fonts
     (Arabic letters against a Chinese one, with no space between) breaks it; in a shaped paragraph
-    such a word is split in two with a hair space.
+    such a word is split in two with a hair space. ``reorder=False``: the text is one line already
+    in display order (frontcounter/services/documents/bidi_paragraph.py put it so).
     """
     if not text:
         return ""
@@ -369,8 +329,9 @@ def markup(text: str | None, face: Face = "sans", *, shaped: bool | None = None)
     font_set = fonts()
     if shaped is None:
         shaped = needs_shaping(text)
-    if has_rtl(text):
-        text = "\n".join(visual_order(line) for line in text.split("\n"))
+    if reorder and has_rtl(text):
+        base = direction(text)  # the paragraph's direction, from its first strong character
+        text = "\n".join(visual(line, base) for line in text.split("\n"))
     parts = []
     base = _chain(font_set, face)[0]
     previous = ""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property, lru_cache
@@ -36,7 +36,7 @@ from reportlab.platypus import (
 )
 
 from frontcounter.services.core.actor import Actor
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.services.core.commands import audit
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.documents.fonts import (
@@ -60,11 +60,13 @@ REBOOK = "To change or cancel, call 101 and quote your reference, or go online a
 FEEDBACK = " — tell us how your visit went, online or on 101."
 
 Destination = Literal["screen", "printer", "file"]
+#: Puts a finished document where it goes (a file written whole) before it is audited.
+Deliver = Callable[[bytes], object]
 
 
 def _when(start: datetime, end: datetime) -> str:
-    s, e = local(start), local(end)
-    return f"{s:%A} {s.day} {s:%B %Y}, {s:%H:%M}–{e:%H:%M}"
+    s = local(start)
+    return f"{s:%A} {s.day} {s:%B %Y}, {hhmm(start)}–{hhmm(end)}"
 
 
 def _stamp(at: datetime) -> str:

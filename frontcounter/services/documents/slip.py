@@ -31,6 +31,7 @@ from frontcounter.services.documents.layout import (
     FEEDBACK,
     FORCE,
     REBOOK,
+    Deliver,
     Destination,
     QrCode,
     _Furniture,
@@ -153,10 +154,12 @@ def build_slip_pdf(slip: SlipData, marking: str, printed_at: datetime) -> bytes:
 
 
 def slip_pdf(ctx: ServiceContext, actor: Actor, ref: str, recipient: str | None = "visitor", *,
-             destination: Destination = "file") -> bytes:
-    """The visitor's confirmation slip for ``ref`` (``print_slip``)."""
+             destination: Destination = "file", deliver: Deliver | None = None) -> bytes:
+    """The visitor's confirmation slip for ``ref`` (``print_slip``; ``deliver``: see briefing_pdf)."""
     slip = briefing.load_slip(ctx, actor, ref)
     record = f"appointment:{slip.reference}"
     pdf = build_slip_pdf(slip, ctx.policy.protective_marking, ctx.clock.now())
+    if deliver is not None:
+        deliver(pdf)
     _output(ctx, actor, kind="slip", record=record, destination=destination, recipient=recipient)
     return pdf

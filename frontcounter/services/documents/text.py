@@ -22,12 +22,14 @@ from reportlab.platypus import (
     Paragraph,
 )
 
+from frontcounter.services.documents.bidi_paragraph import BidiParagraph
 from frontcounter.services.documents.fonts import (
     WORD_SPLIT,
     Face,
     clean,
     face_font,
     fonts,
+    has_rtl,
     is_plain,
     markup,
     needs_shaping,
@@ -303,6 +305,8 @@ def para(text: str | None, style: str = "value", face: Face | None = None) -> Fl
     plain = _plain_text([(text, own_face, base.textColor)], base)
     if plain is not None:
         return plain
+    if has_rtl(text):  # wrapped in reading order, each line in display order, right-aligned if RTL
+        return BidiParagraph(text, base, own_face)
     shaped = _style(style, needs_shaping(text))
     if face is None:
         return _Para(markup(text, own_face), shaped)

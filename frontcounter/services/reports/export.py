@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Literal
 
@@ -53,6 +53,7 @@ def export_appointments(
     date_from: date,
     date_to: date,
     destination: str | None = None,
+    deliver: Callable[[bytes], object] | None = None,
 ) -> bytes:
     """A drill-down list as CSV or PDF: visitors' names leave the system, so it is a disclosure."""
     record = f"report:{figure_key[:100]}"
@@ -69,6 +70,8 @@ def export_appointments(
         period = (f"{first:%a} {first.day} {first:%b %Y}" if first == last else
                   f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y}")
         data = build_appointments_pdf(views, title, marking, actor.display_name, ctx.clock.now(), period)
+    if deliver is not None:  # written whole before the disclosure is audited (a failed write is no export)
+        deliver(data)
     audit(ctx, actor, category="disclosure", action="report.export_appointments", record=record,
           details={"format": fmt, "appointments": len(views), "from": date_from.isoformat(),
                    "to": date_to.isoformat(), "destination": destination,

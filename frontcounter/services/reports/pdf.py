@@ -39,7 +39,8 @@ from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local
 from frontcounter.services.core.status import LABELS as STATUS_LABELS
-from frontcounter.services.documents.fonts import fonts, markup
+from frontcounter.services.documents.bidi_paragraph import BidiParagraph
+from frontcounter.services.documents.fonts import fonts, has_rtl, markup
 from frontcounter.services.documents.pages import page_counting_canvas
 from frontcounter.services.reports.drill_down import wait_minutes_of
 from frontcounter.services.reports.model import (
@@ -115,8 +116,11 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _p(text: str | None, style: str = "body", styles: dict[str, ParagraphStyle] | None = None) -> Paragraph:
-    return Paragraph(markup(text or ""), (styles or _styles())[style])
+def _p(text: str | None, style: str = "body", styles: dict[str, ParagraphStyle] | None = None) -> Flowable:
+    chosen = (styles or _styles())[style]
+    if text and has_rtl(text):  # wrapped in reading order, each line in display order (documents/bidi_paragraph.py)
+        return BidiParagraph(text, chosen)
+    return Paragraph(markup(text or ""), chosen)
 
 
 def _furnished_canvas(marking: str, running_head: str, footer: str) -> Callable[..., Canvas]:

@@ -25,6 +25,7 @@ from frontcounter.db.models import (
     Station,
     Status,
 )
+from frontcounter.services.core import text_rules
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.appointments import AppointmentView, view_of
 from frontcounter.services.core.clock import local
@@ -125,6 +126,8 @@ def _clean(text: str | None) -> str | None:
 
 def validate(request: BookingRequest) -> BookingRequest:
     """Check and tidy what was typed; raise ``ValidationError`` with what to correct."""
+    text_rules.check_fields({f: getattr(request, f) for f in request.__dataclass_fields__
+                             if isinstance(getattr(request, f), str | tuple)})
     name = _clean(request.visitor_name)
     if not name:
         raise ValidationError("Enter the visitor's name.")

@@ -69,7 +69,7 @@ def read_records(path: Path, warnings: list[str]) -> list[tuple[int, dict[str, s
     else:
         records = _csv_records(text, path.name)
     present = {k for _, r in records for k in r} if records else set()
-    unknown = sorted(k for k in present if k not in COLUMNS)
+    unknown = sorted(k for k in present if k not in COLUMNS and not k.startswith("__"))
     if unknown:
         warnings.append(f"Ignored unknown column(s): {', '.join(unknown)}.")
     return records
@@ -107,6 +107,10 @@ def _json_records(text: str, name: str) -> list[tuple[int, dict[str, str]]]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{name} line {exc.lineno}: not valid JSON ({exc.msg}).") from exc
+    except RecursionError:
+        at_line, at_column = _too_deep(text) or (1, 1)
+        raise ValidationError(f"{name} line {at_line} column {at_column}: nested more than {MAX_JSON_DEPTH} levels deep; "
+                              "an appointments file is a list of flat objects.") from None
     items = doc.get("appointments") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise ValidationError(f"{name} must hold a list of appointments (or {{\"appointments\": [...]}}).")
@@ -131,6 +135,34 @@ def _json_records(text: str, name: str) -> list[tuple[int, dict[str, str]]]:
         if missing:
             raise ValidationError(f"{name} has no field(s) {', '.join(missing)} in any appointment.")
     return records
+
+
+#: An appointments file needs three levels ({"appointments": [{...: [flags]}]}); a file deep enough
+#: for Python's parser to give up is an attack or a broken export: say where it goes too deep.
+MAX_JSON_DEPTH = 32
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """(line, column) where ``text`` first nests deeper than MAX_JSON_DEPTH, outside strings."""
+    depth, in_string, escaped = 0, False, False
+    for pos, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                line = text.count("\n", 0, pos) + 1
+                return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+        elif ch in "]}":
+            depth -= 1
+    return None
 
 
 def _json_item_lines(text: str) -> Iterator[int]:

@@ -42,6 +42,8 @@ is the line where the row's object starts.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
 import uuid
@@ -66,11 +68,13 @@ from frontcounter.db.models import (
     Station,
     Status,
 )
+from frontcounter.services.core import text_rules
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import LONDON, local
 from frontcounter.services.core.commands import audit, command, guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import FrontCounterError
+from frontcounter.services.core.files import write_atomically
 from frontcounter.services.core.permissions import Action, allowed
 from frontcounter.services.core.references import new_reference
 from frontcounter.services.scheduling.changes import (
@@ -87,7 +91,8 @@ from frontcounter.services.scheduling.roster import session_intervals
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
+#: (rows done, rows in the file, rows rejected so far)
+Progress = Callable[..., None]
 
 
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,24}$")
@@ -122,6 +127,8 @@ class ImportReport:
     rejected: tuple[RowProblem, ...]
     at_risk: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The rejected rows as CSV beside the input (line, id, reason), to correct and import again.
+    rejected_file: Path | None = None
 
     def describe(self) -> str:
         text = (f"{len(self.imported)} imported, {len(self.skipped)} skipped (already imported), "
@@ -207,6 +214,10 @@ def validate_record(
     for column in REQUIRED:
         if not get[column].strip():
             errors.append(f"{column} is missing")
+    for column, value in get.items():
+        why = text_rules.problem(value)
+        if why is not None:
+            errors.append(f"{column} contains {why}, which cannot be stored")
     for column, limit in _LIMITS.items():
         if len(get[column].strip()) > limit:
             errors.append(f"{column} is longer than {limit} characters")
@@ -381,6 +392,30 @@ def _write(ctx: ServiceContext, actor: Actor, row: _Row) -> tuple[str, str | Non
     return reference, risk
 
 
+def rejected_rows_path(path: Path) -> Path:
+    """Where the rejected rows of ``path`` go: beside it, ``<name>.rejected.csv``."""
+    return path.with_name(f"{path.stem}.rejected.csv")
+
+
+def write_rejected_rows(path: Path, rejected: list[RowProblem]) -> Path | None:
+    """The rejected rows, one a line (line number, the row's id, why in words), written whole.
+
+    A folder the importer may read but not write (a read-only share) keeps the import going: the
+    report lists the rows anyway, and the log says why the file is missing.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["line", "external_id", "reason"])
+    for problem in rejected:
+        writer.writerow([problem.line, problem.external_id or "", "; ".join(problem.errors)])
+    target = rejected_rows_path(path)
+    try:
+        return write_atomically(target, buffer.getvalue().encode("utf-8-sig"))
+    except FrontCounterError as exc:
+        logger.warning("rejected rows not written: %s", exc.message)
+        return None
+
+
 def import_file(ctx: ServiceContext, actor: Actor, path: Path | str, *, progress: Progress | None = None) -> ImportReport:
     """Validate and import every row of ``path``; returns what was imported, skipped and rejected.
 
@@ -435,9 +470,10 @@ def import_file(ctx: ServiceContext, actor: Actor, path: Path | str, *, progress
                     if risk:
                         at_risk.append(reference)
         if progress is not None:
-            progress(done, total)
+            progress(done, total, len(rejected))
+    rejected_file = write_rejected_rows(path, rejected) if rejected else None
     report = ImportReport(path.name, total, tuple(imported), tuple(skipped), tuple(rejected), tuple(at_risk),
-                          tuple(warnings))
+                          tuple(warnings), rejected_file)
     audit(ctx, actor, category="collection", action="import.file", record=f"file:{path.name}"[:120],
           outcome="success" if not rejected else "failed",
           details={"rows": total, "imported": len(imported), "skipped": len(skipped), "rejected": len(rejected)})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -153,9 +154,11 @@ def export_csv(
     user: str | None = None,
     category: str | None = None,
     outcome: str | None = None,
+    deliver: Callable[[str], object] | None = None,
 ) -> str:
     """The filtered audit log as CSV text; the export is a disclosure, audited with its recipient
-    (for a file, its name). The caller writes the text where it said it would."""
+    (for a file, its name). ``deliver`` writes the text where it said it would, before the audit
+    records the export (a failed write is no export); without it the caller writes it."""
     guard(ctx, actor, Action.EXPORT_AUDIT, action="audit.export", record=None)
     query = _query(since=since, until=until, text=text, user=user, category=category, outcome=outcome,
                    fold_case=_fold_case(ctx))
@@ -171,6 +174,8 @@ def export_csv(
             row["category"], row["action"], _cell(row["record"] or ""), row["outcome"],
             _cell(json.dumps(row["details"], ensure_ascii=False, sort_keys=True)),
         ])
+    if deliver is not None:
+        deliver(buffer.getvalue())
     audit(ctx, actor, category="disclosure", action="audit.export", record=None,
           details={"recipient": recipient[:200], "events": len(views),
                    "filter": _filter_details(since, until, text, user, category, outcome)})

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from frontcounter.db.engine import make_engine
+from frontcounter.services.core.environment import keyring_problem
 
 KEYRING_SERVICE = "FrontCounter central database"
 
@@ -25,19 +26,35 @@ def strip_password(url: str) -> str:
     return make_url(url)._replace(password=None).render_as_string(hide_password=False)
 
 
+#: Passwords typed "for this session only" (no usable keyring): held in this process's memory,
+#: never written anywhere, gone when the app closes.
+_SESSION_ONLY: dict[str, str] = {}
+
+
 def store_password(url: str, password: str) -> None:
+    """Keep the password in the OS keyring, or KeyringUnavailable saying how to set one up."""
     import keyring
 
-    keyring.set_password(KEYRING_SERVICE, strip_password(url), password)
+    try:
+        keyring.set_password(KEYRING_SERVICE, strip_password(url), password)
+    except Exception as exc:  # NoKeyringError, a locked keyring, a D-Bus failure inside a backend
+        raise keyring_problem(exc) from exc
+
+
+def remember_for_session(url: str, password: str) -> None:
+    """Use ``password`` for ``url`` until the app closes, without storing it (no keyring here)."""
+    _SESSION_ONLY[strip_password(url)] = password
 
 
 def load_password(url: str) -> str | None:
+    key = strip_password(url)
+    if key in _SESSION_ONLY:
+        return _SESSION_ONLY[key]
     import keyring
-    import keyring.errors
 
     try:
-        return keyring.get_password(KEYRING_SERVICE, strip_password(url))
-    except keyring.errors.KeyringError:
+        return keyring.get_password(KEYRING_SERVICE, key)
+    except Exception:  # no keyring, or a locked one: as if nothing were stored
         return None
 
 

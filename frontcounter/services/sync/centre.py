@@ -43,8 +43,10 @@ from frontcounter.db.models import (
     Status,
     SyncedMixin,
 )
+from frontcounter.services.core import text_rules
 from frontcounter.services.core.clock import local
 from frontcounter.services.core.commands import next_central_version, translate_integrity_error
+from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.rowcodec import decode_changes
 from frontcounter.services.core.status import LABELS, UNDO, can_transition
 
@@ -197,6 +199,8 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) ->
             _attention(session, op, station, "rejected", message or "", now, version)
         if outcome.flag:
             _attention(session, op, station, "flagged", outcome.flag, now, version)
+        if outcome.result != "rejected":
+            _settle_resent(session, op, now, version)
         session.add(AppliedOp(op_id=op.op_id, station_code=op.node, station_seq=op.seq, entity_id=op.entity_id,
                               applied_at=now, result=outcome.result, message=message, version=version))
         session.flush()
@@ -232,6 +236,7 @@ def _judge(session: Session, op: Operation) -> _Outcome:
     payload = op.payload
     if "row" not in payload:
         raise _Reject("its details were erased before it reached the centre")
+    _check_text(model, payload)
     if payload.get("created"):
         return _create(session, model, op)
     row = session.get(model, op.entity_id, with_for_update=True)
@@ -252,6 +257,33 @@ def _judge(session: Session, op: Operation) -> _Outcome:
         session.flush()  # release or move the old slot before rows created alongside take one
         outcome.touched.extend(_insert_children(session, payload))
     return outcome
+
+
+def _check_text(model: type[SyncedMixin], payload: dict[str, Any]) -> None:
+    """Refuse, naming the field, text the centre's database cannot hold (a NUL, a lone surrogate).
+
+    A station of this version refuses such text when it is typed; an older station, or a row
+    stored before that check, reaches here, and the clerk is told which field to fix.
+    """
+    rows = [(model, payload["row"])] + [(MODELS_BY_TABLE.get(child.get("entity", ""), model), child.get("row") or {})
+                                        for child in payload.get("also_created") or []]
+    for row_model, row in rows:
+        try:
+            text_rules.check_values(row_model, row)
+        except ValidationError as exc:
+            raise _Reject(exc.message) from None
+
+
+def _settle_resent(session: Session, op: Operation, now: datetime, version: int) -> None:
+    """An op that resends rejected ones was accepted: their "needs attention" items are done."""
+    resent = [uuid.UUID(str(op_id)) for op_id in op.payload.get("resends") or []]
+    if not resent:
+        return
+    items = session.scalars(select(AttentionItem).where(
+        AttentionItem.op_id.in_(resent), AttentionItem.settled_at.is_(None))).all()
+    for item in items:
+        item.settled_at, item.settled_by, item.version, item.updated_at = now, "sync", version, now
+        item.settlement = "Fixed at the station and sent again; the centre accepted it."
 
 
 def _create(session: Session, model: type[SyncedMixin], op: Operation) -> _Outcome:

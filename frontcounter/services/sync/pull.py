@@ -18,6 +18,7 @@ seen completely, so an interrupted pull re-reads at most one version.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,8 +43,11 @@ from frontcounter.db.models import (
     SyncMeta,
     User,
 )
+from frontcounter.services.core import text_rules
 from frontcounter.services.core.errors import FrontCounterError, NotFound
 from frontcounter.services.core.rowcodec import LOCAL_ONLY_COLUMNS
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 500
 
@@ -141,6 +145,10 @@ def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, An
         local.flush()
     skip = pending_entity_ids(local)
     rows = [r for r in rows if r["id"] not in skip]
+    cleaned = text_rules.clean_rows(rows)
+    if cleaned:
+        logger.warning("pulled %s rows held unstorable text in: %s (shown as \ufffd)",
+                       model.__tablename__, ", ".join(cleaned))  # type: ignore[attr-defined]
     ids = [r["id"] for r in rows]
     existing: set[uuid.UUID] = set()
     for start in range(0, len(ids), 500):

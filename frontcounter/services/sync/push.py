@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
-from frontcounter.db.models import Appointment, AuditEvent, FollowUp, OutboxEntry, SyncCursor
+from frontcounter.db.models import Appointment, AuditEvent, OutboxEntry, SyncCursor
 from frontcounter.services.core.clock import Clock
 from frontcounter.services.core.errors import (
     FrontCounterError,
@@ -88,26 +88,28 @@ def _operation(entry: OutboxEntry, node: str, session: Session) -> centre.Operat
     )
 
 
-def _discard_unaccepted(session: Session, op: centre.Operation) -> int:
-    """Remove local rows the centre never accepted: a rejected new record and rows made with it."""
-    doomed: list[tuple[str, uuid.UUID]] = [
+def _withhold_unaccepted(session: Session, op: centre.Operation) -> int:
+    """Keep, but set aside, the local rows a rejected op created: nothing the clerk typed is lost.
+
+    A rejected new record (and rows made with it) never existed at the centre. Deleting it lost a
+    clerk's booking; leaving it live would show a booking the centre does not have (and may hold
+    its slot for someone else). So it stays in the cache marked withheld (the tombstone flag, which
+    every view already honours) with its outbox entry, and waits on the "Not accepted" list
+    (frontcounter/services/sync/rejections.py) to be fixed and resent.
+    """
+    kept: list[tuple[str, uuid.UUID]] = [
         (child.get("entity", ""), uuid.UUID(child["row"]["id"])) for child in op.payload.get("also_created") or []
     ]
     if op.payload.get("created"):
-        doomed.append((op.entity, op.entity_id))
-    removed = 0
-    for entity, row_id in doomed:
+        kept.append((op.entity, op.entity_id))
+    withheld = 0
+    for entity, row_id in kept:
         model = centre.MODELS_BY_TABLE.get(entity)
-        if model is None:
-            continue
-        if model is Appointment:
-            removed += _deleted(session.execute(delete(FollowUp).where(FollowUp.appointment_id == row_id)))
-        removed += _deleted(session.execute(delete(model).where(model.id == row_id)))
-    return removed
-
-
-def _deleted(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+        row = session.get(model, row_id) if model is not None else None
+        if row is not None and not row.deleted:
+            row.deleted = True
+            withheld += 1
+    return withheld
 
 
 def push(
@@ -156,11 +158,14 @@ def push(
                 entry.state = answer.result
                 entry.result_message = answer.message
                 entry.acked_at = clock.now()
-                # Answered: the centre holds the data now. The entry stays (its seq must never be
-                # reused) but no longer keeps a second copy of the visitor (issue 21).
-                entry.payload = {"scrubbed": True}
                 if answer.result == "rejected":
-                    report.removed += _discard_unaccepted(s, op)
+                    # Refused: the centre does not hold it, so the command stays whole here to be
+                    # fixed and resent (issue 20); its rows are set aside, never deleted.
+                    report.withheld += _withhold_unaccepted(s, op)
+                else:
+                    # Answered: the centre holds the data now. The entry stays (its seq must never be
+                    # reused) but no longer keeps a second copy of the visitor (issue 21).
+                    entry.payload = {"scrubbed": True}
             after = op.seq
             report.pushed += 1
             report.replayed += answer.replayed

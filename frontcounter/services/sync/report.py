@@ -31,8 +31,8 @@ class SyncReport:
     rejected: int = 0
     #: Answers the centre had given before (the acknowledgement of an earlier push was lost).
     replayed: int = 0
-    #: Local rows removed because the centre rejected the new record they were.
-    removed: int = 0
+    #: Local rows set aside (kept, not shown) because the centre rejected the new record they were.
+    withheld: int = 0
     audit_sent: int = 0
     pulled: dict[str, int] = field(default_factory=dict)
     first: bool = False
@@ -47,7 +47,7 @@ class SyncReport:
     @property
     def changed_local_data(self) -> bool:
         """Did this sync change what the views show (so they should reload)?"""
-        return bool(self.pulled_total or self.removed)
+        return bool(self.pulled_total or self.withheld)
 
     def lines(self) -> list[str]:
         """A short human report: what moved each way."""
@@ -55,8 +55,9 @@ class SyncReport:
                f"{self.resolved} resolved, {self.rejected} rejected"
                + (f" ({self.replayed} already answered before)" if self.replayed else "")]
         out += [f"  {note}" for note in self.notes]
-        if self.removed:
-            out.append(f"Removed {self.removed} local record(s) the centre did not accept")
+        if self.withheld:
+            out.append(f"Kept {self.withheld} local record(s) the centre did not accept: fix and resend them "
+                       "under 'Not accepted'")
         out.append(f"Sent {self.audit_sent} audit event{'s' if self.audit_sent != 1 else ''}")
         tables = ", ".join(f"{k} {v}" for k, v in self.pulled.items() if v)
         out.append(f"Pulled {self.pulled_total} row{'s' if self.pulled_total != 1 else ''}"

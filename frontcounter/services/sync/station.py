@@ -5,8 +5,9 @@
 2. **Push** the outbox in sequence order. Each entry is applied at the centre in its own central
    transaction (frontcounter/services/sync/centre.py) that records its op_id, so a push retried after a
    lost acknowledgement gets the stored answer and nothing is applied twice. The answer (applied,
-   resolved or rejected) is then written to the local entry. A rejected new record never existed
-   at the centre, so its local copy is removed; the centre puts the rejection in the station's
+   resolved or rejected) is then written to the local entry. A rejected entry and its rows are
+   kept (a rejected new record is set aside, never deleted) for the clerk to fix and resend
+   (frontcounter/services/sync/rejections.py); the centre also puts the rejection in the station's
    "needs attention" list.
 3. **Audit events** travel on their own channel, by ``local_seq``, inserted at the centre by id
    with ``ON CONFLICT DO NOTHING`` (so each command stays one audit event and one outbox entry).
@@ -135,7 +136,7 @@ def sync_once(
         except AuditRefused as exc:
             report.notes.append(exc.message)
     pull_state = state.pull
-    if report.pushed:  # answers moved rows (and removed rejected ones): read the cursors again
+    if report.pushed:  # answers moved rows (and set rejected ones aside): read the cursors again
         with make_session_factory(local_engine)() as s:
             pull_state = sync_pull.read_local_state(s, station_code)
     checked = bool(state.pending)
@@ -149,7 +150,7 @@ def sync_once(
     report.finished_at = clock.now()
     # Only what this station sent or received is worth a disk flush every time; the clock that other
     # stations moved (the usual case) is recorded with the time of sync, once a minute.
-    moved = report.pushed or report.pulled_total or report.audit_sent or report.removed
+    moved = report.pushed or report.pulled_total or report.audit_sent or report.withheld
     stale = state.last_sync is None or report.finished_at - state.last_sync >= LAST_SYNC_EVERY
     if moved or stale:
         with make_session_factory(local_engine, write=True).begin() as s:

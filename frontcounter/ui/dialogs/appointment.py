@@ -455,8 +455,8 @@ class AppointmentDialog(_TaskDialog):
 
         produce = None
         if allowed(actor, Action.PRINT_BRIEFING, station_id):
-            def produce(dest: documents.Destination, who: str) -> bytes:
-                return briefing_pdf(ctx, actor, ref, who, destination=dest)
+            def produce(dest: documents.Destination, who: str, deliver: documents.Deliver | None = None) -> bytes:
+                return briefing_pdf(ctx, actor, ref, who, destination=dest, deliver=deliver)
         dialog = PdfPreviewDialog(pdf, title=self.tr("Briefing {0}").format(ref),
                                   suggested_name=f"briefing-{ref}.pdf", produce=produce, parent=self)
         self._open_child(dialog)

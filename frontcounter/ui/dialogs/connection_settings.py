@@ -26,9 +26,11 @@ from sqlalchemy.engine import make_url
 
 from frontcounter.config import Settings, save_settings
 from frontcounter.paths import Paths
+from frontcounter.services.core.environment import explain_os_error
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.security import secrets
 from frontcounter.services.sync.connection import describe_url, test_connection
+from frontcounter.ui.kit.keyring_fallback import store_password_or_ask
 from frontcounter.ui.tasks import TaskRunner
 
 logger = logging.getLogger(__name__)
@@ -171,9 +173,13 @@ class ConnectionSettingsDialog(QDialog):
             self._show_result(False, self.tr("The URL is not valid: {0}").format(type(exc).__name__))
             return
         new = replace(self._settings, central_url=url)
-        if url and self.password.text():
-            secrets.store_password(url, self.password.text())
-        save_settings(self._paths.config_file, new)
+        if url and self.password.text() and not store_password_or_ask(self, url, self.password.text()):
+            return
+        try:
+            save_settings(self._paths.config_file, new)
+        except OSError as exc:
+            self._show_result(False, explain_os_error(exc, self._paths.config_file).message)
+            return
         logger.info("central connection set to %s", describe_url(url) if url else "(none)")
         self.saved.emit(new)
         self.accept()

@@ -153,9 +153,9 @@ class DrillDownDialog(QDialog):
         kind: Format = "csv" if fmt == "csv" else "pdf"
 
         def work(_progress: Any) -> str:
-            data = export_appointments(ctx, actor, views, kind, figure_key=t.key, title=t.title,
-                                                     date_from=first, date_to=last, destination=path.name)
-            _write_private(path, data)
+            # Written whole before the disclosure is audited (a failed write is no export).
+            export_appointments(ctx, actor, views, kind, figure_key=t.key, title=t.title, date_from=first,
+                                date_to=last, destination=path.name, deliver=lambda data: _write_private(path, data))
             return str(path)
 
         self.count.setText(self.tr("Exporting…"))

@@ -105,7 +105,8 @@ class ImportDialog(QDialog):
         self.browse.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.state.tasks.run(lambda p: importer.import_file(ctx, actor, path, progress=p),
+        self.state.tasks.run(lambda p: importer.import_file(ctx, actor, path,
+                                                            progress=lambda done, total, _rejected: p(done, total)),
                              on_done=self._on_done, on_error=self._on_failed, on_progress=self._on_progress)
 
     def _on_progress(self, done: int, total: int) -> None:

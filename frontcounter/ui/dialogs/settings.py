@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from frontcounter.config import Settings, save_settings
 from frontcounter.paths import Paths
+from frontcounter.services.core.environment import explain_os_error
 from frontcounter.services.security import secrets
+from frontcounter.ui.kit.keyring_fallback import store_password_or_ask
 
 THEMES = (("calm", "Calm (light)"), ("high-contrast", "High contrast"))
 
@@ -183,8 +185,13 @@ class SettingsDialog(QDialog):
         except ValueError as exc:
             QMessageBox.warning(self, self.tr("Settings"), self.tr("The central URL is not valid: {0}").format(exc))
             return
-        if self.may_set_up and self.password.text() and new.central_url:
-            secrets.store_password(new.central_url, self.password.text())
-        save_settings(self._paths.config_file, new)
+        if (self.may_set_up and self.password.text() and new.central_url
+                and not store_password_or_ask(self, new.central_url, self.password.text())):
+            return
+        try:
+            save_settings(self._paths.config_file, new)
+        except OSError as exc:
+            QMessageBox.warning(self, self.tr("Settings"), explain_os_error(exc, self._paths.config_file).message)
+            return
         self.saved.emit(new)
         self.accept()

@@ -34,7 +34,7 @@ from frontcounter.services.core.appointments import (
     SearchKey,
     search_key,
 )
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.ui.app_state import mask_name
 from frontcounter.ui.kit.labels import _tr, need_badges, reason_label, status_label
 from frontcounter.ui.kit.row_states import AT_RISK_GLYPH as AT_RISK_GLYPH
@@ -370,7 +370,7 @@ class AppointmentTableModel(QAbstractTableModel):
 
     def _main(self, row: int, column: Column, view: AppointmentView, state: RowState) -> str:
         if column == Column.TIME:
-            text = f"{local(view.start):%H:%M}"
+            text = hhmm(view.start)
             return f"▶ {text}" if state == RowState.NEXT else text
         if column == Column.VISITOR:
             return self.visitor_label(view)

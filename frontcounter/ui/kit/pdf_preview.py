@@ -12,9 +12,9 @@ The ``open_*`` functions at the bottom build a document for the screen and open 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPageLayout, QPainter, QShortcut, QShowEvent
@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import FrontCounterError
+from frontcounter.services.core.files import write_atomically
 from frontcounter.services.core.permissions import Action, allowed
 from frontcounter.services.documents import layout as documents
 from frontcounter.services.documents.briefing import briefing_pdf
@@ -45,7 +46,11 @@ from frontcounter.ui.kit.screen_fit import fit_to_screen
 logger = logging.getLogger(__name__)
 
 #: Called with ("printer" | "file", recipient) when the document leaves the screen.
-Producer = Callable[[documents.Destination, str], bytes]
+class Producer(Protocol):
+    """Makes the document for a destination and audits it; ``deliver`` puts it there first."""
+
+    def __call__(self, destination: documents.Destination, recipient: str,
+                 deliver: documents.Deliver | None = None, /) -> bytes: ...
 
 #: Print resolution cap: enough for text and a QR code, and an A4 page stays near 35 MB as an image.
 _MAX_PRINT_DPI = 300
@@ -142,13 +147,9 @@ class PdfPreviewDialog(QDialog):
 
     def save_to(self, path: Path) -> bool:
         """Write the document (as the service produces it, audited) to ``path``."""
-        pdf = self._output("file", str(path))
+        # Written whole (temporary name, then rename) before the service records the disclosure.
+        pdf = self._output("file", str(path), deliver=lambda data: write_atomically(path, data))
         if pdf is None:
-            return False
-        try:
-            path.write_bytes(pdf)
-        except OSError as exc:
-            self._show_error(self.tr("Could not save the file: %1").replace("%1", exc.strerror or str(exc)))
             return False
         self.saved.emit(str(path))
         return True
@@ -189,11 +190,12 @@ class PdfPreviewDialog(QDialog):
         path = Path(chosen)
         return path if path.suffix.lower() == ".pdf" else path.with_suffix(".pdf")
 
-    def _output(self, destination: documents.Destination, recipient: str) -> bytes | None:
+    def _output(self, destination: documents.Destination, recipient: str,
+                deliver: documents.Deliver | None = None) -> bytes | None:
         if self._produce is None:
             return None
         try:
-            pdf = self._produce(destination, recipient)
+            pdf = self._produce(destination, recipient, deliver)
         except FrontCounterError as exc:
             self._show_error(exc.message)
             return None
@@ -259,7 +261,8 @@ def open_briefing(ctx: ServiceContext, actor: Actor, reference: str,
     """The briefing on screen (a consultation); Print and Save for roles that may print it."""
     pdf = briefing_pdf(ctx, actor, reference, destination="screen")
     produce = _producer(actor, Action.PRINT_BRIEFING,
-                        lambda dest, who: briefing_pdf(ctx, actor, reference, who, destination=dest))
+                        lambda dest, who, deliver=None: briefing_pdf(ctx, actor, reference, who, destination=dest,
+                                                                     deliver=deliver))
     dialog = PdfPreviewDialog(pdf, title=_tr("Briefing %1").replace("%1", reference),
                               suggested_name=f"briefing-{reference}.pdf", produce=produce, parent=parent)
     return dialog
@@ -269,8 +272,8 @@ def open_day_sheet(ctx: ServiceContext, actor: Actor, day: date, *, confidential
                    parent: QWidget | None = None) -> PdfPreviewDialog:
     pdf = day_sheet_pdf(ctx, actor, day, confidential, destination="screen")
     action = Action.PRINT_CONFIDENTIAL_DAY_SHEET if confidential else Action.PRINT_DAY_SHEET
-    produce = _producer(actor, action, lambda dest, who: day_sheet_pdf(
-        ctx, actor, day, confidential, recipient=who, destination=dest))
+    produce = _producer(actor, action, lambda dest, who, deliver=None: day_sheet_pdf(
+        ctx, actor, day, confidential, recipient=who, destination=dest, deliver=deliver))
     return PdfPreviewDialog(pdf, title=_tr("Day sheet %1").replace("%1", day.isoformat()),
                             suggested_name=f"day-sheet-{day.isoformat()}.pdf", produce=produce, parent=parent)
 
@@ -279,7 +282,8 @@ def open_slip(ctx: ServiceContext, actor: Actor, reference: str,
               parent: QWidget | None = None) -> PdfPreviewDialog:
     pdf = slip_pdf(ctx, actor, reference, destination="screen")
     produce = _producer(actor, Action.PRINT_SLIP,
-                        lambda dest, who: slip_pdf(ctx, actor, reference, who, destination=dest))
+                        lambda dest, who, deliver=None: slip_pdf(ctx, actor, reference, who, destination=dest,
+                                                                 deliver=deliver))
     return PdfPreviewDialog(pdf, title=_tr("Slip %1").replace("%1", reference),
                             suggested_name=f"slip-{reference}.pdf", produce=produce, parent=parent)
 

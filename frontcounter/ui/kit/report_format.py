@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from frontcounter.services.core.errors import FrontCounterError
+from frontcounter.services.core.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,8 @@ def _two_lines(label: str) -> str:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    """Whole or not at all (a temporary name, then a rename), readable by its owner only."""
+    write_atomically(path, data)
 
 
 def _failure_text(widget: QWidget, exc: BaseException) -> str:

@@ -34,8 +34,8 @@ def show_slip(state: AppState, reference: str, parent: QWidget, *,
     def opened(pdf: bytes) -> None:
         produce = None
         if allowed(actor, Action.PRINT_SLIP):
-            def produce(destination: Any, recipient: str) -> bytes:
-                return slip_pdf(ctx, actor, reference, recipient, destination=destination)
+            def produce(destination: Any, recipient: str, deliver: Any = None) -> bytes:
+                return slip_pdf(ctx, actor, reference, recipient, destination=destination, deliver=deliver)
         dialog = PdfPreviewDialog(pdf, title=parent.tr("Slip {0}").format(reference),
                                   suggested_name=f"slip-{reference}.pdf", produce=produce, parent=parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -46,6 +46,8 @@ VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("book", "Book", "book", Action.BOOK, "views.booking:BookingView", "Ctrl+4"),
     ViewSpec("attention", "Needs attention", "needs-attention", Action.SETTLE_ATTENTION, "views.attention:AttentionView",
              "Ctrl+5"),
+    ViewSpec("not_accepted", "Not accepted", "needs-attention", Action.RESEND_REJECTED,
+             "views.not_accepted:NotAcceptedView", "Ctrl+9"),
     ViewSpec("roster", "Roster & rooms", "settings", Action.MANAGE_ROSTER, "views.roster_admin:RosterAdminView", "Ctrl+7",
              or_permissions=(Action.MANAGE_ROOMS, Action.MANAGE_SESSIONS)),
     ViewSpec("reports", "Reports", "reports", Action.VIEW_REPORTS, "views.reports:ReportsView", "Ctrl+6"),

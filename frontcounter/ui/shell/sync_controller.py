@@ -284,7 +284,8 @@ class SyncController(QObject):
 
     def _attention_text(self, report: SyncReport) -> str:
         if report.rejected:
-            return self.tr("The centre did not accept {0} change(s); see Needs attention.").format(report.rejected)
+            return self.tr("The centre did not accept {0} change(s); they are kept under Not accepted, to fix and "
+                           "resend.").format(report.rejected)
         return self.tr("{0} change(s) were merged with changes made at the centre.").format(report.resolved)
 
     # -- timing ----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ runner; the table shows frozen views, never rows.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.core.clock import local, local_day_bounds, local_today
 from frontcounter.services.core.errors import FrontCounterError
+from frontcounter.services.core.files import write_atomically
 from frontcounter.services.core.permissions import Action
 from frontcounter.services.security import audit_log
 from frontcounter.services.security.audit_log import AuditView as AuditEntry
@@ -304,10 +304,9 @@ class AuditView(QWidget):
         ctx, actor, query = self.state.ctx, self.state.actor, self.filter()
 
         def work(_progress: Any) -> str:
-            text = audit_log.export_csv(ctx, actor, recipient=path.name, **query)
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-                handle.write(text)
+            # Written whole before the export is audited (a failed write is no export).
+            audit_log.export_csv(ctx, actor, recipient=path.name,
+                                 deliver=lambda text: write_atomically(path, text.encode("utf-8-sig")), **query)
             return str(path)
 
         self.state.tasks.run(work, on_done=self._on_export_done, on_error=self._on_task_failed)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.db.models import RELEASED_STATUSES
 from frontcounter.services.core.appointments import AppointmentView
-from frontcounter.services.core.clock import LONDON, local
+from frontcounter.services.core.clock import LONDON, hhmm
 from frontcounter.services.scheduling.roster import DayLayout
 from frontcounter.ui.app_state import mask_name
 from frontcounter.ui.kit.labels import reason_label
@@ -238,7 +238,7 @@ class DayBoardCanvas(_BoardPainting, QWidget):
             if key not in status_words:
                 status_words[key] = status_text(v)
             glyph = STATUS_GLYPHS.get(key, "")
-            when = f"{local(v.start):%H:%M} {glyph} {status_words[key]}"
+            when = f"{hhmm(v.start)} {glyph} {status_words[key]}"
             visitor = mask_name(v.visitor_preferred_name or v.visitor_name, self._masked) or self.tr("(no name)")
             for kind, lane_key in (("room", v.room_id), ("officer", v.officer_id)):
                 index = lane_of.get((kind, lane_key)) if lane_key is not None else None
@@ -323,7 +323,7 @@ class DayBoardCanvas(_BoardPainting, QWidget):
 
     def _describe(self, v: AppointmentView) -> str:
         parts = [
-            f"{local(v.start):%H:%M}–{local(v.end):%H:%M} {v.reference}",
+            f"{hhmm(v.start)}–{hhmm(v.end)} {v.reference}",
             mask_name(v.visitor_name, self._masked),
             reason_label(v.reason),
             f"{v.room_name} · {v.officer_label}",

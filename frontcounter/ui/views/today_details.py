@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.ui.app_state import mask_name
 from frontcounter.ui.kit.appointment_model import AppointmentTableModel, is_at_risk
 from frontcounter.ui.kit.labels import need_badges
@@ -146,7 +146,7 @@ class DetailsPane(QFrame):
         self.risk.setVisible(is_at_risk(view))
         self.risk.setText(self.tr("no officer — tell the supervisor"))
         self.risk.setToolTip(view.at_risk_reason or "")
-        self.when.setText(f"{local(view.start):%H:%M}–{local(view.end):%H:%M} · {view.reference}")
+        self.when.setText(f"{hhmm(view.start)}–{hhmm(view.end)} · {view.reference}")
         room_features = [t for on, t in ((view.room_step_free, self.tr("step-free")),
                                          (view.room_hearing_loop, self.tr("hearing loop"))) if on]
         room = view.room_name + (f" ({', '.join(room_features)})" if room_features else "")

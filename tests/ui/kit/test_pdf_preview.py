@@ -99,7 +99,7 @@ def test_a_role_that_may_read_but_not_print_gets_no_print_or_save(qtbot, world: 
 def test_a_refusal_from_the_service_shows_in_the_dialog(qtbot, world: World, tmp_path: Path) -> None:
     from frontcounter.services.core.errors import PermissionDenied
 
-    def refuse(destination: str, recipient: str) -> bytes:
+    def refuse(destination: str, recipient: str, deliver: object = None) -> bytes:
         raise PermissionDenied("A counter user may not print briefing.")
 
     dialog = pdf_preview.PdfPreviewDialog(b"%PDF-1.4 not really", title="t", suggested_name="x.pdf",

@@ -144,7 +144,8 @@ def test_supervisor_sees_and_settles_a_rejected_walk_in(
     messages: list[tuple[str, str]] = []
     app.state.message.connect(lambda text_, kind: messages.append((text_, kind)))
     assert app.run_sync().rejected == 1
-    assert messages == [("The centre did not accept 1 change(s); see Needs attention.", "warning")]
+    assert messages == [("The centre did not accept 1 change(s); they are kept under Not accepted, to fix and "
+                         "resend.", "warning")]
 
     view = app.window.view("attention")
     assert isinstance(view, AttentionView)

@@ -60,6 +60,7 @@ from frontcounter.services.scheduling.premises import RoomInput, add_room, add_s
 from frontcounter.services.scheduling.reassignment import suitable_officers
 from frontcounter.services.security import audit_log, auth, retention
 from frontcounter.services.security.auth import actor_for
+from frontcounter.services.sync import rejections
 from tests.conftest import actor_named
 
 #: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
@@ -68,10 +69,10 @@ pytestmark = pytest.mark.wallclock
 A = Action
 COUNTER = {A.VIEW_APPOINTMENTS, A.SEARCH, A.CHECK_IN, A.MARK_NO_SHOW, A.MARK_LEFT_UNSEEN, A.START_MEETING,
            A.COMPLETE, A.BOOK, A.PRINT_SLIP,
-           A.PRINT_DAY_SHEET, A.RECORD_FEEDBACK, A.SYNC}
+           A.PRINT_DAY_SHEET, A.RECORD_FEEDBACK, A.SYNC, A.RESEND_REJECTED}
 OFFICER = {A.VIEW_APPOINTMENTS, A.SEARCH, A.CHECK_IN, A.MARK_NO_SHOW, A.MARK_LEFT_UNSEEN, A.START_MEETING,
            A.COMPLETE, A.READ_BRIEFING, A.PRINT_BRIEFING, A.PRINT_SLIP, A.PRINT_DAY_SHEET,
-           A.PRINT_CONFIDENTIAL_DAY_SHEET, A.RECORD_FEEDBACK, A.MANAGE_FOLLOW_UPS, A.SYNC}
+           A.PRINT_CONFIDENTIAL_DAY_SHEET, A.RECORD_FEEDBACK, A.MANAGE_FOLLOW_UPS, A.SYNC, A.RESEND_REJECTED}
 #: Written out by hand: a change to the table must change this too, on purpose.
 EXPECTED: dict[Role, set[Action]] = {
     Role.COUNTER: COUNTER,
@@ -88,7 +89,7 @@ EXPECTED: dict[Role, set[Action]] = {
 CASE_CONTENT = {A.VIEW_APPOINTMENTS, A.SEARCH, A.CHECK_IN, A.MARK_NO_SHOW, A.MARK_LEFT_UNSEEN, A.START_MEETING,
                 A.COMPLETE, A.BOOK, A.RESCHEDULE, A.CANCEL, A.REASSIGN, A.READ_BRIEFING, A.PRINT_BRIEFING,
                 A.PRINT_SLIP, A.PRINT_DAY_SHEET, A.PRINT_CONFIDENTIAL_DAY_SHEET, A.RECORD_FEEDBACK,
-                A.MANAGE_FOLLOW_UPS, A.SETTLE_ATTENTION, A.IMPORT, A.EXPORT_REPORTS}
+                A.MANAGE_FOLLOW_UPS, A.SETTLE_ATTENTION, A.IMPORT, A.EXPORT_REPORTS, A.RESEND_REJECTED}
 BRIEFING_NOTES = {A.READ_BRIEFING, A.PRINT_BRIEFING, A.PRINT_CONFIDENTIAL_DAY_SHEET}
 
 
@@ -206,6 +207,7 @@ PROBES: dict[Action, Probe] = {
     A.MANAGE_ROOMS: lambda w, a: add_room(w.ctx, a, RoomInput(name=f"Room {uuid.uuid4().hex[:6]}")),
     A.MANAGE_SESSIONS: lambda w, a: add_session(w.ctx, a, 6, time(8), time(9)),
     A.SETTLE_ATTENTION: lambda w, a: attention.list_items(w.ctx, a),
+    A.RESEND_REJECTED: lambda w, a: rejections.list_not_accepted(w.ctx, a),
     A.IMPORT: lambda w, a: importer.import_file(w.ctx, a, _import_file(w)),
     A.VIEW_REPORTS: lambda w, a: reports.compute_report(w.ctx, a, w.today, w.today),
     A.EXPORT_REPORTS: lambda w, a: export_report(w.ctx, a, w.report, "csv"),

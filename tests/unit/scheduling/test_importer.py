@@ -73,7 +73,7 @@ def test_a_good_file_is_imported_row_by_row_and_again_creates_no_duplicates(
     ]) + "\n")
     before = counts(station)
     seen: list[tuple[int, int]] = []
-    report = importer.import_file(station.ctx, supervisor, path, progress=lambda d, t: seen.append((d, t)))
+    report = importer.import_file(station.ctx, supervisor, path, progress=lambda d, t, _rejected: seen.append((d, t)))
     assert (len(report.imported), len(report.skipped), len(report.rejected)) == (3, 0, 0), report.rejected
     assert seen == [(1, 3), (2, 3), (3, 3)]
     assert counts(station) == (before[0] + 4, before[1] + 3), "a command per row, and the file's own audit"

@@ -201,13 +201,15 @@ def test_no_show_is_rejected_when_the_slot_moved_and_the_cache_is_restored(
 
     report = sync(station, centre)
 
-    assert report.rejected == 1 and report.removed == 1  # the no-show's follow-up never existed centrally
+    assert report.rejected == 1 and report.withheld == 1  # the no-show's follow-up never existed centrally
     row = central_row(centre, appt.id)
     assert row.status == Status.BOOKED.value and row.start_at == moved_start
     restored = local_row(station, appt.id)
     assert restored is not None and restored.status == Status.BOOKED.value and restored.start_at == moved_start
     with station.ctx.read() as s:
-        assert s.scalar(select(func.count()).select_from(FollowUp).where(FollowUp.appointment_id == appt.id)) == 0
+        # Kept (nothing the clerk did is lost) but set aside: it is on no list until resent.
+        assert s.scalar(select(func.count()).select_from(FollowUp).where(
+            FollowUp.appointment_id == appt.id, FollowUp.deleted.is_(False))) == 0
     (item,) = [a for a in attention(station) if a.kind == "rejected"]
     assert item.appointment_id == appt.id and "was moved at the centre" in item.message
     assert "no-show was not recorded" in item.message
@@ -247,7 +249,8 @@ def test_walk_in_colliding_with_a_central_booking_loses_and_the_user_is_told(
     report = sync(station, centre)
 
     assert (report.pushed, report.rejected) == (2, 2)
-    assert local_row(station, walk_in) is None  # a rejected insert never existed centrally
+    kept = local_row(station, walk_in)  # a rejected insert never existed centrally: kept, set aside
+    assert kept is not None and kept.deleted and kept.reference == rejected_ref
     assert local_row(station, central_id) is not None  # and the booking that won is here now
     items = [a for a in attention(station) if a.kind == "rejected"]
     assert len(items) == 1, "the dependent check-in repeats the rejection quietly"
