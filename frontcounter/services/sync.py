@@ -58,7 +58,8 @@ _NODE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
 #: A test seam: called with the name of each step ("push.before_send", "push.after_commit",
-#: "pull.page") so a test can cut the link exactly there.
+#: "push.after_ack", "pull.before_page", "pull.page") so a test can cut the link, or commit a
+#: command, exactly there.
 Step = Callable[[str], None]
 
 
@@ -410,6 +411,8 @@ def push(
                 if answer.result == "rejected":
                     report.removed += _discard_unaccepted(s, op)
             after = op.seq
+            if on_step is not None:
+                on_step("push.after_ack")
             report.pushed += 1
             report.replayed += answer.replayed
             setattr(report, answer.result, getattr(report, answer.result) + 1)
@@ -547,11 +550,11 @@ def sync_once(
     report.finished_at = clock.now()
     # Only what this station sent or received is worth a disk flush every time; the clock that other
     # stations moved (the usual case) is recorded with the time of sync, once a minute.
-    moved = report.pushed or report.pulled_total or report.audit_sent or report.removed
+    moved = report.pushed or report.pulled_total or report.audit_sent or report.removed or pulled.held
     stale = state.last_sync is None or report.finished_at - state.last_sync >= LAST_SYNC_EVERY
     if moved or stale:
         with make_session_factory(local_engine, write=True).begin() as s:
-            set_meta(s, sync_pull.PULLED_CLOCK, str(pulled.clock))
+            sync_pull.record_pulled_clock(s, pulled.clock)
             set_meta(s, LAST_SYNC, report.finished_at.isoformat())
             report.waiting = int(s.scalar(select(func.count()).select_from(OutboxEntry)
                                           .where(OutboxEntry.state == "pending")) or 0)

@@ -68,6 +68,8 @@ class PullResult:
     #: The central clock value this pull brought the cache up to (None if nothing was read).
     clock: int | None = None
     first: bool = False
+    #: Tables whose cursor stayed below a row skipped for a pending local change.
+    held: set[str] = field(default_factory=set)
 
     @property
     def total(self) -> int:
@@ -119,8 +121,8 @@ def count_after(central: Session, model: type[SyncedMixin], station_id: uuid.UUI
 def pending_entity_ids(local: Session) -> set[uuid.UUID]:
     """Rows with local changes not yet answered by the centre: a pull must not overwrite them.
 
-    The centre re-stamps such a row when it answers the change (applied, resolved or rejected),
-    so the row comes back in a later pull with the centre's values.
+    A skipped row holds its table's cursor below the row's version (see ``pull``), so a later
+    pull reads it again whatever the centre's answer did or did not touch.
     """
     return set(local.scalars(select(OutboxEntry.entity_id).where(OutboxEntry.state == "pending")))
 
@@ -132,14 +134,25 @@ def pending_entity_ids(local: Session) -> set[uuid.UUID]:
 PULL_APPLYING = "pull_applying"
 
 
-def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, Any]]) -> int:
+@dataclass(frozen=True)
+class Applied:
+    """What one page did to the cache: rows written, and the lowest version it had to skip."""
+
+    count: int
+    #: The lowest central version among rows left alone because a local change waits on them
+    #: (None if none): the table's cursor must stay below it, so the row is read again.
+    skipped_from: int | None = None
+
+
+def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, Any]]) -> Applied:
     """Upsert pulled rows by primary key (bulk, no per-row SELECT), keeping pending local edits."""
     if not rows:
-        return 0
+        return Applied(0)
     if model is Appointment:
         set_meta(local, PULL_APPLYING, "1")
         local.flush()
     skip = pending_entity_ids(local)
+    skipped = [r["version"] for r in rows if r["id"] in skip]
     rows = [r for r in rows if r["id"] not in skip]
     ids = [r["id"] for r in rows]
     existing: set[uuid.UUID] = set()
@@ -154,7 +167,15 @@ def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, An
         local.execute(update(model), old)
     if model is Appointment:
         local.execute(delete(SyncMeta).where(SyncMeta.key == PULL_APPLYING))
-    return len(rows)
+    return Applied(len(rows), min(skipped) if skipped else None)
+
+
+def record_pulled_clock(local: Session, clock: int | None) -> None:
+    """Remember the clock of a complete pull; forget it after an incomplete one (rows were held)."""
+    if clock is None:
+        local.execute(delete(SyncMeta).where(SyncMeta.key == PULLED_CLOCK))
+    else:
+        set_meta(local, PULLED_CLOCK, str(clock))
 
 
 def get_cursor(local: Session, entity: str) -> int:
@@ -280,28 +301,41 @@ def pull(
             entity = model.__tablename__  # type: ignore[attr-defined]
             committed = cursors.get(entity, 0)
             position: tuple[int, uuid.UUID | None] = (committed, None)
+            #: The cursor may not pass a row this pull had to skip (a local change waits on it).
+            ceiling: int | None = None
             while True:
                 if cancel is not None and cancel():
                     raise SyncCancelled("Sync stopped; it carries on from here next time.")
                 rows = fetch_page(central, model, station_id, position, page_size)
                 if not rows:
-                    if position[0] > committed:  # the last full page ended exactly on a version
+                    end = position[0] if ceiling is None else min(position[0], ceiling)
+                    if end > committed:  # the last full page ended exactly on a version
                         with local_write.begin() as local:
-                            set_cursor(local, entity, position[0])
+                            set_cursor(local, entity, end)
                     break
+                if on_step is not None:
+                    on_step("pull.before_page")  # read from the centre, not yet applied here
                 last = rows[-1]
                 full = len(rows) == page_size
-                # A full page may have cut a version in two: only the versions before it are complete.
-                new_cursor = max(committed, last["version"] - 1 if full else last["version"])
                 with local_write.begin() as local:
                     if get_cursor(local, entity) != committed:
                         raise SyncCancelled("Another sync of this station is running; this one stopped.")
                     applied = apply_rows(local, model, rows)
+                    if applied.skipped_from is not None:
+                        below = applied.skipped_from - 1
+                        ceiling = below if ceiling is None else min(ceiling, below)
+                    # A full page may have cut a version in two: only the versions before it are complete.
+                    new_cursor = last["version"] - 1 if full else last["version"]
+                    if ceiling is not None:
+                        new_cursor = min(new_cursor, ceiling)
+                    new_cursor = max(committed, new_cursor)
                     if new_cursor != committed:
                         set_cursor(local, entity, new_cursor)
                 committed = new_cursor
                 position = (last["version"], last["id"])
-                result.rows[entity] = result.rows.get(entity, 0) + applied
+                if ceiling is not None:
+                    result.held.add(entity)
+                result.rows[entity] = result.rows.get(entity, 0) + applied.count
                 done += len(rows)
                 if progress is not None:
                     progress(done, max(total, done))
@@ -309,9 +343,11 @@ def pull(
                     on_step("pull.page")
                 if not full:
                     break
+    if result.held:
+        result.clock = None  # not complete: the next pull must look again even if nothing moves
     if persist_clock:
         with local_write.begin() as local:
-            set_meta(local, PULLED_CLOCK, str(clock))
+            record_pulled_clock(local, result.clock)
     return result
 
 
