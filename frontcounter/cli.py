@@ -16,11 +16,16 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from frontcounter import __version__
 from frontcounter.paths import Paths
 from frontcounter.services.errors import FrontCounterError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from frontcounter.runtime import StationRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="run one sync and report what moved")
     p.add_argument("--set-password", action="store_true",
                    help="ask for the central database password and keep it in the OS keyring first")
+    check = p.add_mutually_exclusive_group()
+    check.add_argument("--verify", action="store_true",
+                       help="compare the cache with the centre (count and hash per table, then per row); "
+                            "exit 0 if equal, 3 if not")
+    check.add_argument("--repair", action="store_true",
+                       help="verify, re-pull the rows that differ, verify again (exit 0 if equal after, 3 if not)")
 
     p = sub.add_parser("appointments", parents=[common], help="the station's appointments for a day")
     p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D", help="YYYY-MM-DD (default today)")
@@ -523,6 +534,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     code = runtime.ctx.station_code
     engine = sync.open_central(url)
     try:
+        if args.verify or args.repair:
+            return _verify(runtime, engine, url, repair=args.repair)
         if args.once:
             report = sync.sync_once(runtime.engine, engine, code, clock=runtime.ctx.clock)
             print("\n".join(report.lines()))
@@ -546,6 +559,22 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def _verify(runtime: StationRuntime, engine: Engine, url: str, *, repair: bool) -> int:
+    """``sync --verify`` / ``--repair``: print what differs; exit 0 if equal, 3 if not."""
+    from frontcounter.services import sync, sync_verify
+
+    code = runtime.ctx.station_code or ""
+    with sync.central_errors(url):
+        sync.check_schema(engine)
+        if repair:
+            report = sync_verify.repair(runtime.engine, engine, code)
+        else:
+            report = sync_verify.verify(runtime.engine, engine, code)
+    print(f"{'Repair' if repair else 'Verify'} of {code}'s cache against {sync.describe_url(url)}:")
+    print("\n".join(report.lines()))
+    return 0 if report.ok else sync_verify.EXIT_DIFFERENT
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -76,12 +76,12 @@ class PullResult:
         return sum(self.rows.values())
 
 
-def _columns(model: type[SyncedMixin]) -> list[str]:
+def columns_of(model: type[SyncedMixin]) -> list[str]:
     table = model.__table__  # type: ignore[attr-defined]
     return [c.key for c in table.columns if c.key not in LOCAL_ONLY_COLUMNS]
 
 
-def _scope(model: type[SyncedMixin], station_id: uuid.UUID) -> Any:
+def scope_of(model: type[SyncedMixin], station_id: uuid.UUID) -> Any:
     if model in STATION_SCOPED:
         return model.station_id == station_id  # type: ignore[attr-defined]
     return None
@@ -101,8 +101,8 @@ def fetch_page(
         position = table.c.version > version
     else:
         position = or_(table.c.version > version, and_(table.c.version == version, table.c.id > after_id))
-    query = select(*(table.c[c] for c in _columns(model))).where(position)
-    scope = _scope(model, station_id)
+    query = select(*(table.c[c] for c in columns_of(model))).where(position)
+    scope = scope_of(model, station_id)
     if scope is not None:
         query = query.where(scope)
     query = query.order_by(table.c.version, table.c.id).limit(limit)
@@ -112,7 +112,7 @@ def fetch_page(
 def count_after(central: Session, model: type[SyncedMixin], station_id: uuid.UUID, cursor: int) -> int:
     table = model.__table__  # type: ignore[attr-defined]
     query = select(func.count()).select_from(table).where(table.c.version > cursor)
-    scope = _scope(model, station_id)
+    scope = scope_of(model, station_id)
     if scope is not None:
         query = query.where(scope)
     return int(central.scalar(query) or 0)
@@ -248,7 +248,7 @@ def tables_with_news(central: Session, station_id: uuid.UUID, cursors: dict[str,
     for model in SYNCED_MODELS:
         table = model.__table__  # type: ignore[attr-defined]
         condition = table.c.version > cursors.get(table.name, 0)
-        scope = _scope(model, station_id)
+        scope = scope_of(model, station_id)
         if scope is not None:
             condition = and_(scope, condition)
         checks.append(exists().where(condition).label(table.name))

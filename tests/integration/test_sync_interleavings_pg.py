@@ -7,7 +7,8 @@ page was read from the centre but before it was applied, and after it was applie
 interleaving races the clerk against a change another PC already made at the centre, in every
 way the centre answers: "the first record stands" (the visitor already left unseen), "already
 cancelled", a check-in beating a cancel, a per-field merge, and a rejection (a no-show of a
-meeting already under way). After one more sync, the cache equals the centre: 0 diverged rows.
+meeting already under way). After one more sync, the cache equals the centre: 0 diverged rows,
+and ``sync --verify`` finds nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from frontcounter.db.engine import make_engine
 from frontcounter.db.models import Appointment, OutboxEntry, Status
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime, create_demo, open_station
-from frontcounter.services import checkin
+from frontcounter.services import checkin, sync_verify
 from frontcounter.services.actor import Actor
 from frontcounter.services.clock import FixedClock
 from frontcounter.services.context import ServiceContext
@@ -176,6 +177,8 @@ def test_commands_at_every_step_of_push_and_pull_never_leave_a_diverged_row(benc
                 committed += did
             found = differences(bench.station.engine, bench.central, "HH", limit=50)
             diverged += [f"{scenario} / page {page_size}: {d}" for d in found]
+            verified = sync_verify.verify(bench.station.engine, bench.central, "HH")
+            diverged += [f"{scenario} / page {page_size}: verify: {d.line()}" for d in verified.differences]
     with bench.station.ctx.read() as s:
         for entry in s.scalars(select(OutboxEntry).where(OutboxEntry.op_type != "appointment.update_contact")):
             answers[f"{entry.state}: {_kind(entry.result_message)}"] = answers.get(
