@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from frontcounter.config import Settings, load_settings, save_settings
-from frontcounter.db.engine import make_engine, sqlite_url
+from frontcounter.db.engine import make_engine, make_session_factory, sqlite_url
 from frontcounter.db.migrate import upgrade
 from frontcounter.paths import Paths
-from frontcounter.services import sync_pull
+from frontcounter.services import centre_clock, sync_pull
 from frontcounter.services.auth import workstation_name
+from frontcounter.services.centre_clock import CorrectedClock
 from frontcounter.services.clock import Clock, default_clock
 from frontcounter.services.context import ServiceContext
 from frontcounter.services.demo import DEMO_STATION, DemoSummary, seed_central
@@ -50,12 +52,20 @@ def open_station(paths: Paths, *, clock: Clock | None = None, station_code: str 
     upgrade(engine)
     ctx = ServiceContext(
         engine=engine,
-        clock=clock or default_clock(),
+        clock=corrected_clock(engine, clock or default_clock()),
         station_code=code,
         workstation=settings.workstation or workstation_name(),
         policy=settings.policy(),
     )
     return StationRuntime(paths=paths, settings=settings, engine=engine, ctx=ctx)
+
+
+def corrected_clock(engine: Engine, clock: Clock) -> CorrectedClock:
+    """The station's clock, corrected by the offset to the centre's that the last sync measured
+    (when it is beyond the limit; see services/centre_clock.py). Each sync updates it."""
+    with make_session_factory(engine)() as s:
+        offset = centre_clock.recorded_offset(s)
+    return CorrectedClock(clock, offset or timedelta(0))
 
 
 def embedded_central_url(paths: Paths) -> str:

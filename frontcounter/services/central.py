@@ -26,7 +26,7 @@ import logging
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, select, text
@@ -43,8 +43,10 @@ from frontcounter.db.models import (
     Status,
     SyncedMixin,
 )
+from frontcounter.services.centre_clock import SKEW_LIMIT
 from frontcounter.services.clock import local
 from frontcounter.services.commands import next_central_version, translate_integrity_error
+from frontcounter.services.context import Policy
 from frontcounter.services.rowcodec import decode_changes
 from frontcounter.services.status import LABELS, can_transition
 
@@ -55,6 +57,10 @@ Result = Literal["applied", "resolved", "rejected"]
 MODELS_BY_TABLE: dict[str, type[SyncedMixin]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
 #: The fields that place an appointment: a no-show is judged against the values the station saw.
 SLOT_FIELDS = ("start_at", "end_at", "room_id", "officer_id")
+#: Times a station stamps on a status change: the centre never lets one lie in its future.
+STATUS_TIMES = frozenset({"arrived_at", "seen_at", "completed_at", "no_show_at", "left_unseen_at", "cancelled_at"})
+#: The centre's own no-show grace (the default policy; a station may only be stricter).
+NO_SHOW_GRACE_MINUTES = Policy().no_show_grace_minutes
 #: Never taken from a station: the key and the centre's own version.
 _PROTECTED = frozenset({"id", "version"})
 
@@ -164,13 +170,15 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) ->
         station = session.scalars(select(Station).where(Station.code == op.station_code)).one_or_none()
         if station is None:
             raise _unknown_station(op.station_code)
+        if session.get_bind().dialect.name == "postgresql":
+            now = session.execute(text("SELECT clock_timestamp()")).scalar_one()  # the centre's time
         # The clock first, before any row is read: every central writer (this apply and the
         # central commands) queues here, so none judges a row another is about to change (a
         # check-in and a central cancel racing left "cancelled" with an arrival time).
         version = next_central_version(session)
         try:
             with session.begin_nested():
-                outcome = _judge(session, op)
+                outcome = _judge(session, op, now)
                 session.flush()
         except _Reject as rejection:
             outcome = _Outcome("rejected", rejection.message, quiet=rejection.quiet)
@@ -224,7 +232,7 @@ def _unknown_station(code: str) -> Exception:
     return NotFound(f"The centre has no station {code!r}; check this station's code in Settings.")
 
 
-def _judge(session: Session, op: Operation) -> _Outcome:
+def _judge(session: Session, op: Operation, now: datetime) -> _Outcome:
     model = MODELS_BY_TABLE.get(op.entity)
     if model is None:
         raise _Reject(f"it changes {op.entity!r}, which the centre does not sync")
@@ -240,9 +248,11 @@ def _judge(session: Session, op: Operation) -> _Outcome:
                           quiet=True)
         raise _Reject("the record no longer exists at the centre")
     changes = {k: v for k, v in _decode(model, payload["row"]).items() if k not in _PROTECTED}
+    if isinstance(row, Appointment):
+        changes = _not_in_the_future(changes, now)
     conflict = row.version > _effective_base(session, op)
     if isinstance(row, Appointment) and "status" in changes:
-        outcome = _status_change(session, row, changes, op, conflict)
+        outcome = _status_change(session, row, changes, op, conflict, now)
     else:
         _merge(row, changes)
         outcome = _Outcome("resolved" if conflict else "applied",
@@ -306,8 +316,18 @@ def _earlier_create_rejected(session: Session, op: Operation) -> bool:
     ))
 
 
+def _not_in_the_future(changes: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A status time a station claims after the centre's now (its clock is fast) becomes the centre's now.
+
+    What happened at the counter cannot have happened later than the centre received it.
+    """
+    limit = now + SKEW_LIMIT
+    return {k: (now if k in STATUS_TIMES and isinstance(v, datetime) and v > limit else v)
+            for k, v in changes.items()}
+
+
 def _status_change(
-    session: Session, row: Appointment, changes: dict[str, Any], op: Operation, conflict: bool
+    session: Session, row: Appointment, changes: dict[str, Any], op: Operation, conflict: bool, now: datetime
 ) -> _Outcome:
     new, current = Status(changes["status"]), Status(row.status)
     ref = row.reference
@@ -333,6 +353,10 @@ def _status_change(
             moved = "was changed at the centre after this station's copy" if conflict else None
         if moved:
             raise _Reject(f"{ref} {moved}; the no-show was not recorded. Check the visitor was told the new time")
+        grace_ends = row.start_at + timedelta(minutes=NO_SHOW_GRACE_MINUTES)
+        if now < grace_ends:  # by the centre's clock: a fast station PC cannot lock a visitor out early
+            raise _Reject(f"{ref} cannot be a no-show before {local(grace_ends):%H:%M} by the centre's clock "
+                          f"({NO_SHOW_GRACE_MINUTES} minutes after the start); the visitor may still come")
     _merge(row, changes)
     if conflict:
         return _Outcome("resolved", "merged with a change made at the centre", [row])

@@ -38,6 +38,7 @@ from frontcounter.db.engine import make_engine, make_session_factory
 from frontcounter.db.migrate import alembic_config, head_revision
 from frontcounter.db.models import Appointment, AuditEvent, FollowUp, OutboxEntry, SyncCursor
 from frontcounter.services import central as centre
+from frontcounter.services import centre_clock as centre_clock_rules
 from frontcounter.services import sync_pull
 from frontcounter.services.clock import Clock, default_clock
 from frontcounter.services.errors import AuthenticationError, FrontCounterError, OfflineError, SchemaMismatch
@@ -83,6 +84,13 @@ class SyncReport:
     waiting: int = 0
     #: The centre's words on each resolved or rejected change.
     notes: list[str] = field(default_factory=list)
+    #: The centre's time at this sync, and the centre's minus this PC's (uncorrected) time.
+    centre_time: datetime | None = None
+    clock_offset: timedelta | None = None
+
+    @property
+    def clock_skewed(self) -> bool:
+        return centre_clock_rules.skewed(self.clock_offset)
 
     @property
     def pulled_total(self) -> int:
@@ -106,6 +114,9 @@ class SyncReport:
         out.append(f"Pulled {self.pulled_total} row{'s' if self.pulled_total != 1 else ''}"
                    + (f": {tables}" if tables else ""))
         out.append(f"{self.waiting} change{'s' if self.waiting != 1 else ''} waiting")
+        if self.clock_skewed and self.clock_offset is not None:
+            out.append(f"This PC's clock is {centre_clock_rules.describe(self.clock_offset)} against the centre's; "
+                       "the centre's time is used")
         return out
 
 
@@ -374,8 +385,14 @@ def push(
     progress: Progress | None = None,
     node: str | None = None,
     total: int = 0,
+    centre_clock: Clock | None = None,
 ) -> None:
-    """Push every pending outbox entry, oldest first; stop at the first connection failure."""
+    """Push every pending outbox entry, oldest first; stop at the first connection failure.
+
+    The centre stamps what it receives with its own time (PostgreSQL's; for the embedded SQLite
+    centre, ``centre_clock``, the process clock), never this station's.
+    """
+    centre_clock = centre_clock or default_clock()
     url = central_engine.url.render_as_string(hide_password=False)
     local_read = make_session_factory(local_engine)
     local_write = make_session_factory(local_engine, write=True)
@@ -397,7 +414,7 @@ def push(
             if on_step is not None:
                 on_step("push.before_send")
             with central_errors(url):
-                answer = centre.apply_operation(central_write, op, clock.now())
+                answer = centre.apply_operation(central_write, op, centre_clock.now())
             if on_step is not None:
                 on_step("push.after_commit")
             with local_write.begin() as s:
@@ -512,6 +529,7 @@ def sync_once(
     cancel: Cancel | None = None,
     on_step: Step | None = None,
     page_size: int = PAGE_SIZE,
+    centre_clock: Clock | None = None,
 ) -> SyncReport:
     """Check the centre's schema, push the outbox and the audit log, then pull; report what moved.
 
@@ -522,6 +540,7 @@ def sync_once(
     round trips (begin, schema and clock in one query, commit), whatever the centre's size.
     """
     clock = clock or default_clock()
+    centre_clock = centre_clock or default_clock()
     url = central_engine.url.render_as_string(hide_password=False)
     report = SyncReport(started_at=clock.now())
     state = _read_local(local_engine, station_code)
@@ -529,7 +548,7 @@ def sync_once(
         with central_errors(url):
             check_schema(central_engine)
         push(local_engine, central_engine, station_code, clock=clock, report=report, cancel=cancel,
-             on_step=on_step, node=state.node, total=state.pending)
+             on_step=on_step, node=state.node, total=state.pending, centre_clock=centre_clock)
     if state.audit_last > state.audit_pushed:
         try:
             report.audit_sent = push_audit(local_engine, central_engine, cancel=cancel)
@@ -547,6 +566,12 @@ def sync_once(
             first_check=None if checked else (lambda session: _judge_revision(_revision_in(session.connection()))),
         )
     report.pulled, report.first = pulled.rows, pulled.first
+    station_time = centre_clock_rules.raw_now(clock)
+    report.centre_time = pulled.centre_time or centre_clock.now()
+    report.clock_offset = report.centre_time - station_time
+    centre_clock_rules.record(local_engine, report.clock_offset, station_code, station_time)
+    if isinstance(clock, centre_clock_rules.CorrectedClock):
+        clock.set_offset(report.clock_offset)
     report.finished_at = clock.now()
     # Only what this station sent or received is worth a disk flush every time; the clock that other
     # stations moved (the usual case) is recorded with the time of sync, once a minute.

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, exists, false, func, insert, or_, select, update
@@ -68,6 +69,8 @@ class PullResult:
     #: The central clock value this pull brought the cache up to (None if nothing was read).
     clock: int | None = None
     first: bool = False
+    #: The centre's time when the pull began (PostgreSQL's clock; None for the SQLite centre).
+    centre_time: datetime | None = None
     #: Tables whose cursor stayed below a row skipped for a pending local change.
     held: set[str] = field(default_factory=set)
 
@@ -219,6 +222,14 @@ def read_clock(central: Session) -> int:
     return int(central.scalar(select(SyncClock.value).where(SyncClock.id == 1)) or 0)
 
 
+def read_clock_and_time(central: Session) -> tuple[int, datetime | None]:
+    """The version clock and, on PostgreSQL, the centre's own time, in one round trip."""
+    if central.get_bind().dialect.name != "postgresql":
+        return read_clock(central), None
+    row = central.execute(select(SyncClock.value, func.clock_timestamp()).where(SyncClock.id == 1)).one()
+    return int(row[0] or 0), row[1]
+
+
 @dataclass
 class LocalPullState:
     """What the cache knows about its pulls, read once per sync."""
@@ -284,7 +295,7 @@ def pull(
     with central_snapshot(central_engine) as central:
         if first_check is not None:
             first_check(central)
-        clock = read_clock(central)
+        clock, result.centre_time = read_clock_and_time(central)
         result.clock = clock
         if state.pulled_clock == clock:
             return result  # nothing committed anywhere since the last complete pull
