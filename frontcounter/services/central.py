@@ -43,7 +43,7 @@ from frontcounter.db.models import (
     Status,
     SyncedMixin,
 )
-from frontcounter.services.centre_clock import SKEW_LIMIT
+from frontcounter.services.centre_clock import SKEW_LIMIT, centre_now
 from frontcounter.services.clock import local
 from frontcounter.services.commands import next_central_version, translate_integrity_error
 from frontcounter.services.context import Policy
@@ -133,7 +133,7 @@ def _advisory_key(node: str) -> int:
     return zlib.crc32(f"frontcounter.push.{node}".encode()) - 2**31
 
 
-def apply_operation(factory: sessionmaker[Session], op: Operation, now: datetime) -> OpResult:
+def apply_operation(factory: sessionmaker[Session], op: Operation, now: datetime | None = None) -> OpResult:
     """Apply ``op`` at the centre in one transaction, or return the answer it already had.
 
     Connection failures propagate (the station retries later; the op_id makes that safe). A bug
@@ -158,7 +158,7 @@ def _stored(factory: sessionmaker[Session], op_id: uuid.UUID) -> OpResult | None
         return OpResult(op_id, row.result, row.message, row.version, replayed=True)  # type: ignore[arg-type]
 
 
-def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) -> OpResult:
+def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | None) -> OpResult:
     with factory.begin() as session:
         if session.get_bind().dialect.name == "postgresql":
             # One pusher per node at a time: a second process syncing the same cache waits here.
@@ -170,8 +170,7 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) ->
         station = session.scalars(select(Station).where(Station.code == op.station_code)).one_or_none()
         if station is None:
             raise _unknown_station(op.station_code)
-        if session.get_bind().dialect.name == "postgresql":
-            now = session.execute(text("SELECT clock_timestamp()")).scalar_one()  # the centre's time
+        now = now or centre_now(session)  # the centre's time, never the station's
         # The clock first, before any row is read: every central writer (this apply and the
         # central commands) queues here, so none judges a row another is about to change (a
         # check-in and a central cancel racing left "cancelled" with an arrival time).

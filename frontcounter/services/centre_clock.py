@@ -14,6 +14,7 @@ A station PC's clock may be hours off (a dead CMOS battery, a wrong time zone, a
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
 from frontcounter.db.models import AuditEvent, SyncMeta
-from frontcounter.services.clock import Clock
+from frontcounter.services.clock import CLOCK_ENV, Clock, default_clock
 
 #: Beyond this the station's clock is called wrong, shown, audited and corrected.
 SKEW_LIMIT = timedelta(seconds=60)
@@ -64,11 +65,24 @@ def raw_now(clock: Clock) -> datetime:
     return clock.raw() if isinstance(clock, CorrectedClock) else clock.now()
 
 
-def centre_now(session: Session, centre_clock: Clock) -> datetime:
-    """The centre's time inside a central session: the server's on PostgreSQL."""
+def pinned_clock() -> Clock | None:
+    """The process's pinned clock (CLOCK_ENV: tests, demos, benches), or None on a real install.
+
+    A pinned process stands in for the centre's clock too, so a test world runs on one clock; on a
+    real install the centre's time is PostgreSQL's (or the embedded centre process's wall clock).
+    """
+    return default_clock() if os.environ.get(CLOCK_ENV, "").strip() else None
+
+
+def centre_now(session: Session, centre_clock: Clock | None = None) -> datetime:
+    """The centre's time inside a central session: ``centre_clock`` if given (or pinned), else the
+    server's ``clock_timestamp()`` on PostgreSQL, else this (centre) process's clock."""
+    clock = centre_clock or pinned_clock()
+    if clock is not None:
+        return clock.now()
     if session.get_bind().dialect.name == "postgresql":
         return session.execute(text("SELECT clock_timestamp()")).scalar_one()
-    return centre_clock.now()
+    return default_clock().now()
 
 
 def describe(offset: timedelta) -> str:

@@ -389,10 +389,10 @@ def push(
 ) -> None:
     """Push every pending outbox entry, oldest first; stop at the first connection failure.
 
-    The centre stamps what it receives with its own time (PostgreSQL's; for the embedded SQLite
-    centre, ``centre_clock``, the process clock), never this station's.
+    The centre stamps what it receives with its own time (``centre_clock`` if given or pinned,
+    else PostgreSQL's or the embedded centre process's; see centre_clock.centre_now), never this
+    station's.
     """
-    centre_clock = centre_clock or default_clock()
     url = central_engine.url.render_as_string(hide_password=False)
     local_read = make_session_factory(local_engine)
     local_write = make_session_factory(local_engine, write=True)
@@ -414,7 +414,7 @@ def push(
             if on_step is not None:
                 on_step("push.before_send")
             with central_errors(url):
-                answer = centre.apply_operation(central_write, op, centre_clock.now())
+                answer = centre.apply_operation(central_write, op, centre_clock.now() if centre_clock else None)
             if on_step is not None:
                 on_step("push.after_commit")
             with local_write.begin() as s:
@@ -540,7 +540,7 @@ def sync_once(
     round trips (begin, schema and clock in one query, commit), whatever the centre's size.
     """
     clock = clock or default_clock()
-    centre_clock = centre_clock or default_clock()
+    centre_clock = centre_clock or centre_clock_rules.pinned_clock()
     url = central_engine.url.render_as_string(hide_password=False)
     report = SyncReport(started_at=clock.now())
     state = _read_local(local_engine, station_code)
@@ -567,7 +567,7 @@ def sync_once(
         )
     report.pulled, report.first = pulled.rows, pulled.first
     station_time = centre_clock_rules.raw_now(clock)
-    report.centre_time = pulled.centre_time or centre_clock.now()
+    report.centre_time = (centre_clock.now() if centre_clock else None) or pulled.centre_time or default_clock().now()
     report.clock_offset = report.centre_time - station_time
     centre_clock_rules.record(local_engine, report.clock_offset, station_code, station_time)
     if isinstance(clock, centre_clock_rules.CorrectedClock):

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
 import shiboken6
@@ -30,6 +30,8 @@ from sqlalchemy import Engine
 
 from frontcounter.config import Settings
 from frontcounter.services import sync
+from frontcounter.services.centre_clock import CorrectedClock, skewed
+from frontcounter.services.centre_clock import describe as describe_skew
 from frontcounter.services.clock import local
 from frontcounter.services.context import ServiceContext
 from frontcounter.services.errors import AuthenticationError, FrontCounterError, OfflineError, SchemaMismatch
@@ -55,6 +57,10 @@ class SyncStatus:
     message: str | None = None
     #: (done, total) during a first sync, for the progress bar.
     progress: tuple[int, int] | None = None
+
+
+def _clock_note(offset: timedelta | None) -> str | None:
+    return describe_skew(offset) if offset is not None and skewed(offset) else None
 
 
 class SyncController(QObject):
@@ -97,6 +103,8 @@ class SyncController(QObject):
         self._failures = 0
         self._retry_at: float | None = None
         local_status = sync.local_status(ctx.engine)
+        #: "this PC's clock is 3 h 0 min fast": set while the last sync found the clock off.
+        self._clock_note = _clock_note(ctx.clock.offset if isinstance(ctx.clock, CorrectedClock) else None)
         self._first = local_status.never_synced
         self._status = SyncStatus("idle", local_status.waiting, local_status.last_sync)
 
@@ -186,7 +194,12 @@ class SyncController(QObject):
 
     def label_text(self, status: SyncStatus | None = None) -> str:
         """The status bar's words: state by symbol and text, never by colour alone."""
-        s = status or self._status
+        text = self._label_text(status or self._status)
+        if self._clock_note:
+            text += " · " + self.tr("⚠ PC clock {0}, centre time used").format(self._clock_note)
+        return text
+
+    def _label_text(self, s: SyncStatus) -> str:
         waiting = self.tr("{0} waiting").format(s.waiting)
         synced = self.tr("synced {0}").format(f"{local(s.last_sync):%H:%M}") if s.last_sync else None
         if s.phase == "local":
@@ -220,11 +233,13 @@ class SyncController(QObject):
 
     def _on_sync_done(self, report: SyncReport) -> None:
         self._running = False
+        note = _clock_note(report.clock_offset)
+        clock_changed, self._clock_note = note != self._clock_note, note
         self._first = False
         self._failures = 0
         self._emit(SyncStatus("online", report.waiting, report.finished_at))
         self.sync_finished.emit(report)
-        if report.changed_local_data:
+        if report.changed_local_data or clock_changed:  # (a corrected clock changes who is late)
             self.data_pulled.emit()
         if report.rejected or report.resolved:
             self.attention_needed.emit(self._attention_text(report))

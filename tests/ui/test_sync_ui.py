@@ -288,3 +288,19 @@ def test_first_sync_of_10000_rows_never_stalls_the_event_loop_over_50_ms(
     with runtime.ctx.read() as s:
         assert s.scalar(select(OutboxEntry).limit(1)) is None
     runtime.engine.dispose()
+
+
+def test_a_pc_clock_three_hours_fast_is_shown_in_the_status_bar(qtbot: QtBot, demo_dir: Path,
+                                                                 clock: FixedClock) -> None:
+    """The centre's clock here is the process clock (DEMO_NOW); this PC's runs three hours ahead."""
+    runtime = open_station(Paths.resolve(demo_dir), clock=FixedClock(clock.now() + timedelta(hours=3)))
+    running = App(qtbot, runtime, actor_named(runtime, "supervisor.HH"))
+    try:
+        report = running.run_sync()
+        assert report.clock_skewed
+        assert running.label() == "● Online · synced 17:30 · 0 waiting · ⚠ PC clock 3 h 0 min fast, centre time used"
+        running.window.resize(1200, 700)
+        running.window.grab().save("/tmp/i22-status-skew.png")
+    finally:
+        running.close()
+        runtime.engine.dispose()
