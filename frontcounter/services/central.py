@@ -129,6 +129,19 @@ def _decode(model: type[SyncedMixin], data: dict[str, Any]) -> dict[str, Any]:
     return decode_changes(model, data)  # type: ignore[arg-type]  # every synced model is a Base
 
 
+#: Bounds, in seconds, on a central lock wait and statement (set per transaction: pool-safe).
+LOCK_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_S = 30
+#: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
+_TIMED_OUT = frozenset({"55P03", "57014"})
+
+
+def timed_out(exc: BaseException | None) -> bool:
+    """Did the centre give up waiting (a lock held elsewhere, a statement too slow)?"""
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) in _TIMED_OUT
+
+
 def _advisory_key(node: str) -> int:
     return zlib.crc32(f"frontcounter.push.{node}".encode()) - 2**31
 
@@ -162,7 +175,10 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
     with factory.begin() as session:
         if session.get_bind().dialect.name == "postgresql":
             # One pusher per node at a time: a second process syncing the same cache waits here.
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _advisory_key(op.node)})
+            # The timeouts for this transaction only (pool-safe), in the same round trip.
+            session.execute(text("SELECT set_config('lock_timeout', :lt, true), "
+                                 "set_config('statement_timeout', :st, true), pg_advisory_xact_lock(:k)"),
+                            {"k": _advisory_key(op.node), "lt": f"{LOCK_TIMEOUT_S}s", "st": f"{STATEMENT_TIMEOUT_S}s"})
         stored = session.get(AppliedOp, op.op_id)
         if stored is not None:
             return OpResult(op.op_id, stored.result, stored.message, stored.version,  # type: ignore[arg-type]
@@ -171,9 +187,9 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
         if station is None:
             raise _unknown_station(op.station_code)
         now = now or centre_now(session)  # the centre's time, never the station's
-        # The clock first, before any row is read: every central writer (this apply and the
-        # central commands) queues here, so none judges a row another is about to change (a
-        # check-in and a central cancel racing left "cancelled" with an arrival time).
+        # No shared clock row to queue on (PostgreSQL: the transaction's id, migration 0002): the
+        # judge locks the row it changes (FOR UPDATE) and central commands lock what they read,
+        # so none judges a row another is about to change, and other stations never wait.
         version = next_central_version(session)
         try:
             with session.begin_nested():
@@ -193,6 +209,7 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
             outcome = _Outcome("rejected", "the centre could not apply it (an internal error was logged)")
         for row in outcome.touched:
             row.version = version
+        version = _actual_version(session, outcome.touched, version)
         message: str | None
         if outcome.result == "rejected":
             message = f"{_describe(session, op)} was not accepted by the centre: {outcome.message}"
@@ -207,6 +224,18 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
                               applied_at=now, result=outcome.result, message=message, version=version))
         session.flush()
         return OpResult(op.op_id, outcome.result, message, version)
+
+
+def _actual_version(session: Session, touched: list[SyncedMixin], version: int) -> int:
+    """On PostgreSQL the trigger may have stamped a row above the transaction's version (a younger
+    transaction wrote it first); the answer carries the highest, so the station's next change to
+    the row is not mistaken for a conflict with itself."""
+    if not touched or session.get_bind().dialect.name != "postgresql":
+        return version
+    session.flush()
+    found = [session.scalar(select(type(r).version).where(type(r).id == r.id))
+             for r in touched]
+    return max([version, *(int(v) for v in found if v is not None)])
 
 
 def _collision(exc: IntegrityError, op: Operation) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets as random_secrets
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,6 +85,8 @@ class SyncReport:
     waiting: int = 0
     #: The centre's words on each resolved or rejected change.
     notes: list[str] = field(default_factory=list)
+    #: Changes retried after the centre timed out waiting for a lock someone else held.
+    busy_retries: int = 0
     #: The centre's time at this sync, and the centre's minus this PC's (uncorrected) time.
     centre_time: datetime | None = None
     clock_offset: timedelta | None = None
@@ -107,6 +110,8 @@ class SyncReport:
                f"{self.resolved} resolved, {self.rejected} rejected"
                + (f" ({self.replayed} already answered before)" if self.replayed else "")]
         out += [f"  {note}" for note in self.notes]
+        if self.busy_retries:
+            out.append(f"  The centre was busy (a lock held elsewhere); retried {self.busy_retries} time(s) with back-off")
         if self.removed:
             out.append(f"Removed {self.removed} local record(s) the centre did not accept")
         out.append(f"Sent {self.audit_sent} audit event{'s' if self.audit_sent != 1 else ''}")
@@ -206,9 +211,15 @@ def central_errors(url: str) -> Iterator[None]:
 
 # -- connecting --------------------------------------------------------------------------------
 
-#: libpq keepalives: a link that silently dies is noticed in about a minute, not hours.
+#: libpq keepalives: a link that silently dies is noticed in about a minute, not hours. A lock
+#: wait or a statement at the centre is bounded in seconds (no station waits for ever on a lock
+#: another holds); the push also sets them per transaction (central.apply_operation), which is
+#: what counts behind PgBouncer, where start-up options may not reach the server.
 PG_CONNECT_ARGS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
-                   "keepalives_count": 3, "tcp_user_timeout": 60000, "application_name": "frontcounter-sync"}
+                   "keepalives_count": 3, "tcp_user_timeout": 60000, "application_name": "frontcounter-sync",
+                   "options": f"-c lock_timeout={centre.LOCK_TIMEOUT_S}s -c statement_timeout={centre.STATEMENT_TIMEOUT_S}s"}
+#: Waits before retrying a change the centre timed out on (a lock held elsewhere), in seconds.
+BUSY_DELAYS = (0.5, 1.0, 2.0)
 
 
 def open_central(url: str, *, password: str | None = None, connect_args: dict[str, Any] | None = None) -> Engine:
@@ -413,8 +424,7 @@ def push(
                 raise SyncCancelled("Sync stopped; the remaining changes wait for the next one.")
             if on_step is not None:
                 on_step("push.before_send")
-            with central_errors(url):
-                answer = centre.apply_operation(central_write, op, centre_clock.now() if centre_clock else None)
+            answer = _apply_retrying(central_write, op, centre_clock, report, url)
             if on_step is not None:
                 on_step("push.after_commit")
             with local_write.begin() as s:
@@ -437,6 +447,29 @@ def push(
                 report.notes.append(f"{answer.result}: {answer.message}")
             if progress is not None:
                 progress(report.pushed, max(total, report.pushed))
+
+
+def _apply_retrying(factory: Any, op: centre.Operation, centre_clock: Clock | None, report: SyncReport,
+                    url: str) -> centre.OpResult:
+    """Apply one change; when the centre times out on a lock (held by someone else), wait and retry
+    with back-off, say so in the report, and in the end leave it queued (OfflineError)."""
+    for attempt in range(len(BUSY_DELAYS) + 1):
+        try:
+            with central_errors(url):
+                return centre.apply_operation(factory, op, centre_clock.now() if centre_clock else None)
+        except OfflineError as exc:
+            if not centre.timed_out(exc.__cause__) or attempt == len(BUSY_DELAYS):
+                if centre.timed_out(exc.__cause__):
+                    raise OfflineError(
+                        f"The centre ({describe_url(url)}) is busy: a change waited for a lock held elsewhere "
+                        f"{attempt + 1} times ({centre.LOCK_TIMEOUT_S} s each); it stays queued for the next sync."
+                    ) from exc
+                raise
+            report.busy_retries += 1
+            logger.info("the centre timed out on a lock for op %s; retry %d in %.1f s", op.op_id, attempt + 1,
+                        BUSY_DELAYS[attempt])
+            time.sleep(BUSY_DELAYS[attempt])
+    raise AssertionError("unreachable")
 
 
 def push_audit(local_engine: Engine, central_engine: Engine, *, cancel: Cancel | None = None) -> int:

@@ -4,12 +4,22 @@ Per table, rows with ``version > cursor`` in the station's scope are applied loc
 transaction per page together with the table's new cursor, so a crash leaves either the old rows
 and the old cursor or the new rows and the new cursor.
 
-Every central write takes the next value of the one-row clock and holds its lock until it commits,
-so versions become visible in order. The pull reads all tables in one central snapshot (REPEATABLE
-READ on PostgreSQL; a read transaction on SQLite) after reading the clock, so it sees exactly the
-versions up to that clock value, parents before children; a transaction that commits later has a
-higher version and is picked up next time. When the clock has not moved since the last complete
-pull, nothing else is read at all.
+The pull reads all tables in one central snapshot (REPEATABLE READ on PostgreSQL; a read
+transaction on SQLite), parents before children. Where versions come from, and why no late commit
+is ever skipped:
+
+- PostgreSQL (migration 0002): a row's version is its writing transaction's id plus an offset,
+  stamped by a trigger, and no writer waits on any shared row. A transaction still running may
+  commit rows with versions below ones already visible, so each cursor stays below the snapshot's
+  watermark, ``fc_version_watermark()`` (the oldest running transaction's id plus the offset):
+  every row a running transaction writes carries a version at or above it. Rows above the
+  watermark are applied but read again next time (idempotent upserts).
+- SQLite (the embedded centre): every write takes the next value of the one-row clock and holds
+  its lock until it commits, so versions become visible in order; the watermark is unbounded.
+
+When nothing has happened at the centre since the last complete pull (the same clock value on
+SQLite; on PostgreSQL the same snapshot: no transaction has started writing or finished since),
+nothing else is read at all.
 
 Pages are keyset-paginated on (version, id), so one huge central transaction (the demo seed, a bulk
 import) still arrives in small local transactions; the committed cursor only ever covers versions
@@ -25,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, exists, false, func, insert, or_, select, update
+from sqlalchemy import Engine, String, and_, delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
@@ -51,7 +61,7 @@ PAGE_SIZE = 500
 #: Tables a station holds only for itself; the rest (stations, rooms, officers…) it holds whole.
 STATION_SCOPED: tuple[type[SyncedMixin], ...] = (Duty, User, Appointment, FollowUp, AttentionItem)
 
-#: SyncMeta key: the central clock value up to which every table has been pulled.
+#: SyncMeta key: the centre's clock token (see read_clock_and_time) of the last complete pull.
 PULLED_CLOCK = "pulled_clock"
 
 Progress = Callable[[int, int], None]
@@ -66,8 +76,9 @@ class SyncCancelled(FrontCounterError):
 @dataclass
 class PullResult:
     rows: dict[str, int] = field(default_factory=dict)
-    #: The central clock value this pull brought the cache up to (None if nothing was read).
-    clock: int | None = None
+    #: The centre's clock token this pull brought the cache up to (None if nothing was read or the
+    #: pull is incomplete).
+    clock: str | None = None
     first: bool = False
     #: The centre's time when the pull began (PostgreSQL's clock; None for the SQLite centre).
     centre_time: datetime | None = None
@@ -173,7 +184,7 @@ def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, An
     return Applied(len(rows), min(skipped) if skipped else None)
 
 
-def record_pulled_clock(local: Session, clock: int | None) -> None:
+def record_pulled_clock(local: Session, clock: str | None) -> None:
     """Remember the clock of a complete pull; forget it after an incomplete one (rows were held)."""
     if clock is None:
         local.execute(delete(SyncMeta).where(SyncMeta.key == PULLED_CLOCK))
@@ -222,12 +233,24 @@ def read_clock(central: Session) -> int:
     return int(central.scalar(select(SyncClock.value).where(SyncClock.id == 1)) or 0)
 
 
-def read_clock_and_time(central: Session) -> tuple[int, datetime | None]:
-    """The version clock and, on PostgreSQL, the centre's own time, in one round trip."""
+@dataclass(frozen=True)
+class CentreClock:
+    """What one pull knows of the centre's clocks, read in one round trip."""
+
+    #: Equal tokens mean nothing committed at the centre in between (a complete pull may stop).
+    token: str
+    #: Cursors stay below this version (None: no bound, the embedded centre's ordered clock).
+    watermark: int | None
+    #: The centre's time (PostgreSQL's; None for the SQLite centre, whose time is the process's).
+    time: datetime | None
+
+
+def read_clock_and_time(central: Session) -> CentreClock:
     if central.get_bind().dialect.name != "postgresql":
-        return read_clock(central), None
-    row = central.execute(select(SyncClock.value, func.clock_timestamp()).where(SyncClock.id == 1)).one()
-    return int(row[0] or 0), row[1]
+        return CentreClock(str(read_clock(central)), None, None)
+    row = central.execute(select(func.pg_current_snapshot().cast(String), func.fc_version_watermark(),
+                                 func.clock_timestamp())).one()
+    return CentreClock(f"pg:{row[0]}", int(row[1]), row[2])
 
 
 @dataclass
@@ -235,7 +258,7 @@ class LocalPullState:
     """What the cache knows about its pulls, read once per sync."""
 
     cursors: dict[str, int]
-    pulled_clock: int | None
+    pulled_clock: str | None
     #: The station's id from the cache's own copy of the stations table (None before a first pull).
     station_id: uuid.UUID | None
 
@@ -244,7 +267,7 @@ def read_local_state(local: Session, station_code: str) -> LocalPullState:
     pulled = get_meta(local, PULLED_CLOCK)
     return LocalPullState(
         cursors={c.entity: c.cursor for c in local.scalars(select(SyncCursor))},
-        pulled_clock=int(pulled) if pulled is not None else None,
+        pulled_clock=pulled,
         station_id=local.scalar(select(Station.id).where(Station.code == station_code, Station.deleted == false())),
     )
 
@@ -295,7 +318,8 @@ def pull(
     with central_snapshot(central_engine) as central:
         if first_check is not None:
             first_check(central)
-        clock, result.centre_time = read_clock_and_time(central)
+        centre = read_clock_and_time(central)
+        clock, result.centre_time, watermark = centre.token, centre.time, centre.watermark
         result.clock = clock
         if state.pulled_clock == clock:
             return result  # nothing committed anywhere since the last complete pull
@@ -312,8 +336,9 @@ def pull(
             entity = model.__tablename__  # type: ignore[attr-defined]
             committed = cursors.get(entity, 0)
             position: tuple[int, uuid.UUID | None] = (committed, None)
-            #: The cursor may not pass a row this pull had to skip (a local change waits on it).
-            ceiling: int | None = None
+            #: The cursor may not pass a row this pull had to skip (a local change waits on it), nor
+            #: the watermark (a running central transaction may still commit rows below it).
+            ceiling: int | None = None if watermark is None else watermark - 1
             while True:
                 if cancel is not None and cancel():
                     raise SyncCancelled("Sync stopped; it carries on from here next time.")
@@ -335,6 +360,7 @@ def pull(
                     if applied.skipped_from is not None:
                         below = applied.skipped_from - 1
                         ceiling = below if ceiling is None else min(ceiling, below)
+                        result.held.add(entity)
                     # A full page may have cut a version in two: only the versions before it are complete.
                     new_cursor = last["version"] - 1 if full else last["version"]
                     if ceiling is not None:
@@ -344,8 +370,6 @@ def pull(
                         set_cursor(local, entity, new_cursor)
                 committed = new_cursor
                 position = (last["version"], last["id"])
-                if ceiling is not None:
-                    result.held.add(entity)
                 result.rows[entity] = result.rows.get(entity, 0) + applied.count
                 done += len(rows)
                 if progress is not None:
