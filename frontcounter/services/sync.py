@@ -453,22 +453,23 @@ def _apply_retrying(factory: Any, op: centre.Operation, centre_clock: Clock | No
                     url: str) -> centre.OpResult:
     """Apply one change; when the centre times out on a lock (held by someone else), wait and retry
     with back-off, say so in the report, and in the end leave it queued (OfflineError)."""
-    for attempt in range(len(BUSY_DELAYS) + 1):
+    attempts = len(BUSY_DELAYS) + 1
+    for attempt in range(attempts):
         try:
             with central_errors(url):
                 return centre.apply_operation(factory, op, centre_clock.now() if centre_clock else None)
-        except OfflineError as exc:
-            if not centre.timed_out(exc.__cause__) or attempt == len(BUSY_DELAYS):
-                if centre.timed_out(exc.__cause__):
-                    raise OfflineError(
-                        f"The centre ({describe_url(url)}) is busy: a change waited for a lock held elsewhere "
-                        f"{attempt + 1} times ({centre.LOCK_TIMEOUT_S} s each); it stays queued for the next sync."
-                    ) from exc
+        except DBAPIError as exc:
+            if not centre.timed_out(exc):
                 raise
-            report.busy_retries += 1
-            logger.info("the centre timed out on a lock for op %s; retry %d in %.1f s", op.op_id, attempt + 1,
-                        BUSY_DELAYS[attempt])
-            time.sleep(BUSY_DELAYS[attempt])
+            if attempt == attempts - 1:
+                raise OfflineError(
+                    f"The centre ({describe_url(url)}) is busy: a change waited for a lock held elsewhere "
+                    f"{attempts} times ({centre.LOCK_TIMEOUT_S} s each); it stays queued for the next sync."
+                ) from exc
+        report.busy_retries += 1
+        logger.info("the centre timed out on a lock for op %s; retry %d in %.1f s", op.op_id, attempt + 1,
+                    BUSY_DELAYS[attempt])
+        time.sleep(BUSY_DELAYS[attempt])
     raise AssertionError("unreachable")
 
 
