@@ -2,8 +2,10 @@
 
 Each operation is applied in its own central transaction that also records the answer in
 ``applied_ops``; a retried push (the acknowledgement was lost) finds the op_id there and gets the
-stored answer back, so nothing is ever applied twice. Every central write takes the next value of
-the one-row clock, so versions commit in order and a pull never skips a late commit.
+stored answer back, so nothing is ever applied twice. No central writer queues on a shared row:
+on PostgreSQL a version is the writing transaction's id (migration 0002; pulls stay below the
+oldest running transaction, so none skips a late commit), the judge locks only the row it changes,
+and a lock wait is bounded (LOCK_TIMEOUT_S; the station retries with back-off).
 
 The rules are deterministic, from base_version, the values the station saw and the order the
 centre receives operations in (never wall clocks):
