@@ -16,18 +16,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, false, select
+from sqlalchemy import Engine, delete, false, select
 from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
-from frontcounter.db.models import SYNCED_MODELS, Station, SyncedMixin
+from frontcounter.db.models import SYNCED_MODELS, Station, SyncedMixin, SyncMeta
 from frontcounter.services import sync_pull
 from frontcounter.services.errors import NotFound
 from frontcounter.services.rowcodec import encode_value
+from frontcounter.services.sync_pull import get_meta, set_meta
+
+logger = logging.getLogger(__name__)
 
 #: Exit code of ``sync --verify`` when the cache differs from the centre (0 when equal).
 EXIT_DIFFERENT = 3
@@ -171,3 +176,56 @@ def repair(local_engine: Engine, central_engine: Engine, station_code: str) -> V
     after.repaired = repaired
     return after
 
+
+
+# -- the app's quiet check: once a day, and after a crash ---------------------------------------
+
+#: SyncMeta keys: when the cache was last checked, what a check ever found, and "the app is running"
+#: (still set at start-up means the last run did not stop cleanly: check again).
+LAST_CHECK = "verify_last_check"
+EVER_FOUND = "verify_ever_found"
+RUNNING = "verify_app_running"
+CHECK_EVERY = timedelta(days=1)
+
+
+def app_started(local_engine: Engine) -> None:
+    """Called when the app starts syncing: a marker left by a run that crashed makes a check due."""
+    with make_session_factory(local_engine, write=True).begin() as s:
+        if s.get(SyncMeta, RUNNING) is not None:
+            s.execute(delete(SyncMeta).where(SyncMeta.key == LAST_CHECK))  # crashed: check soon
+        else:
+            s.add(SyncMeta(key=RUNNING, value="1"))
+
+
+def app_stopped(local_engine: Engine) -> None:
+    with make_session_factory(local_engine, write=True).begin() as s:
+        s.execute(delete(SyncMeta).where(SyncMeta.key == RUNNING))
+
+
+def check_due(local_engine: Engine, now: datetime) -> bool:
+    with make_session_factory(local_engine)() as s:
+        row = s.get(SyncMeta, LAST_CHECK)
+    return row is None or now - datetime.fromisoformat(row.value) >= CHECK_EVERY
+
+
+def quiet_check(local_engine: Engine, central_engine: Engine, station_code: str, now: datetime) -> VerifyReport | None:
+    """If a check is due: verify, re-pull what differs, and remember what was ever found."""
+    if not check_due(local_engine, now):
+        return None
+    report = repair(local_engine, central_engine, station_code)
+    with make_session_factory(local_engine, write=True).begin() as s:
+        set_meta(s, LAST_CHECK, now.isoformat())
+        if report.repaired or not report.ok:
+            left = len(report.differences)
+            set_meta(s, EVER_FOUND, json.dumps({"on": now.isoformat(), "repaired": report.repaired, "left": left}))
+    if report.repaired or not report.ok:
+        logger.warning("the daily cache check re-pulled %d row(s); %d still differ", report.repaired,
+                       len(report.differences))
+    return report
+
+
+def ever_found(local_engine: Engine) -> dict[str, Any] | None:
+    """What a quiet check ever found ({"on", "repaired", "left"}), for the status bar."""
+    with make_session_factory(local_engine)() as s:
+        value = get_meta(s, EVER_FOUND)
+    return json.loads(value) if value else None

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QMessageBox, QProgressBar, QProgressDialog, QWidge
 from sqlalchemy import Engine
 
 from frontcounter.config import Settings
-from frontcounter.services import sync
+from frontcounter.services import sync, sync_verify
 from frontcounter.services.centre_clock import CorrectedClock, skewed
 from frontcounter.services.centre_clock import describe as describe_skew
 from frontcounter.services.clock import local
@@ -105,6 +105,8 @@ class SyncController(QObject):
         local_status = sync.local_status(ctx.engine)
         #: "this PC's clock is 3 h 0 min fast": set while the last sync found the clock off.
         self._clock_note = _clock_note(ctx.clock.offset if isinstance(ctx.clock, CorrectedClock) else None)
+        #: What the quiet daily cache check ever found (None: nothing, ever).
+        self._check_found = sync_verify.ever_found(ctx.engine)
         self._first = local_status.never_synced
         self._status = SyncStatus("idle", local_status.waiting, local_status.last_sync)
 
@@ -137,11 +139,14 @@ class SyncController(QObject):
             return
         self._stopped = False
         self._ctx.on_committed.append(self._listener)
+        sync_verify.app_started(self._ctx.engine)
         self._emit(self._status)
         self._timer.start(delay_ms)
 
     def stop(self) -> None:
         """Stop listening and timing, and ask a running sync to stop at its next step."""
+        if not self._stopped:
+            sync_verify.app_stopped(self._ctx.engine)
         self._stopped = True
         if self._listener in self._ctx.on_committed:
             self._ctx.on_committed.remove(self._listener)
@@ -184,10 +189,19 @@ class SyncController(QObject):
             except Exception as exc:  # an unparsable URL: the user fixes it in the settings
                 raise FrontCounterError(f"The central URL is not valid ({type(exc).__name__}).") from exc
             if not first:
-                return sync.sync_once(ctx.engine, engine, code, clock=ctx.clock, cancel=cancel.is_set)
-            with _no_full_collections():
-                return sync.sync_once(ctx.engine, engine, code, clock=ctx.clock, progress=progress,
-                                      cancel=cancel.is_set)
+                report = sync.sync_once(ctx.engine, engine, code, clock=ctx.clock, cancel=cancel.is_set)
+            else:
+                with _no_full_collections():
+                    report = sync.sync_once(ctx.engine, engine, code, clock=ctx.clock, progress=progress,
+                                            cancel=cancel.is_set)
+            # Once a day and after a crash, quietly: is the cache still equal to the centre? (Not
+            # right after a first sync: that cache is as fresh as it gets.)
+            if not first:
+                try:
+                    sync_verify.quiet_check(ctx.engine, engine, code, ctx.clock.now())
+                except Exception:  # the sync itself succeeded; the check tries again next time
+                    logger.warning("the quiet cache check failed; it runs again at the next sync", exc_info=True)
+            return report
 
         self._tasks.run(work, on_done=self._on_sync_done, on_error=self._on_sync_failed,
                         on_progress=self._on_sync_progress)
@@ -197,6 +211,10 @@ class SyncController(QObject):
         text = self._label_text(status or self._status)
         if self._clock_note:
             text += " · " + self.tr("⚠ PC clock {0}, centre time used").format(self._clock_note)
+        found = self._check_found
+        if found:
+            text += " · " + self.tr("⚠ cache check {0}: {1} row(s) re-pulled").format(
+                f"{local(datetime.fromisoformat(found['on'])):%d %b}", found["repaired"])
         return text
 
     def _label_text(self, s: SyncStatus) -> str:
@@ -234,6 +252,7 @@ class SyncController(QObject):
     def _on_sync_done(self, report: SyncReport) -> None:
         self._running = False
         note = _clock_note(report.clock_offset)
+        self._check_found = sync_verify.ever_found(self._ctx.engine)
         clock_changed, self._clock_note = note != self._clock_note, note
         self._first = False
         self._failures = 0

@@ -306,3 +306,36 @@ def test_a_pc_clock_three_hours_fast_is_shown_in_the_status_bar(qtbot: QtBot, de
     finally:
         running.close()
         runtime.engine.dispose()
+
+
+def test_the_quiet_daily_check_repairs_a_damaged_cache_and_the_status_bar_says_so(
+    app: App, demo_dir: Path, clock: FixedClock
+) -> None:
+    from frontcounter.services import sync_verify
+
+    app.sync.start(delay_ms=60000)
+    app.run_sync()  # checked once now; the next check is due in a day
+    assert sync_verify.ever_found(app.runtime.engine) is None and "cache check" not in app.label()
+    engine = make_engine(sqlite_url(demo_dir / "station.sqlite"))
+    with engine.begin() as conn:  # damage the cache behind the app's back
+        conn.execute(text("UPDATE rooms SET name = 'Broom cupboard' WHERE id = (SELECT min(id) FROM rooms)"))
+    engine.dispose()
+    app.run_sync()
+    assert "cache check" not in app.label()  # not due yet
+    clock.advance(timedelta(days=1))
+    app.run_sync()
+    assert app.label().endswith("· ⚠ cache check 24 Nov: 1 row(s) re-pulled")
+    assert sync_verify.verify(app.runtime.engine, make_engine(sqlite_url(demo_dir / "central.sqlite")), "HH").ok
+    app.window.resize(1200, 700)
+    app.window.grab().save("/tmp/i22-status-check.png")
+
+
+def test_a_crash_makes_the_check_due_at_the_next_start(app: App, demo_dir: Path) -> None:
+    from frontcounter.services import sync_verify
+
+    app.sync.start(delay_ms=60000)
+    app.run_sync()
+    now = app.runtime.ctx.clock.now()
+    assert not sync_verify.check_due(app.runtime.engine, now)
+    sync_verify.app_started(app.runtime.engine)  # a second start without a clean stop: the first crashed
+    assert sync_verify.check_due(app.runtime.engine, now)
