@@ -217,7 +217,9 @@ def central_errors(url: str) -> Iterator[None]:
 #: what counts behind PgBouncer, where start-up options may not reach the server.
 PG_CONNECT_ARGS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
                    "keepalives_count": 3, "tcp_user_timeout": 60000, "application_name": "frontcounter-sync",
-                   "options": f"-c lock_timeout={centre.LOCK_TIMEOUT_S}s -c statement_timeout={centre.STATEMENT_TIMEOUT_S}s"}
+                   "options": f"-c lock_timeout={centre.LOCK_TIMEOUT_S}s -c statement_timeout={centre.STATEMENT_TIMEOUT_S}s",
+                   # No server-side prepared statements: safe behind PgBouncer's transaction pooling.
+                   "prepare_threshold": None}
 #: Waits before retrying a change the centre timed out on (a lock held elsewhere), in seconds.
 BUSY_DELAYS = (0.5, 1.0, 2.0)
 
