@@ -43,7 +43,7 @@ def _roster(central_db: Path) -> None:
 
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.db.models import Duty, Officer, OpeningSession, Station
-    from frontcounter.services.clock import LONDON, local
+    from frontcounter.services.core.clock import LONDON, local
 
     rng = random.Random(11)
     engine = make_engine(sqlite_url(central_db))
@@ -80,11 +80,11 @@ def _slot_search_figure(runs: int) -> dict[str, Any]:
     from frontcounter.db.models import Station, User
     from frontcounter.paths import Paths
     from frontcounter.runtime import create_demo
-    from frontcounter.services import booking
-    from frontcounter.services.auth import actor_for
-    from frontcounter.services.booking import SlotNeeds
-    from frontcounter.services.clock import FixedClock, local, local_day_bounds
-    from frontcounter.services.context import ServiceContext
+    from frontcounter.services.core.clock import FixedClock, local, local_day_bounds
+    from frontcounter.services.core.context import ServiceContext
+    from frontcounter.services.scheduling import slots as booking
+    from frontcounter.services.scheduling.slots import SlotNeeds
+    from frontcounter.services.security.auth import actor_for
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-board-"))
     paths = Paths.resolve(tmp)
@@ -140,9 +140,15 @@ def _slot_search_figure(runs: int) -> dict[str, Any]:
 
 def _synthetic_day(rooms: int = 20, hours: int = 10) -> tuple[Any, list[Any]]:
     """A station day of ``rooms × hours`` appointments (200), every room and hour full."""
-    from frontcounter.services.appointments import AppointmentView
-    from frontcounter.services.clock import LONDON
-    from frontcounter.services.roster import DayLayout, DutyView, OfficerOnDuty, OfficerView, RoomView
+    from frontcounter.services.core.appointments import AppointmentView
+    from frontcounter.services.core.clock import LONDON
+    from frontcounter.services.scheduling.roster import (
+        DayLayout,
+        DutyView,
+        OfficerOnDuty,
+        OfficerView,
+        RoomView,
+    )
 
     rng = random.Random(7)
     day = date(2026, 11, 23)
@@ -184,7 +190,7 @@ def _synthetic_day(rooms: int = 20, hours: int = 10) -> tuple[Any, list[Any]]:
 def _board_figure(runs: int) -> dict[str, Any]:
     from PySide6.QtWidgets import QApplication, QWidget
 
-    from frontcounter.ui.day_board import DayBoardCanvas
+    from frontcounter.ui.views.day_board_canvas import DayBoardCanvas
 
     app = QApplication.instance() or QApplication(["bench-board"])
     layout, views = _synthetic_day()

@@ -93,8 +93,8 @@ def _add_stress_day(data_dir: Path, now: datetime) -> None:
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.db.models import Appointment, Room, Station
     from frontcounter.paths import Paths
-    from frontcounter.services.clock import LONDON, local
-    from frontcounter.services.references import new_reference
+    from frontcounter.services.core.clock import LONDON, local
+    from frontcounter.services.core.references import new_reference
 
     rng = random.Random(3)
     engine = make_engine(sqlite_url(Paths.resolve(data_dir).station_db))
@@ -143,7 +143,7 @@ def _roster_every_station(central_db: Path, now: datetime) -> None:
 
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.db.models import Duty, Officer, OpeningSession, Station
-    from frontcounter.services.clock import LONDON, local
+    from frontcounter.services.core.clock import LONDON, local
 
     rng = random.Random(5)
     engine = make_engine(sqlite_url(central_db))
@@ -249,10 +249,10 @@ def _type_word(app: Any, search: Any, word: str, samples: list[float], cpu: list
 def _keystroke_figures(app: Any, data_dir: Path, now: datetime, words_count: int, label: str) -> dict[str, Any]:
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services.clock import FixedClock
+    from frontcounter.services.core.clock import FixedClock
     from frontcounter.ui.app_state import AppState
-    from frontcounter.ui.appointment_model import DETAIL_ROLE
-    from frontcounter.ui.main_window import MainWindow
+    from frontcounter.ui.kit.appointment_model import DETAIL_ROLE
+    from frontcounter.ui.shell.main_window import MainWindow
     from tests.conftest import actor_named
 
     runtime = open_station(Paths.resolve(data_dir), clock=FixedClock(now))
@@ -305,8 +305,8 @@ def _check_in_figure(data_dir: Path, now: datetime, runs: int) -> dict[str, Any]
     from frontcounter.db.models import Appointment, Status
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services import checkin
-    from frontcounter.services.clock import FixedClock, local_day_bounds
+    from frontcounter.services.core.clock import FixedClock, local_day_bounds
+    from frontcounter.services.counter import checkin
     from tests.conftest import actor_named
 
     clock = FixedClock(now)
@@ -369,10 +369,10 @@ def _finder_figure(data_dir: Path, now: datetime, runs: int) -> dict[str, Any]:
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.db.models import Station, User
     from frontcounter.paths import Paths
-    from frontcounter.services import booking
-    from frontcounter.services.auth import actor_for
-    from frontcounter.services.clock import FixedClock, local, local_day_bounds
-    from frontcounter.services.context import ServiceContext
+    from frontcounter.services.core.clock import FixedClock, local, local_day_bounds
+    from frontcounter.services.core.context import ServiceContext
+    from frontcounter.services.scheduling import slots as booking
+    from frontcounter.services.security.auth import actor_for
 
     central_db = Paths.resolve(data_dir).embedded_central_db
     _roster_every_station(central_db, now)

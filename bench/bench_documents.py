@@ -39,7 +39,7 @@ def _floor_pdf() -> bytes:
 
 
 def _briefing(notes: str) -> Any:
-    from frontcounter.services.briefing import BriefingData, EarlierAppointment
+    from frontcounter.services.documents.contents import BriefingData, EarlierAppointment
 
     return BriefingData(
         appointment_id=uuid.uuid4(), reference="HH-4KQ7M", station_code="HH", station_name="Hemel Hempstead",
@@ -66,7 +66,7 @@ def _day_sheet(rows: int) -> Any:
     """A day of ``rows`` appointments, four rooms a half hour; every visitor and note different
     (as on a real day, so no layout is saved by repeating the same text), a third of the names in
     Arabic or Chinese script, which take the fallback fonts and shaping."""
-    from frontcounter.services.briefing import DaySheetData, DaySheetRow
+    from frontcounter.services.documents.contents import DaySheetData, DaySheetRow
 
     names = ("Jane Smith", "Amir Khan", "محمد الأحمد", "Wang Fang 王芳", "Ayşe Yılmaz", "Hodan Abdi")
     officers = ("PC 1234 Priya Patel", "DC 5678 Tomasz Nowak", "PC 2345 Sam Jones", "PS 3456 Ada Obi")
@@ -102,10 +102,10 @@ def _service_setup(tmp: Path) -> Callable[[], bytes]:
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.db.migrate import upgrade
     from frontcounter.db.models import Appointment, Officer, Role, Room, Station
-    from frontcounter.services import documents
-    from frontcounter.services.actor import Actor
-    from frontcounter.services.clock import FixedClock
-    from frontcounter.services.context import ServiceContext
+    from frontcounter.services.core.actor import Actor
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.core.context import ServiceContext
+    from frontcounter.services.documents.briefing import briefing_pdf
 
     engine = make_engine(sqlite_url(tmp / "bench.sqlite"))
     upgrade(engine)
@@ -136,12 +136,15 @@ def _service_setup(tmp: Path) -> Callable[[], bytes]:
             previous = appointment.id
     actor = Actor(user_id=uuid.uuid4(), username="officer.HH", display_name="Officer", role=Role.OFFICER,
                   station_id=station.id, station_code="HH", workstation="bench")
-    return lambda: documents.briefing_pdf(ctx, actor, "HH-E9ARU", recipient="bench")
+    return lambda: briefing_pdf(ctx, actor, "HH-E9ARU", recipient="bench")
 
 
 def run(quick: bool) -> dict[str, dict[str, Any]]:
-    from frontcounter.services import documents, pdf_fonts
-    from frontcounter.services.briefing import SlipData
+    from frontcounter.services.documents import fonts as pdf_fonts
+    from frontcounter.services.documents.briefing import build_briefing_pdf
+    from frontcounter.services.documents.contents import SlipData
+    from frontcounter.services.documents.day_sheet import build_day_sheet_pdf
+    from frontcounter.services.documents.slip import build_slip_pdf
 
     start = time.perf_counter()
     pdf_fonts.fonts()
@@ -158,14 +161,14 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
 
     sheet_runs = max(5, runs // 2)
     figures: dict[str, dict[str, Any]] = dict([
-        _measure("briefing build (typical)", lambda: documents.build_briefing_pdf(typical, marking, by, NOW),
+        _measure("briefing build (typical)", lambda: build_briefing_pdf(typical, marking, by, NOW),
                  "<= 30 ms", runs),
         _measure("briefing build (5,000-char notes)",
-                 lambda: documents.build_briefing_pdf(long_notes, marking, by, NOW), "<= 60 ms", runs),
+                 lambda: build_briefing_pdf(long_notes, marking, by, NOW), "<= 60 ms", runs),
         _measure("day sheet build (200 rows, confidential)",
-                 lambda: documents.build_day_sheet_pdf(sheet, marking, by, NOW, confidential=True), "<= 300 ms",
+                 lambda: build_day_sheet_pdf(sheet, marking, by, NOW, confidential=True), "<= 300 ms",
                  sheet_runs),
-        _measure("slip build", lambda: documents.build_slip_pdf(slip, marking, NOW), "<= 30 ms", runs),
+        _measure("slip build", lambda: build_slip_pdf(slip, marking, NOW), "<= 30 ms", runs),
     ])
     with tempfile.TemporaryDirectory() as tmp:
         service = _service_setup(Path(tmp))

@@ -97,7 +97,7 @@ pidfile = {tmp / 'pgbouncer.pid'}
 
 
 def _bouncer_connect_args() -> dict[str, Any]:
-    from frontcounter.services.sync import PG_CONNECT_ARGS
+    from frontcounter.services.sync.connection import PG_CONNECT_ARGS
 
     return {**PG_CONNECT_ARGS, "application_name": "bench-bouncer"}
 
@@ -112,11 +112,11 @@ def _run_clients(url: str, data_dirs: list[str], offsets: list[int], clients: in
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.db.models import Appointment, Role
     from frontcounter.paths import Paths
-    from frontcounter.services.actor import Actor
-    from frontcounter.services.clock import FixedClock
-    from frontcounter.services.commands import command
-    from frontcounter.services.context import ServiceContext
-    from frontcounter.services.sync import sync_once
+    from frontcounter.services.core.actor import Actor
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.core.commands import command
+    from frontcounter.services.core.context import ServiceContext
+    from frontcounter.services.sync.station import sync_once
 
     clock = FixedClock(DEMO_NOW)
     compiled = LRUCache(2000)  # warm apps: statements compiled once (see bench_sync)

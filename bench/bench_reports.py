@@ -41,7 +41,7 @@ def build_year(engine: Any, *, seed: int = 2026) -> int:
     from sqlalchemy import insert
 
     from frontcounter.db.models import Officer, OpeningSession, Room, Station, User
-    from frontcounter.services.clock import LONDON
+    from frontcounter.services.core.clock import LONDON
 
     rng = random.Random(seed)
     stations, sessions, rooms, officers, users = [], [], [], [], []
@@ -220,10 +220,13 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.db.migrate import upgrade
     from frontcounter.db.models import Appointment, Role
-    from frontcounter.services import report_export, reports
-    from frontcounter.services.actor import Actor
-    from frontcounter.services.clock import FixedClock
-    from frontcounter.services.context import ServiceContext
+    from frontcounter.services.core.actor import Actor
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.core.context import ServiceContext
+    from frontcounter.services.reports import figures as reports
+    from frontcounter.services.reports import pdf as report_export
+    from frontcounter.services.reports.drill_down import appointments_behind
+    from frontcounter.services.reports.model import period_bounds
 
     runs = 5 if quick else 21
     figures: dict[str, dict[str, Any]] = {}
@@ -240,7 +243,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
                 Appointment.station_id == station_id).limit(1)).scalar_one()[:2]
         fcr = Actor(user_id=uuid.uuid4(), username="fcr.HH", display_name="FCR", role=Role.FCR,
                     station_id=station_id, station_code=code, workstation="bench")
-        start_at, end_at = reports.period_bounds(YEAR_FROM, YEAR_TO)
+        start_at, end_at = period_bounds(YEAR_FROM, YEAR_TO)
 
         def floor_all() -> None:
             with ctx.read() as session:
@@ -271,7 +274,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
                                                        runs=runs, p95=round(p95(values), 3),
                                                        cpu_ms=round(median(cpu), 3))
         values, floors = _interleaved(
-            lambda: reports.appointments_behind(ctx, fcr, "outcome:no_show", YEAR_FROM, YEAR_TO, code),
+            lambda: appointments_behind(ctx, fcr, "outcome:no_show", YEAR_FROM, YEAR_TO, code),
             floor_one, max(3, runs // 2))
         figures["drill-down: one station's no-shows for a year (~600 rows, audited)"] = figure(
             median(values), "ms", median(floors), "<= 250 ms", runs=max(3, runs // 2))

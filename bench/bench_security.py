@@ -44,7 +44,7 @@ USERS = ("counter.HH", "officer.HH", "supervisor.HH", "clerk1.HH", "clerk2.HH", 
 def _demo(tmp: Path) -> Path:
     from frontcounter.paths import Paths
     from frontcounter.runtime import create_demo
-    from frontcounter.services.clock import FixedClock
+    from frontcounter.services.core.clock import FixedClock
 
     data = tmp / "demo"
     create_demo(Paths.resolve(data), clock=FixedClock(DEMO_NOW))
@@ -56,7 +56,7 @@ def actor_named(runtime: Any, username: str) -> Any:
     from sqlalchemy import select
 
     from frontcounter.db.models import Station, User
-    from frontcounter.services.auth import actor_for
+    from frontcounter.services.security.auth import actor_for
 
     with runtime.ctx.read() as session:
         user = session.scalars(select(User).where(User.username == username)).one()
@@ -90,8 +90,8 @@ def _fill_audit(db: Path, count: int) -> None:
 def _bench_audit_search(data: Path, quick: bool) -> dict[str, Any]:
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services import audit_log
-    from frontcounter.services.clock import FixedClock
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.security import audit_log
 
     count = 20_000 if quick else 100_000
     db = Paths.resolve(data).station_db
@@ -123,8 +123,8 @@ def _bench_purge(data: Path, quick: bool) -> dict[str, Any]:
     from frontcounter.db.models import Appointment
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services import retention
-    from frontcounter.services.clock import FixedClock
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.security import retention
 
     clock = FixedClock(DEMO_NOW + timedelta(days=10))  # every demo appointment is past its period
     runtime = open_station(Paths.resolve(data), clock=clock)
@@ -160,8 +160,8 @@ def _bench_sign_in(data: Path, quick: bool) -> dict[str, Any]:
 
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services import auth
-    from frontcounter.services.clock import FixedClock
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.security import auth
 
     runtime = open_station(Paths.resolve(data), clock=FixedClock(DEMO_NOW))
     salt = base64.b64decode(base64.b64encode(os.urandom(16)))
@@ -185,9 +185,9 @@ def _bench_event_filter(data: Path, quick: bool) -> dict[str, Any]:
 
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services.clock import FixedClock
+    from frontcounter.services.core.clock import FixedClock
     from frontcounter.ui.app_state import AppState
-    from frontcounter.ui.lock import SessionLock
+    from frontcounter.ui.shell.lock import SessionLock
 
     app = QApplication.instance() or QApplication(["bench"])
     runtime = open_station(Paths.resolve(data), clock=FixedClock(DEMO_NOW))

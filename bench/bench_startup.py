@@ -32,7 +32,7 @@ from typing import Any
 from bench.harness import Deadline, figure, median, python, run_child
 from bench.startup_probe import HEAVY
 
-PASSWORD = "demo"  # the demo's shared password (frontcounter/services/demo.py)
+PASSWORD = "demo"  # the demo's shared password (frontcounter/services/demo/seed.py)
 START_USER = "counter.HH"  # who opens the app at the start of a shift
 SCREENS_USER = "supervisor.HH"  # the role that sees the most screens
 def _pycache_dir() -> Path:

@@ -154,8 +154,8 @@ class Bench:
         from frontcounter.db.models import Station
         from frontcounter.paths import Paths
         from frontcounter.runtime import create_demo, open_station
-        from frontcounter.services.clock import FixedClock
-        from frontcounter.services.sync import open_central
+        from frontcounter.services.core.clock import FixedClock
+        from frontcounter.services.sync.connection import open_central
 
         self.url, self.tmp = url, tmp
         self.cpu = ServerCpu(PG_URL, make_url(url).database or "")
@@ -170,7 +170,7 @@ class Bench:
         self._elsewhere_id: Any = None
 
     def sync(self, station: Any = None, engine: Any = None) -> Any:
-        from frontcounter.services.sync import sync_once
+        from frontcounter.services.sync.station import sync_once
 
         runtime = station or self.station
         return sync_once(runtime.engine, engine or self.central, runtime.ctx.station_code, clock=self.clock)
@@ -253,7 +253,7 @@ def _incremental(bench: Bench, runs: int) -> dict[str, Any]:
 
     def floor() -> None:
         from frontcounter.db.models import Appointment
-        from frontcounter.services.sync_pull import columns_of as _columns
+        from frontcounter.services.sync.pull import columns_of as _columns
 
         columns = ", ".join(_columns(Appointment))
         with bench.central.connect() as conn:
@@ -281,8 +281,8 @@ def _first_sync(bench: Bench, runs: int) -> tuple[str, dict[str, Any]]:
     from frontcounter.db.models import SYNCED_MODELS
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services.sync_pull import columns_of as _columns
-    from frontcounter.services.sync_pull import scope_of as _scope
+    from frontcounter.services.sync.pull import columns_of as _columns
+    from frontcounter.services.sync.pull import scope_of as _scope
 
     rows_pulled: list[int] = []
     values: list[float] = []
@@ -367,8 +367,9 @@ def _run_clients(url: str, data_dirs: list[str], offsets: list[int], clients: in
     from frontcounter.config import load_settings
     from frontcounter.db.engine import make_engine, sqlite_url
     from frontcounter.paths import Paths
-    from frontcounter.services.clock import FixedClock
-    from frontcounter.services.sync import PG_CONNECT_ARGS, sync_once
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.sync.connection import PG_CONNECT_ARGS
+    from frontcounter.services.sync.station import sync_once
 
     clock = FixedClock(DEMO_NOW)
     # Each simulated PC runs a warm app: its statements compiled once, as a real station's would be

@@ -53,9 +53,9 @@ from frontcounter.db.models import (
     Status,
 )
 from frontcounter.paths import Paths
-from frontcounter.services.clock import LONDON, FixedClock, local
-from frontcounter.services.references import ALPHABET, LENGTH
-from frontcounter.services.sync import AUDIT_PUSHED
+from frontcounter.services.core.clock import LONDON, FixedClock, local
+from frontcounter.services.core.references import ALPHABET, LENGTH
+from frontcounter.services.sync.report import AUDIT_PUSHED
 
 #: The demo's "now" in the tests (tests/conftest.py DEMO_NOW): a Monday evening session.
 BENCH_NOW = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)

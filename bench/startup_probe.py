@@ -2,7 +2,7 @@
 
 ``bare``: a bare PySide6 main window, the floor. ``stack --data-dir DIR``: the same after the
 work no app of this design can skip (SQLAlchemy's ORM imported, one query, one scrypt check). ``app [FRONTCOUNTER ARGS…]``: the real app,
-started through ``frontcounter.cli.main`` exactly as ``python -m frontcounter`` starts it (sign-in
+started through ``frontcounter.cli.main.main`` exactly as ``python -m frontcounter`` starts it (sign-in
 without the dialog via ``--user`` and ``FRONTCOUNTER_PASSWORD``).
 
 Both print ``first_frame=<time.monotonic()>`` once the first frame of the window named
@@ -64,7 +64,7 @@ def _describe(dialog: Any) -> str:
 def _stack_work(args: list[str]) -> None:
     """What any app built this way must do before its first window, with none of our code: import
     SQLAlchemy's ORM, read one row of the station cache, verify one scrypt password (the app's
-    cost parameters, frontcounter/services/auth.py). ``args`` is the app's ``--data-dir DIR``."""
+    cost parameters, frontcounter/services/security/auth.py). ``args`` is the app's ``--data-dir DIR``."""
     import hashlib
 
     from sqlalchemy import create_engine, text
@@ -92,17 +92,17 @@ def _timed(name: str, fn: Any) -> Any:
     return timed
 
 
-#: The steps of ``frontcounter.__main__.run_gui`` the ``--phases`` run times: (module, name, label).
+#: The steps of ``frontcounter.startup.run_gui`` the ``--phases`` run times: (module, name, label).
 #: A step that no longer exists is skipped, so the probe outlives changes to the start-up code.
 STEPS = (
     ("frontcounter.runtime", "open_station", "open_station"),
     ("frontcounter.ui.theme", "apply_theme", "apply_theme"),
-    ("frontcounter.ui.sync_controller", "first_sync_if_needed", "first_sync_check"),
-    ("frontcounter.ui.login_dialog", "sign_in_interactively", "sign_in"),
-    ("frontcounter.ui.sync_controller", "start_sync", "start_sync"),
-    ("frontcounter.ui.main_window", "MainWindow.__init__", "main_window"),
-    ("frontcounter.ui.sync_controller", "attach_to_window", "attach_sync"),
-    ("frontcounter.ui.lock", "install_session_lock", "session_lock"),
+    ("frontcounter.ui.shell.sync_startup", "first_sync_if_needed", "first_sync_check"),
+    ("frontcounter.ui.dialogs.login", "sign_in_interactively", "sign_in"),
+    ("frontcounter.ui.shell.sync_startup", "start_sync", "start_sync"),
+    ("frontcounter.ui.shell.main_window", "MainWindow.__init__", "main_window"),
+    ("frontcounter.ui.shell.sync_startup", "attach_to_window", "attach_sync"),
+    ("frontcounter.ui.shell.lock", "install_session_lock", "session_lock"),
 )
 
 
@@ -112,8 +112,8 @@ def _instrument() -> None:
     the wrapped ones; a class's ``__init__`` is wrapped in place, so the class stays a class."""
     import importlib
 
-    importlib.import_module("frontcounter.__main__")
-    importlib.import_module("frontcounter.cli")
+    importlib.import_module("frontcounter.startup")
+    importlib.import_module("frontcounter.cli.main")
     found = []
     for module_name, name, label in STEPS:
         try:
@@ -206,7 +206,7 @@ def main(argv: list[str]) -> int:
         os.environ["FRONTCOUNTER_CLOCK"] = os.environ[ENV_NOW]
     if phases:
         _instrument()
-    from frontcounter.cli import main as cli_main
+    from frontcounter.cli.main import main as cli_main
 
     status = cli_main(rest)
     _emit(error=f"the app returned {status} without painting a main window")

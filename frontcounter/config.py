@@ -1,7 +1,7 @@
 """All user settings, declared and typed in one place (STYLE.md), stored as JSON in the data dir.
 
 Never holds a secret: the central database password lives only in the OS keyring
-(frontcounter/services/secrets.py). Window geometry is kept apart, in the UI's own state file.
+(frontcounter/services/security/secrets.py). Window geometry is kept apart, in the UI's own state file.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from frontcounter.services.context import Policy
-from frontcounter.services.retention import RetentionPolicy
+from frontcounter.services.core.context import Policy
+from frontcounter.services.security.retention import RetentionPolicy
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Settings:
         )
 
     def retention(self) -> RetentionPolicy:
-        """The retention periods as the purge takes them (services/retention.py)."""
+        """The retention periods as the purge takes them (services/security/retention.py)."""
         return RetentionPolicy(
             personal_data_days=self.retention_days_personal,
             closed_follow_up_days=self.retention_days_closed_follow_ups,

@@ -15,13 +15,14 @@ from frontcounter.config import Settings, load_settings, save_settings
 from frontcounter.db.engine import make_engine, make_session_factory, sqlite_url
 from frontcounter.db.migrate import upgrade
 from frontcounter.paths import Paths
-from frontcounter.services import centre_clock, sync_pull
-from frontcounter.services.auth import workstation_name
-from frontcounter.services.centre_clock import CorrectedClock
-from frontcounter.services.clock import Clock, default_clock
-from frontcounter.services.context import ServiceContext
-from frontcounter.services.demo import DEMO_STATION, DemoSummary, seed_central
-from frontcounter.services.errors import FrontCounterError
+from frontcounter.services.core.clock import Clock, default_clock
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.errors import FrontCounterError
+from frontcounter.services.demo.seed import DEMO_STATION, DemoSummary, seed_central
+from frontcounter.services.security.auth import workstation_name
+from frontcounter.services.sync import centre_clock
+from frontcounter.services.sync import pull as sync_pull
+from frontcounter.services.sync.centre_clock import CorrectedClock
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def create_demo(
         central.dispose()
     settings = load_settings(paths.config_file)
     settings.station_code = station_code
-    from frontcounter.services import secrets
+    from frontcounter.services.security import secrets
 
     if make_url(url).password:  # the password belongs in the keyring, never in config.json
         secrets.store_password(url, str(make_url(url).password))
@@ -112,3 +113,36 @@ def create_demo(
 
 def demo_exists(paths: Paths) -> bool:
     return Path(paths.station_db).exists() and load_settings(paths.config_file).station_code is not None
+
+
+def demo_has_ended(paths: Paths, clock: Clock | None = None) -> bool:
+    """True when an embedded demo holds no appointment from today on: its week is over, so the
+    Today view would be empty for a newcomer who comes back to it days later."""
+    from sqlalchemy import func, select
+
+    from frontcounter.db.models import Appointment
+    from frontcounter.services.core.clock import local_day_bounds, local_today
+
+    settings = load_settings(paths.config_file)
+    if not settings.demo or not Path(paths.embedded_central_db).exists():
+        return False  # a demo seeded into a real centre is not ours to replace
+    start, _ = local_day_bounds(local_today(clock or default_clock()))
+    engine = make_engine(embedded_central_url(paths))
+    try:
+        with engine.connect() as connection:
+            return not connection.scalar(select(func.count()).select_from(Appointment)
+                                         .where(Appointment.start_at >= start))
+    finally:
+        engine.dispose()
+
+
+def ensure_demo(paths: Paths, *, station_code: str, clock: Clock | None = None) -> None:
+    """The embedded demo for ``--demo``: created when missing, and made afresh when its week has
+    ended (nothing in it is worth keeping: it is demo data in a folder of its own)."""
+    if demo_exists(paths) and demo_has_ended(paths, clock):
+        logger.info("the demo in %s has no appointments left; seeding a new week", paths.data_dir)
+        for path in (paths.station_db, paths.embedded_central_db):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if not demo_exists(paths):
+        create_demo(paths, clock=clock, station_code=station_code)

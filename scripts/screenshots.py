@@ -21,12 +21,12 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from frontcounter.paths import Paths  # noqa: E402
 from frontcounter.runtime import create_demo, open_station  # noqa: E402
-from frontcounter.services.auth import sign_in  # noqa: E402
-from frontcounter.services.clock import FixedClock  # noqa: E402
+from frontcounter.services.core.clock import FixedClock  # noqa: E402
+from frontcounter.services.security.auth import sign_in  # noqa: E402
 from frontcounter.ui.app_state import AppState  # noqa: E402
-from frontcounter.ui.main_window import MainWindow  # noqa: E402
+from frontcounter.ui.shell.main_window import MainWindow  # noqa: E402
+from frontcounter.ui.shell.navigation import views_for  # noqa: E402
 from frontcounter.ui.theme import apply_theme  # noqa: E402
-from frontcounter.ui.views import views_for  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)
 USERS = ("supervisor.HH", "officer.HH", "auditor.HH")

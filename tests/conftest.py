@@ -22,9 +22,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from frontcounter.paths import Paths  # noqa: E402
 from frontcounter.runtime import StationRuntime, create_demo, open_station  # noqa: E402
-from frontcounter.services.actor import Actor  # noqa: E402
-from frontcounter.services.auth import actor_for  # noqa: E402
-from frontcounter.services.clock import CLOCK_ENV, FixedClock  # noqa: E402
+from frontcounter.services.core.actor import Actor  # noqa: E402
+from frontcounter.services.core.clock import CLOCK_ENV, FixedClock  # noqa: E402
+from frontcounter.services.security.auth import actor_for  # noqa: E402
 
 #: A Monday evening in an evening session (17:00–20:00 Sun–Thu): the demo's "now" in tests.
 DEMO_NOW = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)

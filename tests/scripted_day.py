@@ -18,20 +18,17 @@ from sqlalchemy import Engine, select
 from frontcounter.db.engine import make_session_factory
 from frontcounter.db.models import Appointment, AuditEvent, Role, Station, User
 from frontcounter.runtime import StationRuntime
-from frontcounter.services import (
-    appointments,
-    auth,
-    booking,
-    briefing,
-    checkin,
-    documents,
-    report_export,
-    retention,
-    sync,
-)
-from frontcounter.services.clock import local_today
-from frontcounter.services.commands import next_central_version
-from frontcounter.services.errors import AuthenticationError, PermissionDenied
+from frontcounter.services.core import appointments
+from frontcounter.services.core.clock import local_today
+from frontcounter.services.core.commands import next_central_version
+from frontcounter.services.core.errors import AuthenticationError, PermissionDenied
+from frontcounter.services.counter import checkin
+from frontcounter.services.documents import contents as briefing
+from frontcounter.services.documents.briefing import briefing_pdf
+from frontcounter.services.reports.export import export_appointments
+from frontcounter.services.scheduling.booking import WalkInRequest, book_walk_in
+from frontcounter.services.security import auth, retention
+from frontcounter.services.sync.report import SyncReport
 
 CLERK = "clerk.HH"
 #: Distinctive, so a scan of files and logs cannot mistake anything else for it.
@@ -51,7 +48,7 @@ class Day:
     first_seq: int
     purged: list[str]
     export_file: str
-    sync_report: sync.SyncReport | None = None
+    sync_report: SyncReport | None = None
     expected: list[Expected] = field(default_factory=list)
 
 
@@ -74,7 +71,7 @@ def run_day(station: StationRuntime, central: Engine, tmp_dir: str) -> Day:
     with contextlib.suppress(AuthenticationError):
         auth.sign_in(ctx, CLERK, "Quokka-Sunset-0000")
     clerk = auth.sign_in(ctx, CLERK, CLERK_PASSWORD)
-    booked = booking.book_walk_in(ctx, clerk, booking.WalkInRequest(  # today's evening is full
+    booked = book_walk_in(ctx, clerk, WalkInRequest(  # today's evening is full
         visitor_name=VISITOR_NAME, visitor_phone=VISITOR_PHONE, day=local_today(ctx.clock) + timedelta(days=1),
         extra={"visitor_email": VISITOR_EMAIL, "safe_contact": SAFE_CONTACT}))
     ref = booked.reference
@@ -85,13 +82,13 @@ def run_day(station: StationRuntime, central: Engine, tmp_dir: str) -> Day:
 
     officer = auth.sign_in(ctx, "officer.HH", "demo")
     briefing.load_briefing(ctx, officer, ref)
-    documents.briefing_pdf(ctx, officer, ref, recipient="printer:HH front office", destination="printer")
+    briefing_pdf(ctx, officer, ref, recipient="printer:HH front office", destination="printer")
 
     supervisor = auth.sign_in(ctx, "supervisor.HH", "demo")
     today = local_today(ctx.clock)
     views = appointments.list_day(ctx, supervisor, today)
     export_file = f"{tmp_dir}/todays-visitors.csv"
-    data = report_export.export_appointments(ctx, supervisor, views, "csv", figure_key="day", title="Today",
+    data = export_appointments(ctx, supervisor, views, "csv", figure_key="day", title="Today",
                                              date_from=today, date_to=today, destination=export_file)
     with open(export_file, "wb") as handle:
         handle.write(data)

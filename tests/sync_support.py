@@ -2,7 +2,7 @@
 comparison of a station cache with the centre, a loopback TCP proxy that cuts links on demand, and
 a fake PostgreSQL server that refuses every password.
 
-Commands here go through ``frontcounter.services.commands.command`` like every real one, so each
+Commands here go through ``frontcounter.services.core.commands.command`` like every real one, so each
 leaves one audit event and (at a station) one outbox entry, or (at the centre) a new version.
 """
 
@@ -25,14 +25,14 @@ from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
 from frontcounter.db.models import SYNCED_MODELS, Appointment, Officer, Room, Station, Status, User
-from frontcounter.services.actor import Actor
-from frontcounter.services.auth import actor_for
-from frontcounter.services.clock import Clock
-from frontcounter.services.commands import command
-from frontcounter.services.context import ServiceContext
-from frontcounter.services.references import new_reference
-from frontcounter.services.rowcodec import LOCAL_ONLY_COLUMNS
-from frontcounter.services.sync_pull import STATION_SCOPED
+from frontcounter.services.core.actor import Actor
+from frontcounter.services.core.clock import Clock
+from frontcounter.services.core.commands import command
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.references import new_reference
+from frontcounter.services.core.rowcodec import LOCAL_ONLY_COLUMNS
+from frontcounter.services.security.auth import actor_for
+from frontcounter.services.sync.pull import STATION_SCOPED
 
 
 def central_context(engine: Engine, clock: Clock) -> ServiceContext:

@@ -213,7 +213,7 @@ class Appointment(SyncedMixin, Base):
     #: The command-and-control system's own id, so re-importing a file creates no duplicates.
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
 
-    # Visitor (personal data: erased by retention, see services/retention.py).
+    # Visitor (personal data: erased by retention, see services/security/retention.py).
     visitor_name: Mapped[str | None] = mapped_column(String(200))
     visitor_preferred_name: Mapped[str | None] = mapped_column(String(200))
     visitor_dob: Mapped[date | None] = mapped_column(Date)
@@ -234,7 +234,7 @@ class Appointment(SyncedMixin, Base):
     # belong to another station and so be absent from this station's cache.
     previous_appointment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
-    # Status machine (services/status.py is the only place that changes these).
+    # Status machine (services/core/status.py is the only place that changes these).
     status: Mapped[str] = mapped_column(String(20), default=Status.BOOKED.value)
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     at_risk_reason: Mapped[str | None] = mapped_column(String(200))
@@ -266,7 +266,7 @@ class Appointment(SyncedMixin, Base):
         Index("ix_appointments_station_version", "station_id", "version"),
         Index("ix_appointments_room_start", "room_id", "start_at"),
         Index("ix_appointments_officer_start", "officer_id", "start_at"),
-        # Reports (services/reports.py): the grouping columns first, then every column a report
+        # Reports (services/reports/figures.py): the grouping columns first, then every column a report
         # reads, so a year's figures come from one walk of this index, in group order.
         Index("ix_appointments_report", "station_id", "room_id", "officer_id", "status", "at_risk", "cancel_reason",
               "start_at", "deleted", "end_at", "arrived_at", "seen_at", "feedback_rating", "id"),

@@ -3,7 +3,7 @@
 Each station connects to the centre with a database role of its own. Whatever the app does or
 fails to do, the server itself confines that role to its own station's appointments, follow-ups,
 attention items, duties and users; the FCR's role sees every station. Application code checks
-permissions too (services/permissions.py): this is the second wall, for a stolen station password
+permissions too (services/core/permissions.py): this is the second wall, for a stolen station password
 or a bug.
 
 How a role is tied to a station: the table ``frontcounter_security.station_roles`` maps a login
@@ -156,7 +156,7 @@ def install_row_level_security(engine: Engine) -> None:
                     f"FOR UPDATE TO {STATION_GROUP} USING (station_id = {own}) WITH CHECK (station_id = {own})")
             _policy(conn, table, "fcr_all_rows", f"FOR ALL TO {FCR_GROUP} USING (true) WITH CHECK (true)")
         # applied_ops names the pushing cache ("node": the station code's first two letters and a
-        # suffix, services/sync.py node_id), so it is matched by that prefix.
+        # suffix, services/sync/station.py node_id), so it is matched by that prefix.
         own_node = f"(station_code LIKE left({own_code}, 2) || '%')"
         for table, mine in (("audit_events", f"station_code = {own_code}"), ("applied_ops", own_node)):
             conn.execute(text(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"))

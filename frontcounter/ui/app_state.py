@@ -8,9 +8,9 @@ from PySide6.QtCore import QObject, Signal
 
 from frontcounter.config import Settings
 from frontcounter.paths import Paths
-from frontcounter.services.actor import Actor
-from frontcounter.services.context import ServiceContext
-from frontcounter.services.permissions import Action, allowed
+from frontcounter.services.core.actor import Actor
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.permissions import Action, allowed
 from frontcounter.ui.tasks import TaskRunner
 
 

@@ -12,7 +12,7 @@ from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from frontcounter.services.errors import FrontCounterError
+from frontcounter.services.core.errors import FrontCounterError
 
 logger = logging.getLogger(__name__)
 

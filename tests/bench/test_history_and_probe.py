@@ -16,13 +16,13 @@ from frontcounter.db.engine import make_engine, sqlite_url
 from frontcounter.db.models import Appointment, AuditEvent, OutboxEntry
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime
-from frontcounter.services import appointments
-from frontcounter.services.sync import AUDIT_PUSHED
-from frontcounter.services.sync_pull import get_meta
+from frontcounter.services.core import appointments
+from frontcounter.services.sync.pull import get_meta
+from frontcounter.services.sync.report import AUDIT_PUSHED
 from tests.conftest import DEMO_NOW, actor_named
 
-#: Loaded at start-up today through frontcounter/ui/sync_controller.py, which imports the connection
-#: dialog (and with it services/secrets.py and keyring) before it knows whether it will show it.
+#: Loaded at start-up today through frontcounter/ui/shell/sync_controller.py, which imports the connection
+#: dialog (and with it services/security/secrets.py and keyring) before it knows whether it will show it.
 KNOWN_EARLY = {"keyring"}
 
 

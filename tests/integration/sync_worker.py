@@ -28,13 +28,14 @@ from frontcounter.db.engine import make_engine
 from frontcounter.db.models import Appointment, OutboxEntry, Station, Status
 from frontcounter.paths import Paths
 from frontcounter.runtime import open_station
-from frontcounter.services import checkin
-from frontcounter.services import status as status_machine
-from frontcounter.services.clock import FixedClock
-from frontcounter.services.commands import command
-from frontcounter.services.context import ServiceContext
-from frontcounter.services.errors import FrontCounterError
-from frontcounter.services.sync import open_central, sync_once
+from frontcounter.services.core import status as status_machine
+from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.core.commands import command
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.errors import FrontCounterError
+from frontcounter.services.counter import checkin
+from frontcounter.services.sync.connection import open_central
+from frontcounter.services.sync.station import sync_once
 from tests.conftest import DEMO_NOW
 from tests.sync_support import actor_in, central_context, create_appointment, edit, rooms_and_officers
 

@@ -16,9 +16,9 @@ from frontcounter.db.engine import make_engine, make_session_factory
 from frontcounter.db.models import Appointment
 from frontcounter.paths import Paths
 from frontcounter.runtime import create_demo, open_station
-from frontcounter.services import sync
-from frontcounter.services.clock import FixedClock
-from frontcounter.services.retention import PERSONAL_FIELDS
+from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.security.retention import PERSONAL_FIELDS
+from frontcounter.services.sync import station as sync
 from tests import scripted_day
 from tests.conftest import DEMO_NOW
 
@@ -69,8 +69,8 @@ def test_a_scripted_day_leaves_exactly_the_expected_audit_trail_here_and_at_the_
         assert all(getattr(r, f) == v for r in rows for f, v in PERSONAL_FIELDS.items())
 
         # The auditor searches the centre's log (PostgreSQL: case folded by ILIKE) and exports it.
-        from frontcounter.services import audit_log
-        from frontcounter.services.context import ServiceContext
+        from frontcounter.services.core.context import ServiceContext
+        from frontcounter.services.security import audit_log
         from tests.conftest import actor_named
 
         centre_ctx = ServiceContext(engine=central, clock=clock, mode="central", workstation="audit-office")

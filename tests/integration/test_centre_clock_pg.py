@@ -19,10 +19,10 @@ from frontcounter.db.engine import make_engine
 from frontcounter.db.models import AppliedOp, Appointment, AttentionItem, AuditEvent, Status
 from frontcounter.paths import Paths
 from frontcounter.runtime import create_demo, open_station
-from frontcounter.services import checkin
-from frontcounter.services.clock import CLOCK_ENV, FixedClock
-from frontcounter.services.errors import ValidationError
-from frontcounter.services.sync import sync_once
+from frontcounter.services.core.clock import CLOCK_ENV, FixedClock
+from frontcounter.services.core.errors import ValidationError
+from frontcounter.services.counter import checkin
+from frontcounter.services.sync.station import sync_once
 from tests.sync_support import actor_in, central_context, create_appointment, rooms_and_officers
 
 pytestmark = pytest.mark.postgres

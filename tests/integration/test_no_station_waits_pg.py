@@ -22,9 +22,12 @@ from frontcounter.db.engine import make_engine
 from frontcounter.db.models import Appointment, Status
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime, create_demo, open_station
-from frontcounter.services import central, checkin
-from frontcounter.services.clock import FixedClock
-from frontcounter.services.sync import SyncReport, open_central, sync_once
+from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.counter import checkin
+from frontcounter.services.sync import centre as central
+from frontcounter.services.sync.connection import open_central
+from frontcounter.services.sync.report import SyncReport
+from frontcounter.services.sync.station import sync_once
 from tests.conftest import DEMO_NOW
 from tests.sync_support import actor_in, differences
 
@@ -125,8 +128,8 @@ def test_a_row_lock_on_one_stations_appointment_does_not_delay_another_stations_
 def test_a_push_that_keeps_timing_out_stays_queued_and_says_the_centre_is_busy(
     pg_url: str, centre: Engine, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from frontcounter.services import sync
-    from frontcounter.services.errors import OfflineError
+    from frontcounter.services.core.errors import OfflineError
+    from frontcounter.services.sync import push as sync
 
     monkeypatch.setattr(sync, "BUSY_DELAYS", (0.1,))
     monkeypatch.setattr(central, "LOCK_TIMEOUT_S", 1)

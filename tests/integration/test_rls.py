@@ -20,9 +20,9 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 from frontcounter.db import rls
 from frontcounter.db.engine import make_engine, sqlite_url
 from frontcounter.db.migrate import upgrade
-from frontcounter.services import sync_pull
-from frontcounter.services.clock import FixedClock
-from frontcounter.services.demo import seed_central
+from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.demo.seed import seed_central
+from frontcounter.services.sync import pull as sync_pull
 from tests.conftest import DEMO_NOW
 
 pytestmark = pytest.mark.postgres
@@ -214,7 +214,7 @@ def test_cli_db_upgrade_installs_row_security_and_keeps_the_password_out_of_conf
 ) -> None:
     import json
 
-    from frontcounter.cli import main as cli_main
+    from frontcounter.cli.main import main as cli_main
 
     data = tmp_path / "station"
     with_password = make_url(pg_url).set(password="Centr4l-Pa55").render_as_string(hide_password=False)
@@ -254,8 +254,9 @@ def test_a_whole_sync_runs_as_the_station_role(centre: Centre, tmp_path: Path) -
     from frontcounter.db.models import Station, User
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services import checkin, sync
-    from frontcounter.services.auth import actor_for
+    from frontcounter.services.counter import checkin
+    from frontcounter.services.security.auth import actor_for
+    from frontcounter.services.sync import station as sync
 
     clock = FixedClock(DEMO_NOW)
     paths = Paths.resolve(tmp_path / "hh")

@@ -27,12 +27,13 @@ from frontcounter.db.engine import make_engine
 from frontcounter.db.models import Appointment, OutboxEntry, Status
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime, create_demo, open_station
-from frontcounter.services import checkin, sync_verify
-from frontcounter.services.actor import Actor
-from frontcounter.services.clock import FixedClock
-from frontcounter.services.context import ServiceContext
-from frontcounter.services.errors import FrontCounterError
-from frontcounter.services.sync import sync_once
+from frontcounter.services.core.actor import Actor
+from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.errors import FrontCounterError
+from frontcounter.services.counter import checkin
+from frontcounter.services.sync import verify as sync_verify
+from frontcounter.services.sync.station import sync_once
 from tests.conftest import DEMO_NOW
 from tests.sync_support import (
     actor_in,
@@ -205,7 +206,7 @@ def _kind(message: str | None) -> str:
 def test_without_the_held_cursor_the_first_record_stands_case_would_diverge(bench: Bench,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The test above can fail: with the old pull (cursor moves past a skipped row) it does."""
-    from frontcounter.services import sync_pull
+    from frontcounter.services.sync import pull as sync_pull
 
     real = sync_pull.apply_rows
 

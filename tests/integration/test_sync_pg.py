@@ -44,12 +44,15 @@ from frontcounter.db.models import (
 )
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime, create_demo, open_station
-from frontcounter.services import checkin
-from frontcounter.services.clock import FixedClock
-from frontcounter.services.commands import next_central_version
-from frontcounter.services.context import ServiceContext
-from frontcounter.services.errors import OfflineError
-from frontcounter.services.sync import SyncReport, node_id, open_central, retry_delay, sync_once
+from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.core.commands import next_central_version
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.errors import OfflineError
+from frontcounter.services.counter import checkin
+from frontcounter.services.sync.connection import open_central, retry_delay
+from frontcounter.services.sync.push import node_id
+from frontcounter.services.sync.report import SyncReport
+from frontcounter.services.sync.station import sync_once
 from tests.conftest import DEMO_NOW
 from tests.sync_support import (
     actor_in,
@@ -374,7 +377,7 @@ def test_sync_works_as_the_stations_own_database_role_under_row_level_security(w
     from sqlalchemy.engine import make_url
 
     from frontcounter.db import rls
-    from frontcounter.services import secrets
+    from frontcounter.services.security import secrets
 
     station = world.station("HH")  # seeds the centre (as its owner) and sets up the cache
     rls.install_row_level_security(world.central)

@@ -17,10 +17,10 @@ from typing import Any
 from frontcounter.db.engine import make_engine, sqlite_url
 from frontcounter.db.migrate import upgrade
 from frontcounter.db.models import Appointment, Officer, Role, Room, Station, Status
-from frontcounter.services.actor import Actor
-from frontcounter.services.clock import FixedClock
-from frontcounter.services.context import ServiceContext
-from frontcounter.services.references import new_reference
+from frontcounter.services.core.actor import Actor
+from frontcounter.services.core.clock import FixedClock
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.references import new_reference
 
 #: Monday 23 November 2026, 16:00 in London (GMT): before the evening session.
 NOW = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from frontcounter.db.models import Appointment, AuditEvent, Duty, Officer, OutboxEntry, Room, Station, Status
 from frontcounter.runtime import StationRuntime
-from frontcounter.services.clock import LONDON
-from frontcounter.services.references import new_reference
+from frontcounter.services.core.clock import LONDON
+from frontcounter.services.core.references import new_reference
 
 #: A Monday a week after DEMO_NOW: evening session 17:00–20:00, daytime 10:00–13:00 at HH.
 QUIET_DAY = date(2026, 11, 30)

@@ -48,3 +48,18 @@ def test_importing_every_service_loads_no_qt() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_every_service_package_is_checked() -> None:
+    """The two checks above walk services/ and db/ recursively: every package in them is covered."""
+    packages = {
+        str(p.parent.relative_to(PACKAGE))
+        for layer in ("services", "db")
+        for p in (PACKAGE / layer).rglob("__init__.py")
+    }
+    expected = {f"services/{name}" for name in
+                ("core", "counter", "scheduling", "documents", "reports", "sync", "security", "demo")}
+    assert expected <= packages
+    # A package added later is covered too; this says which ones there are, so none is a surprise.
+    assert packages - expected == {"services", "db", "db/migrations", "db/migrations/versions"}
+

@@ -422,7 +422,7 @@ def _sqlite_guards() -> None:
             f"AND a.start_at > datetime(NEW.start_at, '-{MAX_HOURS} hours'));"
         )
         # A pull mirrors rows the centre has already checked; while it applies them (flag set in
-        # its own transaction, services/sync_pull.py) a stale local row must not refuse them.
+        # its own transaction, services/sync/pull.py) a stale local row must not refuse them.
         guard = (f"WHEN NEW.deleted = 0 AND NEW.status NOT IN {RELEASED} "
                  f"AND NOT EXISTS (SELECT 1 FROM sync_meta WHERE key = '{PULL_APPLYING}')")
         op.execute(

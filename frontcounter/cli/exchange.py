@@ -1,0 +1,148 @@
+"""Data in and out: ``import`` (from command and control), ``sync`` (with the centre) and ``report``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from typing import TYPE_CHECKING
+
+from frontcounter.cli.common import (
+    UsageError,
+    _central_url,
+    _open,
+    _sign_in,
+)
+from frontcounter.services.core.errors import FrontCounterError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from frontcounter.runtime import StationRuntime
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a command-and-control export; exit 1 if any row was rejected (the rest still go in)."""
+    from frontcounter.services.scheduling import importer
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    show_progress = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show_progress and (done == total or done % 50 == 0):
+            print(f"\r{done}/{total} rows", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    report = importer.import_file(runtime.ctx, actor, args.file, progress=progress)
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    print(f"{report.file_name}: {len(report.imported)} imported, {len(report.skipped)} skipped "
+          f"(already imported), {len(report.rejected)} rejected")
+    if report.at_risk:
+        print(f"{len(report.at_risk)} imported at risk (no officer on duty and free): {', '.join(report.at_risk)}")
+    for problem in report.rejected:
+        print(f"rejected {problem.describe()}")
+    return 1 if report.rejected else 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Sync with the centre: once (``--once``, reporting what moved) or every
+    ``sync_interval_seconds`` until Ctrl+C, backing off while the centre is unreachable.
+
+    No sign-in: what authorises a station's sync is the centre's own database login, whose
+    password lives in the OS keyring (``--set-password`` puts it there).
+    """
+    import time
+
+    from frontcounter.services.core.errors import AuthenticationError, OfflineError, SchemaMismatch
+    from frontcounter.services.security import secrets
+    from frontcounter.services.sync import station as sync
+    from frontcounter.services.sync.connection import describe_url, open_central, retry_delay
+
+    runtime = _open(args)
+    url = _central_url(args) or runtime.settings.central_url
+    if not url:
+        raise FrontCounterError("No centre is configured: give --central URL, or set it in Settings.")
+    if args.set_password:
+        if not sys.stdin.isatty():
+            raise UsageError("--set-password needs a terminal to ask for the password.")
+        secrets.store_password(url, getpass.getpass(f"Password for {describe_url(url)}: "))
+        print("Password stored in the OS keyring.")
+    code = runtime.ctx.station_code
+    engine = open_central(url)
+    try:
+        if args.verify or args.repair:
+            return _verify(runtime, engine, url, repair=args.repair)
+        if args.once:
+            report = sync.sync_once(runtime.engine, engine, code, clock=runtime.ctx.clock)
+            print("\n".join(report.lines()))
+            return 0
+        interval = max(1, runtime.settings.sync_interval_seconds)
+        print(f"Syncing {code} with {describe_url(url)} every {interval} s; Ctrl+C stops.", flush=True)
+        failures = 0
+        while True:
+            try:
+                report = sync.sync_once(runtime.engine, engine, code, clock=runtime.ctx.clock)
+                failures, delay = 0, interval
+                if report.pushed or report.pulled_total or report.audit_sent:
+                    print(f"{time.strftime('%H:%M:%S')} " + "; ".join(report.lines()), flush=True)
+            except (OfflineError, AuthenticationError, SchemaMismatch) as exc:
+                failures += 1
+                delay = retry_delay(failures, interval)
+                print(f"frontcounter: {exc.message} Retrying in {delay} s.", file=sys.stderr, flush=True)
+            time.sleep(delay)
+    except KeyboardInterrupt:
+        print("Stopped.")
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _verify(runtime: StationRuntime, engine: Engine, url: str, *, repair: bool) -> int:
+    """``sync --verify`` / ``--repair``: print what differs; exit 0 if equal, 3 if not."""
+    from frontcounter.services.sync import verify as sync_verify
+    from frontcounter.services.sync.connection import central_errors, check_schema, describe_url
+
+    code = runtime.ctx.station_code or ""
+    with central_errors(url):
+        check_schema(engine)
+        if repair:
+            report = sync_verify.repair(runtime.engine, engine, code)
+        else:
+            report = sync_verify.verify(runtime.engine, engine, code)
+    print(f"{'Repair' if repair else 'Verify'} of {code}'s cache against {describe_url(url)}:")
+    print("\n".join(report.lines()))
+    return 0 if report.ok else sync_verify.EXIT_DIFFERENT
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The reports' figures (``report --from D --to D [--station CODE] [--json]``).
+
+    Signed in at the station cache; with ``--central URL`` the figures come from the centre
+    (every station's appointments, for the FCR), otherwise from this station's cache.
+    """
+    from frontcounter.services.reports import figures as reports
+    from frontcounter.services.reports.text import report_json, report_text
+
+    runtime = _open(args)
+    actor = _sign_in(args, runtime)
+    ctx = runtime.ctx
+    central = None
+    if args.central:
+        from dataclasses import replace
+
+        from frontcounter.services.sync.connection import open_central
+
+        central = open_central(args.central)
+        ctx = replace(runtime.ctx, engine=central, mode="central")
+    try:
+        report = reports.compute_report(ctx, actor, args.date_from, args.date_to, args.report_station)
+    finally:
+        if central is not None:
+            central.dispose()
+    if args.json:
+        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(report_text(report)))
+    return 0

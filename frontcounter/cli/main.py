@@ -1,0 +1,196 @@
+"""``frontcounter``: a thin command line over the same services the GUI uses (DESIGN.md section 6).
+
+Form: ``frontcounter [GLOBAL OPTIONS] SUBCOMMAND ...``; the global options are accepted after the
+subcommand too. Exit codes: 0 ok, 1 a user error with a one-line message, 2 usage. Without a
+subcommand it starts the GUI (``frontcounter.startup``). This module holds the parser and the
+dispatch; each group of subcommands has a module of its own (``station``, ``counter``,
+``documents``, ``security``, ``exchange``), and what they share is in ``common``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from frontcounter import __version__
+from frontcounter.cli.common import (
+    UsageError,
+    _paths,
+)
+from frontcounter.cli.counter import cmd_appointments, cmd_check_in
+from frontcounter.cli.documents import cmd_briefing, cmd_day_sheet, cmd_slip
+from frontcounter.cli.exchange import cmd_import, cmd_report, cmd_sync
+from frontcounter.cli.security import cmd_audit, cmd_purge
+from frontcounter.cli.station import cmd_db, cmd_demo, self_check
+from frontcounter.services.core.errors import FrontCounterError
+
+logger = logging.getLogger(__name__)
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default: Any = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--data-dir", default=default, metavar="DIR",
+                        help="all state lives here (env FRONTCOUNTER_DATA_DIR)")
+    parser.add_argument("--central", default=default, metavar="URL",
+                        help="the central database URL (env FRONTCOUNTER_CENTRAL_URL)")
+    parser.add_argument("--station", default=default, metavar="CODE", help="station code, e.g. HH")
+    parser.add_argument("--user", default=default, metavar="NAME",
+                        help="sign in as NAME (password from the prompt or FRONTCOUNTER_PASSWORD)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    parser = argparse.ArgumentParser(
+        prog="frontcounter",
+        description="FrontCounter: police station front-counter appointments. Without a subcommand, "
+        "starts the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"frontcounter {__version__}")
+    _global_options(parser, suppress=False)
+    parser.add_argument("--demo", action="store_true", help="start the app on the embedded demo (created if missing)")
+    parser.add_argument("--self-check", action="store_true",
+                        help="open and migrate a database, build a PDF, exit 0 (the installer's smoke test)")
+    sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
+
+    p = sub.add_parser("demo", parents=[common], help="create the embedded demo (or seed a central database)")
+    p.add_argument("--seed", type=int, default=None, help="random seed for the demo data")
+
+    p = sub.add_parser("db", parents=[common], help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    dbsub.add_parser("upgrade", parents=[common], help="migrate the station cache (and the centre with --central)")
+    role = dbsub.add_parser("create-role", parents=[common],
+                            help="create or reset a PostgreSQL login role confined to one station (or the FCR's)")
+    role.add_argument("role", metavar="ROLE", help="the login role's name, e.g. frontcounter_station_hh")
+    role.add_argument("--for-station", metavar="CODE", help="the station this role may see")
+    role.add_argument("--fcr", action="store_true", help="a Force Communications Room role: every station")
+
+    p = sub.add_parser("sync", parents=[common], help="sync the station cache with the centre")
+    p.add_argument("--once", action="store_true", help="run one sync and report what moved")
+    p.add_argument("--set-password", action="store_true",
+                   help="ask for the central database password and keep it in the OS keyring first")
+    check = p.add_mutually_exclusive_group()
+    check.add_argument("--verify", action="store_true",
+                       help="compare the cache with the centre (count and hash per table, then per row); "
+                            "exit 0 if equal, 3 if not")
+    check.add_argument("--repair", action="store_true",
+                       help="verify, re-pull the rows that differ, verify again (exit 0 if equal after, 3 if not)")
+
+    p = sub.add_parser("appointments", parents=[common], help="the station's appointments for a day")
+    p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D", help="YYYY-MM-DD (default today)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("briefing", parents=[common], help="write the briefing PDF for an appointment")
+    p.add_argument("reference")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+
+    p = sub.add_parser("day-sheet", parents=[common], help="write the day sheet PDF")
+    p.add_argument("--date", type=date.fromisoformat, default=None, metavar="D")
+    p.add_argument("--confidential", action="store_true", help="the officers' version, with confidential content")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+
+    p = sub.add_parser("slip", parents=[common], help="write the visitor's confirmation slip PDF")
+    p.add_argument("reference")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+
+    p = sub.add_parser("check-in", parents=[common], help="check a visitor in by reference")
+    p.add_argument("reference")
+    p.add_argument("--force", action="store_true", help="check in even if early, late or on another day")
+
+    p = sub.add_parser("import", parents=[common], help="import appointments from command and control (CSV/JSON)")
+    p.add_argument("file", type=Path)
+
+    p = sub.add_parser("purge", parents=[common], help="erase personal data past its retention period "
+                       "(at the centre with --central)")
+    p.add_argument("--if-due", action="store_true",
+                   help="only if no purge ran in the last 24 hours (for a scheduler)")
+
+    p = sub.add_parser("audit", parents=[common], help="the audit log")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=200)
+
+    # After "report", --station names the station reported on (not the cache to open): "resolve"
+    # lets it replace the global option of the same name for this subcommand only.
+    # A parent of its own: "resolve" edits the parent's shared option objects in place, and on the
+    # common parent it would turn --station into a positional for every other subcommand.
+    report_common = argparse.ArgumentParser(add_help=False)
+    _global_options(report_common, suppress=True)
+    p = sub.add_parser("report", parents=[report_common], conflict_handler="resolve",
+                       help="figures for station managers (with --central URL: every station, from the centre)")
+    p.add_argument("--from", dest="date_from", type=date.fromisoformat, required=True, metavar="D")
+    p.add_argument("--to", dest="date_to", type=date.fromisoformat, required=True, metavar="D")
+    p.add_argument("--station", dest="report_station", default=None, metavar="CODE",
+                   help="report on this station only (the FCR; a supervisor always gets their own)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by subcommands
+
+
+# ---------------------------------------------------------------------------------------------
+# Subcommands
+
+
+def _not_yet(name: str, issue: int) -> Callable[[argparse.Namespace], int]:
+    def run(_args: argparse.Namespace) -> int:
+        raise FrontCounterError(f"'{name}' is not available in this build yet (issue #{issue}).")
+
+    return run
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "db": cmd_db,
+    "appointments": cmd_appointments,
+    "check-in": cmd_check_in,
+    "briefing": cmd_briefing,
+    "day-sheet": cmd_day_sheet,
+    "slip": cmd_slip,
+    "audit": cmd_audit,
+    "sync": cmd_sync,
+    "import": cmd_import,
+    "purge": cmd_purge,
+    "report": cmd_report,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from frontcounter.logging_setup import setup_logging
+
+    setup_logging(_paths(args), console=args.command is not None)
+    try:
+        if args.self_check:
+            return self_check(args)
+        if args.command is None:
+            from frontcounter.startup import run_gui
+
+            return run_gui(args)
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"frontcounter: {exc.message}", file=sys.stderr)
+        return 2
+    except FrontCounterError as exc:
+        print(f"frontcounter: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`frontcounter appointments | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,252 @@
+"""The single write path (DESIGN.md section 2).
+
+A command is one local transaction that changes rows, appends exactly one audit event and — at a
+station — exactly one outbox entry for sync. At the centre the touched rows take their version
+from the central clock instead. Refused attempts are audited in a transaction of their own, since
+the command's own transaction never starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from frontcounter.db.models import AuditEvent, OutboxEntry, SyncClock, SyncedMixin
+from frontcounter.services.core.actor import Actor
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.errors import DoubleBooking, FrontCounterError, PermissionDenied
+from frontcounter.services.core.permissions import Action, require
+from frontcounter.services.core.rowcodec import encode_changes, row_to_dict
+
+logger = logging.getLogger(__name__)
+
+
+def next_central_version(session: Session) -> int:
+    """This central transaction's version.
+
+    PostgreSQL: the transaction's own id plus a fixed offset (migration 0002), with no shared row
+    to queue on; a trigger stamps it on every synced row written, and pulls stop below the
+    oldest transaction still running, so a late commit is never skipped. The embedded SQLite
+    centre: the next value of its one-row clock (SQLite has one writer at a time anyway).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(text("SELECT fc_tx_version()")).scalar_one())
+    value = session.execute(
+        update(SyncClock).where(SyncClock.id == 1).values(value=SyncClock.value + 1).returning(SyncClock.value)
+    ).scalar_one()
+    return int(value)
+
+
+def lock_what_is_read(state: ORMExecuteState) -> None:
+    """Central commands on PostgreSQL lock every synced row they load (``FOR UPDATE OF`` it).
+
+    No central writer queues on one clock row any more, so a command that reads a row and writes
+    it later must hold it meanwhile: otherwise a station's check-in could land in between and
+    the command would write over it (a cancelled row with an arrival time).
+    """
+    if not state.is_select or state.is_column_load or state.is_relationship_load:
+        return
+    statement = state.statement
+    if getattr(statement, "_for_update_arg", None) is not None:
+        return
+    descriptions = getattr(statement, "column_descriptions", [])
+    entities = [d.get("entity") for d in descriptions]
+    if len(entities) != 1 or entities[0] is None or descriptions[0].get("expr") is not entities[0]:
+        return
+    if not issubclass(entities[0], SyncedMixin):
+        return
+    state.statement = statement.with_for_update(of=entities[0])  # type: ignore[attr-defined]
+
+
+def append_audit(
+    session: Session,
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    category: str,
+    action: str,
+    record: str | None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    seq = session.execute(select(func.coalesce(func.max(AuditEvent.local_seq), 0))).scalar_one()
+    event = AuditEvent(
+        id=uuid.uuid4(),
+        local_seq=int(seq) + 1,
+        at=ctx.clock.now(),
+        username=actor.username,
+        role=actor.role.value,
+        station_code=actor.station_code,
+        workstation=ctx.workstation,
+        category=category,
+        action=action,
+        record=record,
+        outcome=outcome,
+        details=details or {},
+    )
+    session.add(event)
+    return event
+
+
+def audit(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    category: str,
+    action: str,
+    record: str | None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record a consultation, disclosure or refusal in a transaction of its own."""
+    with ctx.write.begin() as session:
+        append_audit(
+            session, ctx, actor, category=category, action=action, record=record, outcome=outcome,
+            details=details,
+        )
+
+
+def guard(
+    ctx: ServiceContext,
+    actor: Actor,
+    permission: Action,
+    *,
+    station_id: uuid.UUID | None = None,
+    action: str,
+    record: str | None = None,
+) -> None:
+    """``require`` that also audits a refusal, so every attempt on case data leaves a trace."""
+    try:
+        require(actor, permission, station_id)
+    except PermissionDenied as exc:
+        audit(ctx, actor, category="access", action=action, record=record, outcome="denied",
+              details={"reason": str(exc)})
+        raise
+
+
+@dataclass
+class CommandScope:
+    """What a command's body gets: the session, the time, and ``changed`` to record its change."""
+
+    session: Session
+    ctx: ServiceContext
+    actor: Actor
+    now: datetime
+    event: AuditEvent
+    #: At the centre: this command's version, taken from the clock before anything was read, so
+    #: central writers queue one after another and never overwrite each other's reads.
+    central_version: int | None = None
+    _changes: list[tuple[SyncedMixin, str]] = field(default_factory=list)
+
+    def changed(
+        self,
+        row: SyncedMixin,
+        op_type: str,
+        *,
+        base_version: int,
+        changes: dict[str, Any] | None = None,
+        created: bool = False,
+        also_created: list[SyncedMixin] | None = None,
+    ) -> None:
+        """Record that this command changed ``row`` (outbox entry, or a central version).
+
+        ``changes`` are the fields the command set (the centre merges per field); ``created``
+        sends the whole row. Rows the command created alongside (a no-show's follow-up, a
+        reschedule's new appointment) travel in the same entry, so one command stays one entry.
+        """
+        extra = also_created or []
+        for touched in (row, *extra):
+            touched.updated_at = self.now
+            self._changes.append((touched, op_type))
+        if self.ctx.mode == "central":
+            return
+        self.session.flush()
+        payload: dict[str, Any] = {
+            "created": created,
+            "row": row_to_dict(row) if created else encode_changes({**(changes or {}), "updated_at": self.now}),
+            "also_created": [
+                {"entity": type(child).__tablename__, "row": row_to_dict(child)}  # type: ignore[attr-defined]
+                for child in extra
+            ],
+        }
+        self.session.add(
+            OutboxEntry(
+                op_id=uuid.uuid4(),
+                station_code=self.ctx.station_code or "",
+                op_type=op_type,
+                entity=type(row).__tablename__,  # type: ignore[attr-defined]
+                entity_id=row.id,
+                base_version=base_version,
+                payload=payload,
+                created_at=self.now,
+            )
+        )
+
+    def stamp_versions(self) -> None:
+        if self.central_version is None:
+            return
+        for row, _ in self._changes:
+            row.version = self.central_version
+
+
+def translate_integrity_error(exc: IntegrityError) -> FrontCounterError | None:
+    """The database's own refusal of a double booking, as a message for the user."""
+    text = str(exc.orig)
+    if "ex_appointments_room_overlap" in text:
+        return DoubleBooking("That room is already booked for that time. Choose another slot or room.")
+    if "ex_appointments_officer_overlap" in text:
+        return DoubleBooking("That officer already has an appointment at that time. Choose another slot.")
+    if "uq_appointments_reference" in text or "appointments.reference" in text:
+        return DoubleBooking("That reference is already in use; please try again.")
+    return None
+
+
+@contextmanager
+def command(
+    ctx: ServiceContext,
+    actor: Actor,
+    *,
+    category: str,
+    action: str,
+    record: str | None,
+    details: dict[str, Any] | None = None,
+) -> Iterator[CommandScope]:
+    """Run a command's body in one transaction with its audit event (and outbox entry).
+
+    A body that only learns its record while it runs (a new booking's reference) sets
+    ``scope.event.record``.
+    """
+    try:
+        with ctx.write.begin() as session:
+            if ctx.mode == "central" and session.get_bind().dialect.name == "postgresql":
+                sa_event.listen(session, "do_orm_execute", lock_what_is_read)
+            central_version = next_central_version(session) if ctx.mode == "central" else None
+            event = append_audit(session, ctx, actor, category=category, action=action, record=record,
+                                 details=details)
+            scope = CommandScope(session=session, ctx=ctx, actor=actor, now=event.at, event=event,
+                                 central_version=central_version)
+            yield scope
+            scope.stamp_versions()
+            session.flush()
+    except IntegrityError as exc:
+        translated = translate_integrity_error(exc)
+        if translated is None:
+            raise
+        audit(ctx, actor, category=category, action=action, record=record, outcome="failed",
+              details={"reason": translated.message})
+        raise translated from exc
+    for listener in list(ctx.on_committed):
+        try:
+            listener(action)
+        except Exception:  # a listener's bug must not undo or hide a committed check-in
+            logger.exception("on_committed listener failed after %s", action)

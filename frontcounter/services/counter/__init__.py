@@ -1,0 +1,1 @@
+"""At the counter: check-in and the other arrival outcomes, departure feedback, needs attention."""

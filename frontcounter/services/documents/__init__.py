@@ -1,0 +1,1 @@
+"""The printed documents (briefing, day sheet, slip) and the PDF plumbing they share (fonts, pages)."""

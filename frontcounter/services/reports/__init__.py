@@ -1,0 +1,1 @@
+"""Figures for station managers and their exports (CSV, JSON, PDF)."""

@@ -1,0 +1,175 @@
+"""One sync of a station cache with the centre (DESIGN.md section 4): check, push, pull.
+
+1. **Schema check**: a centre whose schema version differs from this build's is refused, with a
+   message that says which versions, before anything moves.
+2. **Push** the outbox in sequence order. Each entry is applied at the centre in its own central
+   transaction (frontcounter/services/sync/centre.py) that records its op_id, so a push retried after a
+   lost acknowledgement gets the stored answer and nothing is applied twice. The answer (applied,
+   resolved or rejected) is then written to the local entry. A rejected new record never existed
+   at the centre, so its local copy is removed; the centre puts the rejection in the station's
+   "needs attention" list.
+3. **Audit events** travel on their own channel, by ``local_seq``, inserted at the centre by id
+   with ``ON CONFLICT DO NOTHING`` (so each command stays one audit event and one outbox entry).
+4. **Pull** (frontcounter/services/sync/pull.py), only after a complete push.
+
+Connection problems become ``OfflineError`` (the station carries on; changes wait) and refused
+credentials ``AuthenticationError``, each a one-line message naming the centre by its URL with any
+password hidden. Nothing here logs a password or a visitor's personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, select
+
+from frontcounter.db.engine import make_session_factory
+from frontcounter.db.models import AuditEvent, OutboxEntry
+from frontcounter.services.core.clock import Clock, default_clock
+from frontcounter.services.sync import centre_clock as centre_clock_rules
+from frontcounter.services.sync import pull as sync_pull
+from frontcounter.services.sync.connection import (
+    _judge_revision,
+    _revision_in,
+    central_errors,
+    check_schema,
+)
+from frontcounter.services.sync.pull import PAGE_SIZE, SyncCancelled, get_meta, set_meta
+from frontcounter.services.sync.push import (
+    AuditRefused,
+    push,
+    push_audit,
+)
+from frontcounter.services.sync.report import (
+    AUDIT_PUSHED,
+    LAST_SYNC,
+    NODE_ID,
+    Cancel,
+    Progress,
+    Step,
+    SyncReport,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SyncCancelled", "SyncReport", "sync_once"]
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+# -- connecting --------------------------------------------------------------------------------
+
+
+# -- local facts -------------------------------------------------------------------------------
+
+
+# -- push --------------------------------------------------------------------------------------
+
+
+# -- the whole sync ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LocalState:
+    """Everything a sync needs to know about the cache, read in one short local transaction."""
+
+    node: str | None
+    pending: int
+    audit_pushed: int
+    audit_last: int
+    last_sync: datetime | None
+    pull: sync_pull.LocalPullState
+
+
+def _read_local(local_engine: Engine, station_code: str) -> _LocalState:
+    with make_session_factory(local_engine)() as s:
+        last = get_meta(s, LAST_SYNC)
+        return _LocalState(
+            node=get_meta(s, NODE_ID),
+            pending=int(s.scalar(select(func.count()).select_from(OutboxEntry)
+                                 .where(OutboxEntry.state == "pending")) or 0),
+            audit_pushed=int(get_meta(s, AUDIT_PUSHED) or 0),
+            audit_last=int(s.scalar(select(func.max(AuditEvent.local_seq))) or 0),
+            last_sync=datetime.fromisoformat(last) if last else None,
+            pull=sync_pull.read_local_state(s, station_code),
+        )
+
+
+#: A sync that moved nothing records its time at most this often (each record is a disk flush).
+LAST_SYNC_EVERY = timedelta(minutes=1)
+
+
+def sync_once(
+    local_engine: Engine,
+    central_engine: Engine,
+    station_code: str,
+    *,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    on_step: Step | None = None,
+    page_size: int = PAGE_SIZE,
+    centre_clock: Clock | None = None,
+) -> SyncReport:
+    """Check the centre's schema, push the outbox and the audit log, then pull; report what moved.
+
+    Raises OfflineError, AuthenticationError, SchemaMismatch or SyncCancelled (all one-line
+    messages); whatever was answered or pulled before that stays done.
+
+    A sync with nothing to send and nothing new at the centre costs one local read and three
+    round trips (begin, schema and clock in one query, commit), whatever the centre's size.
+    """
+    clock = clock or default_clock()
+    centre_clock = centre_clock or centre_clock_rules.pinned_clock()
+    url = central_engine.url.render_as_string(hide_password=False)
+    report = SyncReport(started_at=clock.now())
+    state = _read_local(local_engine, station_code)
+    if state.pending:
+        with central_errors(url):
+            check_schema(central_engine)
+        push(local_engine, central_engine, station_code, clock=clock, report=report, cancel=cancel,
+             on_step=on_step, node=state.node, total=state.pending, centre_clock=centre_clock)
+    if state.audit_last > state.audit_pushed:
+        try:
+            report.audit_sent = push_audit(local_engine, central_engine, cancel=cancel)
+        except AuditRefused as exc:
+            report.notes.append(exc.message)
+    pull_state = state.pull
+    if report.pushed:  # answers moved rows (and removed rejected ones): read the cursors again
+        with make_session_factory(local_engine)() as s:
+            pull_state = sync_pull.read_local_state(s, station_code)
+    checked = bool(state.pending)
+    with central_errors(url):
+        pulled = sync_pull.pull(
+            central_engine, local_engine, station_code, progress=progress, cancel=cancel, on_step=on_step,
+            page_size=page_size, state=pull_state, persist_clock=False,
+            first_check=None if checked else (lambda session: _judge_revision(_revision_in(session.connection()))),
+        )
+    report.pulled, report.first = pulled.rows, pulled.first
+    station_time = centre_clock_rules.raw_now(clock)
+    report.centre_time = (centre_clock.now() if centre_clock else None) or pulled.centre_time or default_clock().now()
+    report.clock_offset = report.centre_time - station_time
+    centre_clock_rules.record(local_engine, report.clock_offset, station_code, station_time)
+    if isinstance(clock, centre_clock_rules.CorrectedClock):
+        clock.set_offset(report.clock_offset)
+    report.finished_at = clock.now()
+    # Only what this station sent or received is worth a disk flush every time; the clock that other
+    # stations moved (the usual case) is recorded with the time of sync, once a minute.
+    moved = report.pushed or report.pulled_total or report.audit_sent or report.removed or pulled.held
+    stale = state.last_sync is None or report.finished_at - state.last_sync >= LAST_SYNC_EVERY
+    if moved or stale:
+        with make_session_factory(local_engine, write=True).begin() as s:
+            sync_pull.record_pulled_clock(s, pulled.clock)
+            set_meta(s, LAST_SYNC, report.finished_at.isoformat())
+            report.waiting = int(s.scalar(select(func.count()).select_from(OutboxEntry)
+                                          .where(OutboxEntry.state == "pending")) or 0)
+    else:
+        report.waiting = max(0, state.pending - report.pushed)
+    if report.pushed or report.pulled_total or report.audit_sent:
+        logger.info("sync %s: pushed %d (%d applied, %d resolved, %d rejected), %d audit, pulled %d",
+                    station_code, report.pushed, report.applied, report.resolved, report.rejected,
+                    report.audit_sent, report.pulled_total)
+    return report

@@ -1,0 +1,1 @@
+"""Dialogs; they may import ui.kit and each other, never a view."""

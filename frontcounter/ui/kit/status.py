@@ -1,0 +1,36 @@
+"""How a status reads without colour: a glyph and a word (day board, appointment dialog, My appointments)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication
+
+from frontcounter.db.models import Status
+from frontcounter.services.core.appointments import AppointmentView
+from frontcounter.ui.kit.labels import status_label
+
+#: Shape that carries each status without colour; at risk overrides booked.
+STATUS_GLYPHS: dict[str, str] = {
+    Status.BOOKED: "○",
+    Status.ARRIVED: "●",
+    Status.IN_PROGRESS: "◐",
+    Status.COMPLETED: "✓",
+    Status.NO_SHOW: "✗",
+    Status.LEFT_UNSEEN: "↩",
+    Status.CANCELLED: "⊘",
+    Status.RESCHEDULED: "↷",
+    "at_risk": "⚠",
+}
+
+
+def status_key(view: AppointmentView) -> str:
+    """The status the board shows: at risk wins while the visitor is still only booked."""
+    if view.at_risk and view.status == Status.BOOKED:
+        return "at_risk"
+    return view.status
+
+
+def status_text(view: AppointmentView) -> str:
+    key = status_key(view)
+    if key == "at_risk":
+        return QGuiApplication.translate("DayBoard", "AT RISK")
+    return status_label(view.status)

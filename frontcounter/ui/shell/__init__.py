@@ -1,0 +1,1 @@
+"""The window around the views: main window, navigation, session lock, background sync."""
