@@ -67,7 +67,7 @@ def test_verify_names_each_damaged_row_and_repair_re_pulls_them(demo_dir: Path, 
 
 
 def test_a_row_with_a_change_waiting_is_not_counted_as_a_difference(demo_dir: Path, clock) -> None:  # type: ignore[no-untyped-def]
-    from frontcounter import cli
+    from frontcounter.cli.main import main as cli_main
 
     station, centre = _engines(demo_dir)
     sync_once(station, centre, "HH", clock=clock)
@@ -75,28 +75,28 @@ def test_a_row_with_a_change_waiting_is_not_counted_as_a_difference(demo_dir: Pa
     with station.connect() as c:
         ref = c.execute(text("SELECT reference FROM appointments WHERE status = 'booked' "
                              "ORDER BY start_at DESC LIMIT 1")).scalar_one()
-    assert cli.main(["--data-dir", str(demo_dir), "check-in", ref, "--force"]) == 0
+    assert cli_main(["--data-dir", str(demo_dir), "check-in", ref, "--force"]) == 0
     report = sync_verify.verify(station, centre, "HH")
     assert report.ok and report.waiting == 1
-    assert cli.main(["--data-dir", str(demo_dir), "--central", central, "sync", "--verify"]) == 0
+    assert cli_main(["--data-dir", str(demo_dir), "--central", central, "sync", "--verify"]) == 0
 
 
 def test_cli_verify_and_repair_exit_codes_and_output(demo_dir: Path, clock,  # type: ignore[no-untyped-def]
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    from frontcounter import cli
+    from frontcounter.cli.main import main as cli_main
 
     central = sqlite_url(demo_dir / "central.sqlite")
     base = ["--data-dir", str(demo_dir), "--central", central, "sync"]
-    assert cli.main([*base, "--once"]) == 0
+    assert cli_main([*base, "--once"]) == 0
     capsys.readouterr()
-    assert cli.main([*base, "--verify"]) == 0
+    assert cli_main([*base, "--verify"]) == 0
     healthy = capsys.readouterr().out
     assert "The cache equals the centre" in healthy and "DIFFERENT" not in healthy
     _damage(demo_dir / "station.sqlite")
-    assert cli.main([*base, "--verify"]) == sync_verify.EXIT_DIFFERENT
+    assert cli_main([*base, "--verify"]) == sync_verify.EXIT_DIFFERENT
     damaged = capsys.readouterr().out
     assert "appointments" in damaged and "DIFFERENT" in damaged and "missing at the station" in damaged
-    assert cli.main([*base, "--repair"]) == 0
+    assert cli_main([*base, "--repair"]) == 0
     fixed = capsys.readouterr().out
     assert "Re-pulled 3 row(s)" in fixed and "The cache equals the centre" in fixed
-    assert cli.main([*base, "--verify"]) == 0
+    assert cli_main([*base, "--verify"]) == 0
