@@ -99,7 +99,11 @@ logfile = {tmp / 'pgbouncer.log'}
         yield url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # still draining 600 clients: stop it hard
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def _bouncer_connect_args() -> dict[str, Any]:
