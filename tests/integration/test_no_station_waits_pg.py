@@ -66,7 +66,8 @@ def test_a_row_lock_on_one_stations_appointment_does_not_delay_another_stations_
     (sg_appt,) = _booked(sg, 1)
     hh_counter, sg_counter = actor_in(hh.ctx, "counter.HH"), actor_in(sg.ctx, "counter.SG")
 
-    holder = make_engine(pg_url).connect()  # someone holds one HH appointment (a report, a console)
+    holding = make_engine(pg_url)
+    holder = holding.connect()  # someone holds one HH appointment (a report, a console)
     holder.begin()
     holder.execute(text("SELECT id FROM appointments WHERE id = :i FOR UPDATE"), {"i": locked.id})
     released = threading.Timer(HOLD_S, holder.rollback)
@@ -94,6 +95,7 @@ def test_a_row_lock_on_one_stations_appointment_does_not_delay_another_stations_
     finally:
         released.cancel()
         holder.close()
+        holding.dispose()
 
     hh_report = hh_result["report"]
     assert isinstance(hh_report, SyncReport)
@@ -107,7 +109,8 @@ def test_a_row_lock_on_one_stations_appointment_does_not_delay_another_stations_
     assert any("The centre was busy" in line for line in hh_report.lines())
     # The same station's other rows are not held up either.
     second = open_central(pg_url)
-    holder2 = make_engine(pg_url).connect()
+    holding2 = make_engine(pg_url)
+    holder2 = holding2.connect()
     holder2.begin()
     holder2.execute(text("SELECT id FROM appointments WHERE id = :i FOR UPDATE"), {"i": locked.id})
     try:
@@ -118,6 +121,7 @@ def test_a_row_lock_on_one_stations_appointment_does_not_delay_another_stations_
     finally:
         holder2.rollback()
         holder2.close()
+        holding2.dispose()
         second.dispose()
     for runtime in (hh, sg):
         sync_once(runtime.engine, centre, runtime.ctx.station_code or "", clock=clock)
@@ -137,7 +141,8 @@ def test_a_push_that_keeps_timing_out_stays_queued_and_says_the_centre_is_busy(
     hh = _station(pg_url, tmp_path, "HH", clock)
     sync_once(hh.engine, centre, "HH", clock=clock)
     (locked,) = _booked(hh, 1)
-    holder = make_engine(pg_url).connect()
+    holding = make_engine(pg_url)
+    holder = holding.connect()
     holder.begin()
     holder.execute(text("SELECT id FROM appointments WHERE id = :i FOR UPDATE"), {"i": locked.id})
     try:
@@ -147,6 +152,7 @@ def test_a_push_that_keeps_timing_out_stays_queued_and_says_the_centre_is_busy(
     finally:
         holder.rollback()
         holder.close()
+        holding.dispose()
     report = sync_once(hh.engine, centre, "HH", clock=clock)
     assert report.applied == 1 and report.waiting == 0
     hh.engine.dispose()

@@ -329,7 +329,9 @@ def test_the_quiet_daily_check_repairs_a_damaged_cache_and_the_status_bar_says_s
     clock.advance(timedelta(days=1))
     app.run_sync()
     assert app.label().endswith("· ⚠ cache check 24 Nov: 1 row(s) re-pulled")
-    assert sync_verify.verify(app.runtime.engine, make_engine(sqlite_url(demo_dir / "central.sqlite")), "HH").ok
+    centre = make_engine(sqlite_url(demo_dir / "central.sqlite"))
+    assert sync_verify.verify(app.runtime.engine, centre, "HH").ok
+    centre.dispose()
     app.window.resize(1200, 700)
     app.window.grab().save("/tmp/i22-status-check.png")
 

@@ -68,7 +68,7 @@ def test_a_station_three_hours_fast(demo_dir: Path, central, clock: FixedClock) 
 
     assert report.clock_skewed and report.clock_offset == -THREE_HOURS
     assert "This PC's clock is 3 h 0 min fast against the centre's; the centre's time is used" in report.lines()
-    with make_engine(sqlite_url(demo_dir / "central.sqlite")).connect() as c:
+    with central.connect() as c:
         arrived = c.execute(select(Appointment.arrived_at).where(Appointment.id == visitor.id)).scalar_one()
         applied = list(c.execute(select(AppliedOp.applied_at)).scalars())
         items = list(c.execute(select(AttentionItem.created_at, AttentionItem.message)).all())
@@ -110,7 +110,7 @@ def test_a_station_three_hours_slow(demo_dir: Path, central, clock: FixedClock) 
     checkin.mark_no_show(station.ctx, counter, missed.id)
     report = _sync(station, central, clock)
     assert report.applied == 1 and report.rejected == 0
-    with make_engine(sqlite_url(demo_dir / "central.sqlite")).connect() as c:
+    with central.connect() as c:
         row = c.execute(select(Appointment.status, Appointment.no_show_at).where(Appointment.id == missed.id)).one()
         applied = c.execute(select(func.max(AppliedOp.applied_at))).scalar_one()
     assert row.status == Status.NO_SHOW.value and row.no_show_at == centre_now
