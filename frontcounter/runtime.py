@@ -63,7 +63,7 @@ def open_station(paths: Paths, *, clock: Clock | None = None, station_code: str 
 
 def corrected_clock(engine: Engine, clock: Clock) -> CorrectedClock:
     """The station's clock, corrected by the offset to the centre's that the last sync measured
-    (when it is beyond the limit; see services/centre_clock.py). Each sync updates it."""
+    (when it is beyond the limit; see services/sync/centre_clock.py). Each sync updates it."""
     with make_session_factory(engine)() as s:
         offset = centre_clock.recorded_offset(s)
     return CorrectedClock(clock, offset or timedelta(0))
