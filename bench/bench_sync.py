@@ -253,7 +253,7 @@ def _incremental(bench: Bench, runs: int) -> dict[str, Any]:
 
     def floor() -> None:
         from frontcounter.db.models import Appointment
-        from frontcounter.services.sync.pull import _columns
+        from frontcounter.services.sync.pull import columns_of as _columns
 
         columns = ", ".join(_columns(Appointment))
         with bench.central.connect() as conn:
@@ -281,7 +281,8 @@ def _first_sync(bench: Bench, runs: int) -> tuple[str, dict[str, Any]]:
     from frontcounter.db.models import SYNCED_MODELS
     from frontcounter.paths import Paths
     from frontcounter.runtime import open_station
-    from frontcounter.services.sync.pull import _columns, _scope
+    from frontcounter.services.sync.pull import columns_of as _columns
+    from frontcounter.services.sync.pull import scope_of as _scope
 
     rows_pulled: list[int] = []
     values: list[float] = []

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from frontcounter.config import Settings, load_settings, save_settings
-from frontcounter.db.engine import make_engine, sqlite_url
+from frontcounter.db.engine import make_engine, make_session_factory, sqlite_url
 from frontcounter.db.migrate import upgrade
 from frontcounter.paths import Paths
 from frontcounter.services.core.clock import Clock, default_clock
@@ -19,7 +20,9 @@ from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.demo.seed import DEMO_STATION, DemoSummary, seed_central
 from frontcounter.services.security.auth import workstation_name
+from frontcounter.services.sync import centre_clock
 from frontcounter.services.sync import pull as sync_pull
+from frontcounter.services.sync.centre_clock import CorrectedClock
 from frontcounter.startup_problems import MigrationFailed, describe
 
 logger = logging.getLogger(__name__)
@@ -51,7 +54,7 @@ def open_station(paths: Paths, *, clock: Clock | None = None, station_code: str 
     _migrate(engine, paths)
     ctx = ServiceContext(
         engine=engine,
-        clock=clock or default_clock(),
+        clock=corrected_clock(engine, clock or default_clock()),
         station_code=code,
         workstation=settings.workstation or workstation_name(),
         policy=settings.policy(),
@@ -105,6 +108,14 @@ def remember_station_name(runtime: StationRuntime) -> None:
         current = load_settings(runtime.paths.config_file)
         current.station_name = name
         save_settings(runtime.paths.config_file, current)
+
+
+def corrected_clock(engine: Engine, clock: Clock) -> CorrectedClock:
+    """The station's clock, corrected by the offset to the centre's that the last sync measured
+    (when it is beyond the limit; see services/sync/centre_clock.py). Each sync updates it."""
+    with make_session_factory(engine)() as s:
+        offset = centre_clock.recorded_offset(s)
+    return CorrectedClock(clock, offset or timedelta(0))
 
 
 def embedded_central_url(paths: Paths) -> str:

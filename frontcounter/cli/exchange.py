@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from frontcounter.cli.common import (
     UsageError,
@@ -15,6 +16,11 @@ from frontcounter.cli.common import (
     ask_password,
 )
 from frontcounter.services.core.errors import FrontCounterError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from frontcounter.runtime import StationRuntime
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -87,6 +93,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     code = runtime.ctx.station_code
     engine = open_central(url)
     try:
+        if args.verify or args.repair:
+            return _verify(runtime, engine, url, repair=args.repair)
         if args.once:
             report = sync.sync_once(runtime.engine, engine, code, clock=runtime.ctx.clock)
             print("\n".join(report.lines()))
@@ -110,6 +118,23 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def _verify(runtime: StationRuntime, engine: Engine, url: str, *, repair: bool) -> int:
+    """``sync --verify`` / ``--repair``: print what differs; exit 0 if equal, 3 if not."""
+    from frontcounter.services.sync import verify as sync_verify
+    from frontcounter.services.sync.connection import central_errors, check_schema, describe_url
+
+    code = runtime.ctx.station_code or ""
+    with central_errors(url):
+        check_schema(engine)
+        if repair:
+            report = sync_verify.repair(runtime.engine, engine, code)
+        else:
+            report = sync_verify.verify(runtime.engine, engine, code)
+    print(f"{'Repair' if repair else 'Verify'} of {code}'s cache against {describe_url(url)}:")
+    print("\n".join(report.lines()))
+    return 0 if report.ok else sync_verify.EXIT_DIFFERENT
 
 
 def cmd_report(args: argparse.Namespace) -> int:

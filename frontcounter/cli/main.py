@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="run one sync and report what moved")
     p.add_argument("--set-password", action="store_true",
                    help="ask for the central database password and keep it in the OS keyring first")
+    check = p.add_mutually_exclusive_group()
+    check.add_argument("--verify", action="store_true",
+                       help="compare the cache with the centre (count and hash per table, then per row); "
+                            "exit 0 if equal, 3 if not")
+    check.add_argument("--repair", action="store_true",
+                       help="verify, re-pull the rows that differ, verify again (exit 0 if equal after, 3 if not)")
 
     p = sub.add_parser("appointments", parents=[common], help="the station's appointments for a day")
     p.add_argument("--date", type=fromisoformat, default=None, metavar="D", help="YYYY-MM-DD (default today)")

@@ -175,9 +175,8 @@ def _install_grants(conn: Connection) -> None:
         # Append-only by privilege as well as by trigger, and without the centre's own stamps.
         insertable = [c for c in _columns(conn, "audit_events") if c not in CENTRE_STAMPED_AUDIT_COLUMNS]
         conn.execute(text(f"GRANT SELECT, INSERT ({', '.join(insertable)}) ON audit_events TO {_quote(group)}"))
-    # Central versions: only through the increment-only function (migration 0002).
-    conn.execute(text("REVOKE ALL ON FUNCTION public.next_central_version() FROM PUBLIC"))
-    conn.execute(text(f"GRANT EXECUTE ON FUNCTION public.next_central_version() TO {groups}"))
+    # Central versions need no grant: a trigger stamps every synced row with the writing
+    # transaction's id (fc_tx_version(), migration 0002), whatever version a login writes.
 
 
 def _columns(conn: Connection, table: str) -> list[str]:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event as orm_event
-from sqlalchemy import func, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from frontcounter.db.models import AuditEvent, OutboxEntry, SyncClock, SyncedMixin
 from frontcounter.services.core.actor import Actor
@@ -38,17 +38,40 @@ logger = logging.getLogger(__name__)
 
 
 def next_central_version(session: Session) -> int:
-    """Take the next value of the centre's clock; the row lock orders commits by version.
+    """This central transaction's version.
 
-    On PostgreSQL through ``next_central_version()`` (migration 0002), a SECURITY DEFINER function
-    that only adds one: the station roles hold no UPDATE on the clock itself (issue 21).
+    PostgreSQL: the transaction's own id plus a fixed offset (migration 0002), with no shared row
+    to queue on; a trigger stamps it on every synced row written, and pulls stop below the
+    oldest transaction still running, so a late commit is never skipped. The embedded SQLite
+    centre: the next value of its one-row clock (SQLite has one writer at a time anyway).
     """
     if session.get_bind().dialect.name == "postgresql":
-        return int(session.execute(select(func.next_central_version())).scalar_one())
+        return int(session.execute(text("SELECT fc_tx_version()")).scalar_one())
     value = session.execute(
         update(SyncClock).where(SyncClock.id == 1).values(value=SyncClock.value + 1).returning(SyncClock.value)
     ).scalar_one()
     return int(value)
+
+
+def lock_what_is_read(state: ORMExecuteState) -> None:
+    """Central commands on PostgreSQL lock every synced row they load (``FOR UPDATE OF`` it).
+
+    No central writer queues on one clock row any more, so a command that reads a row and writes
+    it later must hold it meanwhile: otherwise a station's check-in could land in between and
+    the command would write over it (a cancelled row with an arrival time).
+    """
+    if not state.is_select or state.is_column_load or state.is_relationship_load:
+        return
+    statement = state.statement
+    if getattr(statement, "_for_update_arg", None) is not None:
+        return
+    descriptions = getattr(statement, "column_descriptions", [])
+    entities = [d.get("entity") for d in descriptions]
+    if len(entities) != 1 or entities[0] is None or descriptions[0].get("expr") is not entities[0]:
+        return
+    if not issubclass(entities[0], SyncedMixin):
+        return
+    state.statement = statement.with_for_update(of=entities[0])  # type: ignore[attr-defined]
 
 
 def append_audit(
@@ -228,7 +251,9 @@ def command(
     try:
         with ctx.write.begin() as session:
             # Text the centre could never store is refused, by field, at every flush of a command.
-            orm_event.listen(session, "before_flush", _refuse_unstorable_text)
+            sa_event.listen(session, "before_flush", _refuse_unstorable_text)
+            if ctx.mode == "central" and session.get_bind().dialect.name == "postgresql":
+                sa_event.listen(session, "do_orm_execute", lock_what_is_read)
             central_version = next_central_version(session) if ctx.mode == "central" else None
             event = append_audit(session, ctx, actor, category=category, action=action, record=record,
                                  details=details)

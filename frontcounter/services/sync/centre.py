@@ -2,8 +2,10 @@
 
 Each operation is applied in its own central transaction that also records the answer in
 ``applied_ops``; a retried push (the acknowledgement was lost) finds the op_id there and gets the
-stored answer back, so nothing is ever applied twice. Every central write takes the next value of
-the one-row clock, so versions commit in order and a pull never skips a late commit.
+stored answer back, so nothing is ever applied twice. No central writer queues on a shared row:
+on PostgreSQL a version is the writing transaction's id (migration 0002; pulls stay below the
+oldest running transaction, so none skips a late commit), the judge locks only the row it changes,
+and a lock wait is bounded (LOCK_TIMEOUT_S; the station retries with back-off).
 
 The rules are deterministic, from base_version, the values the station saw and the order the
 centre receives operations in (never wall clocks):
@@ -26,7 +28,7 @@ import logging
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import func, select, text
@@ -46,9 +48,12 @@ from frontcounter.db.models import (
 from frontcounter.services.core import text_rules
 from frontcounter.services.core.clock import local
 from frontcounter.services.core.commands import next_central_version, translate_integrity_error
+from frontcounter.services.core.context import Policy
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.rowcodec import decode_changes
 from frontcounter.services.core.status import LABELS, UNDO, can_transition
+from frontcounter.services.sync.centre_clock import SKEW_LIMIT, centre_now
+from frontcounter.services.sync.connection import LOCK_TIMEOUT_S, STATEMENT_TIMEOUT_S
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +62,10 @@ Result = Literal["applied", "resolved", "rejected"]
 MODELS_BY_TABLE: dict[str, type[SyncedMixin]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
 #: The fields that place an appointment: a no-show is judged against the values the station saw.
 SLOT_FIELDS = ("start_at", "end_at", "room_id", "officer_id")
+#: Times a station stamps on a status change: the centre never lets one lie in its future.
+STATUS_TIMES = frozenset({"arrived_at", "seen_at", "completed_at", "no_show_at", "left_unseen_at", "cancelled_at"})
+#: The centre's own no-show grace (the default policy; a station may only be stricter).
+NO_SHOW_GRACE_MINUTES = Policy().no_show_grace_minutes
 #: Never taken from a station: the key and the centre's own version.
 _PROTECTED = frozenset({"id", "version"})
 
@@ -126,11 +135,21 @@ def _decode(model: type[SyncedMixin], data: dict[str, Any]) -> dict[str, Any]:
     return decode_changes(model, data)  # type: ignore[arg-type]  # every synced model is a Base
 
 
+#: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
+_TIMED_OUT = frozenset({"55P03", "57014"})
+
+
+def timed_out(exc: BaseException | None) -> bool:
+    """Did the centre give up waiting (a lock held elsewhere, a statement too slow)?"""
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) in _TIMED_OUT
+
+
 def _advisory_key(node: str) -> int:
     return zlib.crc32(f"frontcounter.push.{node}".encode()) - 2**31
 
 
-def apply_operation(factory: sessionmaker[Session], op: Operation, now: datetime) -> OpResult:
+def apply_operation(factory: sessionmaker[Session], op: Operation, now: datetime | None = None) -> OpResult:
     """Apply ``op`` at the centre in one transaction, or return the answer it already had.
 
     Connection failures propagate (the station retries later; the op_id makes that safe). A bug
@@ -155,11 +174,14 @@ def _stored(factory: sessionmaker[Session], op_id: uuid.UUID) -> OpResult | None
         return OpResult(op_id, row.result, row.message, row.version, replayed=True)  # type: ignore[arg-type]
 
 
-def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) -> OpResult:
+def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | None) -> OpResult:
     with factory.begin() as session:
         if session.get_bind().dialect.name == "postgresql":
             # One pusher per node at a time: a second process syncing the same cache waits here.
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _advisory_key(op.node)})
+            # The timeouts for this transaction only (pool-safe), in the same round trip.
+            session.execute(text("SELECT set_config('lock_timeout', :lt, true), "
+                                 "set_config('statement_timeout', :st, true), pg_advisory_xact_lock(:k)"),
+                            {"k": _advisory_key(op.node), "lt": f"{LOCK_TIMEOUT_S}s", "st": f"{STATEMENT_TIMEOUT_S}s"})
         stored = session.get(AppliedOp, op.op_id)
         if stored is not None:
             return OpResult(op.op_id, stored.result, stored.message, stored.version,  # type: ignore[arg-type]
@@ -167,13 +189,14 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) ->
         station = session.scalars(select(Station).where(Station.code == op.station_code)).one_or_none()
         if station is None:
             raise _unknown_station(op.station_code)
-        # The clock first, before any row is read: every central writer (this apply and the
-        # central commands) queues here, so none judges a row another is about to change (a
-        # check-in and a central cancel racing left "cancelled" with an arrival time).
+        now = now or centre_now(session)  # the centre's time, never the station's
+        # No shared clock row to queue on (PostgreSQL: the transaction's id, migration 0002): the
+        # judge locks the row it changes (FOR UPDATE) and central commands lock what they read,
+        # so none judges a row another is about to change, and other stations never wait.
         version = next_central_version(session)
         try:
             with session.begin_nested():
-                outcome = _judge(session, op)
+                outcome = _judge(session, op, now)
                 session.flush()
         except _Reject as rejection:
             outcome = _Outcome("rejected", rejection.message, quiet=rejection.quiet)
@@ -189,6 +212,7 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) ->
             outcome = _Outcome("rejected", "the centre could not apply it (an internal error was logged)")
         for row in outcome.touched:
             row.version = version
+        version = _actual_version(session, outcome.touched, version)
         message: str | None
         if outcome.result == "rejected":
             message = f"{_describe(session, op)} was not accepted by the centre: {outcome.message}"
@@ -205,6 +229,18 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime) ->
                               applied_at=now, result=outcome.result, message=message, version=version))
         session.flush()
         return OpResult(op.op_id, outcome.result, message, version)
+
+
+def _actual_version(session: Session, touched: list[SyncedMixin], version: int) -> int:
+    """On PostgreSQL the trigger may have stamped a row above the transaction's version (a younger
+    transaction wrote it first); the answer carries the highest, so the station's next change to
+    the row is not mistaken for a conflict with itself."""
+    if not touched or session.get_bind().dialect.name != "postgresql":
+        return version
+    session.flush()
+    found = [session.scalar(select(type(r).version).where(type(r).id == r.id))
+             for r in touched]
+    return max([version, *(int(v) for v in found if v is not None)])
 
 
 def _collision(exc: IntegrityError, op: Operation) -> str:
@@ -229,7 +265,7 @@ def _unknown_station(code: str) -> Exception:
     return NotFound(f"The centre has no station {code!r}; check this station's code in Settings.")
 
 
-def _judge(session: Session, op: Operation) -> _Outcome:
+def _judge(session: Session, op: Operation, now: datetime) -> _Outcome:
     model = MODELS_BY_TABLE.get(op.entity)
     if model is None:
         raise _Reject(f"it changes {op.entity!r}, which the centre does not sync")
@@ -246,9 +282,11 @@ def _judge(session: Session, op: Operation) -> _Outcome:
                           quiet=True)
         raise _Reject("the record no longer exists at the centre")
     changes = {k: v for k, v in _decode(model, payload["row"]).items() if k not in _PROTECTED}
+    if isinstance(row, Appointment):
+        changes = _not_in_the_future(changes, now)
     conflict = row.version > _effective_base(session, op)
     if isinstance(row, Appointment) and "status" in changes:
-        outcome = _status_change(session, row, changes, op, conflict)
+        outcome = _status_change(session, row, changes, op, conflict, now)
     else:
         _merge(row, changes)
         outcome = _Outcome("resolved" if conflict else "applied",
@@ -339,8 +377,18 @@ def _earlier_create_rejected(session: Session, op: Operation) -> bool:
     ))
 
 
+def _not_in_the_future(changes: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A status time a station claims after the centre's now (its clock is fast) becomes the centre's now.
+
+    What happened at the counter cannot have happened later than the centre received it.
+    """
+    limit = now + SKEW_LIMIT
+    return {k: (now if k in STATUS_TIMES and isinstance(v, datetime) and v > limit else v)
+            for k, v in changes.items()}
+
+
 def _status_change(
-    session: Session, row: Appointment, changes: dict[str, Any], op: Operation, conflict: bool
+    session: Session, row: Appointment, changes: dict[str, Any], op: Operation, conflict: bool, now: datetime
 ) -> _Outcome:
     new, current = Status(changes["status"]), Status(row.status)
     ref = row.reference
@@ -372,6 +420,10 @@ def _status_change(
             moved = "was changed at the centre after this station's copy" if conflict else None
         if moved:
             raise _Reject(f"{ref} {moved}; the no-show was not recorded. Check the visitor was told the new time")
+        grace_ends = row.start_at + timedelta(minutes=NO_SHOW_GRACE_MINUTES)
+        if now < grace_ends:  # by the centre's clock: a fast station PC cannot lock a visitor out early
+            raise _Reject(f"{ref} cannot be a no-show before {local(grace_ends):%H:%M} by the centre's clock "
+                          f"({NO_SHOW_GRACE_MINUTES} minutes after the start); the visitor may still come")
     _merge(row, changes)
     if conflict:
         return _Outcome("resolved", "merged with a change made at the centre", [row])

@@ -46,9 +46,18 @@ _OFFLINE_REASONS = (
     ("unable to open database file", "the central database file cannot be opened"),
     ("database is locked", "the central database is busy"),
 )
-#: libpq keepalives: a link that silently dies is noticed in about a minute, not hours.
+#: Bounds, in seconds, on a central lock wait and statement: no station waits for ever on a lock
+#: another holds. Set at connect and per push transaction (centre.apply_operation: pool-safe).
+LOCK_TIMEOUT_S = 5
+STATEMENT_TIMEOUT_S = 30
+#: libpq keepalives: a link that silently dies is noticed in about a minute, not hours. The start-up
+#: options carry the timeouts on a direct connection (PgBouncer is told to ignore them: there the
+#: per-transaction setting counts); no server-side prepared statements (safe behind transaction
+#: pooling).
 PG_CONNECT_ARGS = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
-                   "keepalives_count": 3, "tcp_user_timeout": 60000, "application_name": "frontcounter-sync"}
+                   "keepalives_count": 3, "tcp_user_timeout": 60000, "application_name": "frontcounter-sync",
+                   "options": f"-c lock_timeout={LOCK_TIMEOUT_S}s -c statement_timeout={STATEMENT_TIMEOUT_S}s",
+                   "prepare_threshold": None}
 
 
 def describe_url(url: str) -> str:

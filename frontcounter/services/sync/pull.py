@@ -4,12 +4,22 @@ Per table, rows with ``version > cursor`` in the station's scope are applied loc
 transaction per page together with the table's new cursor, so a crash leaves either the old rows
 and the old cursor or the new rows and the new cursor.
 
-Every central write takes the next value of the one-row clock and holds its lock until it commits,
-so versions become visible in order. The pull reads all tables in one central snapshot (REPEATABLE
-READ on PostgreSQL; a read transaction on SQLite) after reading the clock, so it sees exactly the
-versions up to that clock value, parents before children; a transaction that commits later has a
-higher version and is picked up next time. When the clock has not moved since the last complete
-pull, nothing else is read at all.
+The pull reads all tables in one central snapshot (REPEATABLE READ on PostgreSQL; a read
+transaction on SQLite), parents before children. Where versions come from, and why no late commit
+is ever skipped:
+
+- PostgreSQL (migration 0002): a row's version is its writing transaction's id plus an offset,
+  stamped by a trigger, and no writer waits on any shared row. A transaction still running may
+  commit rows with versions below ones already visible, so each cursor stays below the snapshot's
+  watermark, ``fc_version_watermark()`` (the oldest running transaction's id plus the offset):
+  every row a running transaction writes carries a version at or above it. Rows above the
+  watermark are applied but read again next time (idempotent upserts).
+- SQLite (the embedded centre): every write takes the next value of the one-row clock and holds
+  its lock until it commits, so versions become visible in order; the watermark is unbounded.
+
+When nothing has happened at the centre since the last complete pull (the same clock value on
+SQLite; on PostgreSQL the same snapshot: no transaction has started writing or finished since),
+nothing else is read at all.
 
 Pages are keyset-paginated on (version, id), so one huge central transaction (the demo seed, a bulk
 import) still arrives in small local transactions; the committed cursor only ever covers versions
@@ -23,9 +33,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, exists, false, func, insert, or_, select, update
+from sqlalchemy import Engine, String, and_, delete, exists, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
@@ -54,7 +65,7 @@ PAGE_SIZE = 500
 #: Tables a station holds only for itself; the rest (stations, rooms, officers…) it holds whole.
 STATION_SCOPED: tuple[type[SyncedMixin], ...] = (Duty, User, Appointment, FollowUp, AttentionItem)
 
-#: SyncMeta key: the central clock value up to which every table has been pulled.
+#: SyncMeta key: the centre's clock token (see read_clock_and_time) of the last complete pull.
 PULLED_CLOCK = "pulled_clock"
 
 Progress = Callable[[int, int], None]
@@ -69,21 +80,26 @@ class SyncCancelled(FrontCounterError):
 @dataclass
 class PullResult:
     rows: dict[str, int] = field(default_factory=dict)
-    #: The central clock value this pull brought the cache up to (None if nothing was read).
-    clock: int | None = None
+    #: The centre's clock token this pull brought the cache up to (None if nothing was read or the
+    #: pull is incomplete).
+    clock: str | None = None
     first: bool = False
+    #: The centre's time when the pull began (PostgreSQL's clock; None for the SQLite centre).
+    centre_time: datetime | None = None
+    #: Tables whose cursor stayed below a row skipped for a pending local change.
+    held: set[str] = field(default_factory=set)
 
     @property
     def total(self) -> int:
         return sum(self.rows.values())
 
 
-def _columns(model: type[SyncedMixin]) -> list[str]:
+def columns_of(model: type[SyncedMixin]) -> list[str]:
     table = model.__table__  # type: ignore[attr-defined]
     return [c.key for c in table.columns if c.key not in LOCAL_ONLY_COLUMNS]
 
 
-def _scope(model: type[SyncedMixin], station_id: uuid.UUID) -> Any:
+def scope_of(model: type[SyncedMixin], station_id: uuid.UUID) -> Any:
     if model in STATION_SCOPED:
         return model.station_id == station_id  # type: ignore[attr-defined]
     return None
@@ -103,8 +119,8 @@ def fetch_page(
         position = table.c.version > version
     else:
         position = or_(table.c.version > version, and_(table.c.version == version, table.c.id > after_id))
-    query = select(*(table.c[c] for c in _columns(model))).where(position)
-    scope = _scope(model, station_id)
+    query = select(*(table.c[c] for c in columns_of(model))).where(position)
+    scope = scope_of(model, station_id)
     if scope is not None:
         query = query.where(scope)
     query = query.order_by(table.c.version, table.c.id).limit(limit)
@@ -114,7 +130,7 @@ def fetch_page(
 def count_after(central: Session, model: type[SyncedMixin], station_id: uuid.UUID, cursor: int) -> int:
     table = model.__table__  # type: ignore[attr-defined]
     query = select(func.count()).select_from(table).where(table.c.version > cursor)
-    scope = _scope(model, station_id)
+    scope = scope_of(model, station_id)
     if scope is not None:
         query = query.where(scope)
     return int(central.scalar(query) or 0)
@@ -123,8 +139,8 @@ def count_after(central: Session, model: type[SyncedMixin], station_id: uuid.UUI
 def pending_entity_ids(local: Session) -> set[uuid.UUID]:
     """Rows with local changes not yet answered by the centre: a pull must not overwrite them.
 
-    The centre re-stamps such a row when it answers the change (applied, resolved or rejected),
-    so the row comes back in a later pull with the centre's values.
+    A skipped row holds its table's cursor below the row's version (see ``pull``), so a later
+    pull reads it again whatever the centre's answer did or did not touch.
     """
     return set(local.scalars(select(OutboxEntry.entity_id).where(OutboxEntry.state == "pending")))
 
@@ -136,14 +152,25 @@ def pending_entity_ids(local: Session) -> set[uuid.UUID]:
 PULL_APPLYING = "pull_applying"
 
 
-def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, Any]]) -> int:
+@dataclass(frozen=True)
+class Applied:
+    """What one page did to the cache: rows written, and the lowest version it had to skip."""
+
+    count: int
+    #: The lowest central version among rows left alone because a local change waits on them
+    #: (None if none): the table's cursor must stay below it, so the row is read again.
+    skipped_from: int | None = None
+
+
+def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, Any]]) -> Applied:
     """Upsert pulled rows by primary key (bulk, no per-row SELECT), keeping pending local edits."""
     if not rows:
-        return 0
+        return Applied(0)
     if model is Appointment:
         set_meta(local, PULL_APPLYING, "1")
         local.flush()
     skip = pending_entity_ids(local)
+    skipped = [r["version"] for r in rows if r["id"] in skip]
     rows = [r for r in rows if r["id"] not in skip]
     cleaned = text_rules.clean_rows(rows)
     if cleaned:
@@ -162,7 +189,15 @@ def apply_rows(local: Session, model: type[SyncedMixin], rows: list[dict[str, An
         local.execute(update(model), old)
     if model is Appointment:
         local.execute(delete(SyncMeta).where(SyncMeta.key == PULL_APPLYING))
-    return len(rows)
+    return Applied(len(rows), min(skipped) if skipped else None)
+
+
+def record_pulled_clock(local: Session, clock: str | None) -> None:
+    """Remember the clock of a complete pull; forget it after an incomplete one (rows were held)."""
+    if clock is None:
+        local.execute(delete(SyncMeta).where(SyncMeta.key == PULLED_CLOCK))
+    else:
+        set_meta(local, PULLED_CLOCK, str(clock))
 
 
 def get_cursor(local: Session, entity: str) -> int:
@@ -206,12 +241,32 @@ def read_clock(central: Session) -> int:
     return int(central.scalar(select(SyncClock.value).where(SyncClock.id == 1)) or 0)
 
 
+@dataclass(frozen=True)
+class CentreClock:
+    """What one pull knows of the centre's clocks, read in one round trip."""
+
+    #: Equal tokens mean nothing committed at the centre in between (a complete pull may stop).
+    token: str
+    #: Cursors stay below this version (None: no bound, the embedded centre's ordered clock).
+    watermark: int | None
+    #: The centre's time (PostgreSQL's; None for the SQLite centre, whose time is the process's).
+    time: datetime | None
+
+
+def read_clock_and_time(central: Session) -> CentreClock:
+    if central.get_bind().dialect.name != "postgresql":
+        return CentreClock(str(read_clock(central)), None, None)
+    row = central.execute(select(func.pg_current_snapshot().cast(String), func.fc_version_watermark(),
+                                 func.clock_timestamp())).one()
+    return CentreClock(f"pg:{row[0]}", int(row[1]), row[2])
+
+
 @dataclass
 class LocalPullState:
     """What the cache knows about its pulls, read once per sync."""
 
     cursors: dict[str, int]
-    pulled_clock: int | None
+    pulled_clock: str | None
     #: The station's id from the cache's own copy of the stations table (None before a first pull).
     station_id: uuid.UUID | None
 
@@ -220,7 +275,7 @@ def read_local_state(local: Session, station_code: str) -> LocalPullState:
     pulled = get_meta(local, PULLED_CLOCK)
     return LocalPullState(
         cursors={c.entity: c.cursor for c in local.scalars(select(SyncCursor))},
-        pulled_clock=int(pulled) if pulled is not None else None,
+        pulled_clock=pulled,
         station_id=local.scalar(select(Station.id).where(Station.code == station_code, Station.deleted == false())),
     )
 
@@ -235,7 +290,7 @@ def tables_with_news(central: Session, station_id: uuid.UUID, cursors: dict[str,
     for model in SYNCED_MODELS:
         table = model.__table__  # type: ignore[attr-defined]
         condition = table.c.version > cursors.get(table.name, 0)
-        scope = _scope(model, station_id)
+        scope = scope_of(model, station_id)
         if scope is not None:
             condition = and_(scope, condition)
         checks.append(exists().where(condition).label(table.name))
@@ -271,7 +326,8 @@ def pull(
     with central_snapshot(central_engine) as central:
         if first_check is not None:
             first_check(central)
-        clock = read_clock(central)
+        centre = read_clock_and_time(central)
+        clock, result.centre_time, watermark = centre.token, centre.time, centre.watermark
         result.clock = clock
         if state.pulled_clock == clock:
             return result  # nothing committed anywhere since the last complete pull
@@ -288,28 +344,41 @@ def pull(
             entity = model.__tablename__  # type: ignore[attr-defined]
             committed = cursors.get(entity, 0)
             position: tuple[int, uuid.UUID | None] = (committed, None)
+            #: The cursor may not pass a row this pull had to skip (a local change waits on it), nor
+            #: the watermark (a running central transaction may still commit rows below it).
+            ceiling: int | None = None if watermark is None else watermark - 1
             while True:
                 if cancel is not None and cancel():
                     raise SyncCancelled("Sync stopped; it carries on from here next time.")
                 rows = fetch_page(central, model, station_id, position, page_size)
                 if not rows:
-                    if position[0] > committed:  # the last full page ended exactly on a version
+                    end = position[0] if ceiling is None else min(position[0], ceiling)
+                    if end > committed:  # the last full page ended exactly on a version
                         with local_write.begin() as local:
-                            set_cursor(local, entity, position[0])
+                            set_cursor(local, entity, end)
                     break
+                if on_step is not None:
+                    on_step("pull.before_page")  # read from the centre, not yet applied here
                 last = rows[-1]
                 full = len(rows) == page_size
-                # A full page may have cut a version in two: only the versions before it are complete.
-                new_cursor = max(committed, last["version"] - 1 if full else last["version"])
                 with local_write.begin() as local:
                     if get_cursor(local, entity) != committed:
                         raise SyncCancelled("Another sync of this station is running; this one stopped.")
                     applied = apply_rows(local, model, rows)
+                    if applied.skipped_from is not None:
+                        below = applied.skipped_from - 1
+                        ceiling = below if ceiling is None else min(ceiling, below)
+                        result.held.add(entity)
+                    # A full page may have cut a version in two: only the versions before it are complete.
+                    new_cursor = last["version"] - 1 if full else last["version"]
+                    if ceiling is not None:
+                        new_cursor = min(new_cursor, ceiling)
+                    new_cursor = max(committed, new_cursor)
                     if new_cursor != committed:
                         set_cursor(local, entity, new_cursor)
                 committed = new_cursor
                 position = (last["version"], last["id"])
-                result.rows[entity] = result.rows.get(entity, 0) + applied
+                result.rows[entity] = result.rows.get(entity, 0) + applied.count
                 done += len(rows)
                 if progress is not None:
                     progress(done, max(total, done))
@@ -317,9 +386,11 @@ def pull(
                     on_step("pull.page")
                 if not full:
                     break
+    if result.held:
+        result.clock = None  # not complete: the next pull must look again even if nothing moves
     if persist_clock:
         with local_write.begin() as local:
-            set_meta(local, PULLED_CLOCK, str(clock))
+            record_pulled_clock(local, result.clock)
     return result
 
 

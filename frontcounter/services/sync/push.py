@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets as random_secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,11 +20,14 @@ from frontcounter.db.models import Appointment, AuditEvent, OutboxEntry, SyncCur
 from frontcounter.services.core.clock import Clock
 from frontcounter.services.core.errors import (
     FrontCounterError,
+    OfflineError,
 )
 from frontcounter.services.core.rowcodec import encode_changes
 from frontcounter.services.sync import centre
 from frontcounter.services.sync.connection import (
+    LOCK_TIMEOUT_S,
     central_errors,
+    describe_url,
 )
 from frontcounter.services.sync.pull import SyncCancelled, get_meta, set_meta
 from frontcounter.services.sync.report import (
@@ -112,6 +116,10 @@ def _withhold_unaccepted(session: Session, op: centre.Operation) -> int:
     return withheld
 
 
+#: Waits before retrying a change the centre timed out on (a lock held elsewhere), in seconds.
+BUSY_DELAYS = (0.5, 1.0, 2.0)
+
+
 def push(
     local_engine: Engine,
     central_engine: Engine,
@@ -124,8 +132,14 @@ def push(
     progress: Progress | None = None,
     node: str | None = None,
     total: int = 0,
+    centre_clock: Clock | None = None,
 ) -> None:
-    """Push every pending outbox entry, oldest first; stop at the first connection failure."""
+    """Push every pending outbox entry, oldest first; stop at the first connection failure.
+
+    The centre stamps what it receives with its own time (``centre_clock`` if given or pinned,
+    else PostgreSQL's or the embedded centre process's; see centre_clock.centre_now), never this
+    station's.
+    """
     url = central_engine.url.render_as_string(hide_password=False)
     local_read = make_session_factory(local_engine)
     local_write = make_session_factory(local_engine, write=True)
@@ -146,8 +160,7 @@ def push(
                 raise SyncCancelled("Sync stopped; the remaining changes wait for the next one.")
             if on_step is not None:
                 on_step("push.before_send")
-            with central_errors(url):
-                answer = centre.apply_operation(central_write, op, clock.now())
+            answer = _apply_retrying(central_write, op, centre_clock, report, url)
             if on_step is not None:
                 on_step("push.after_commit")
             with local_write.begin() as s:
@@ -167,6 +180,8 @@ def push(
                     # reused) but no longer keeps a second copy of the visitor (issue 21).
                     entry.payload = {"scrubbed": True}
             after = op.seq
+            if on_step is not None:
+                on_step("push.after_ack")
             report.pushed += 1
             report.replayed += answer.replayed
             setattr(report, answer.result, getattr(report, answer.result) + 1)
@@ -174,6 +189,30 @@ def push(
                 report.notes.append(f"{answer.result}: {answer.message}")
             if progress is not None:
                 progress(report.pushed, max(total, report.pushed))
+
+
+def _apply_retrying(factory: Any, op: centre.Operation, centre_clock: Clock | None, report: SyncReport,
+                    url: str) -> centre.OpResult:
+    """Apply one change; when the centre times out on a lock (held by someone else), wait and retry
+    with back-off, say so in the report, and in the end leave it queued (OfflineError)."""
+    attempts = len(BUSY_DELAYS) + 1
+    for attempt in range(attempts):
+        try:
+            with central_errors(url):
+                return centre.apply_operation(factory, op, centre_clock.now() if centre_clock else None)
+        except DBAPIError as exc:
+            if not centre.timed_out(exc):
+                raise
+            if attempt == attempts - 1:
+                raise OfflineError(
+                    f"The centre ({describe_url(url)}) is busy: a change waited for a lock held elsewhere "
+                    f"{attempts} times ({LOCK_TIMEOUT_S} s each); it stays queued for the next sync."
+                ) from exc
+        report.busy_retries += 1
+        logger.info("the centre timed out on a lock for op %s; retry %d in %.1f s", op.op_id, attempt + 1,
+                    BUSY_DELAYS[attempt])
+        time.sleep(BUSY_DELAYS[attempt])
+    raise AssertionError("unreachable")
 
 
 def push_audit(local_engine: Engine, central_engine: Engine, *, cancel: Cancel | None = None) -> int:

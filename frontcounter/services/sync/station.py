@@ -29,6 +29,7 @@ from sqlalchemy import Engine, func, select
 from frontcounter.db.engine import make_session_factory
 from frontcounter.db.models import AuditEvent, OutboxEntry
 from frontcounter.services.core.clock import Clock, default_clock
+from frontcounter.services.sync import centre_clock as centre_clock_rules
 from frontcounter.services.sync import pull as sync_pull
 from frontcounter.services.sync.connection import (
     _judge_revision,
@@ -112,6 +113,7 @@ def sync_once(
     cancel: Cancel | None = None,
     on_step: Step | None = None,
     page_size: int = PAGE_SIZE,
+    centre_clock: Clock | None = None,
 ) -> SyncReport:
     """Check the centre's schema, push the outbox and the audit log, then pull; report what moved.
 
@@ -122,6 +124,7 @@ def sync_once(
     round trips (begin, schema and clock in one query, commit), whatever the centre's size.
     """
     clock = clock or default_clock()
+    centre_clock = centre_clock or centre_clock_rules.pinned_clock()
     url = central_engine.url.render_as_string(hide_password=False)
     report = SyncReport(started_at=clock.now())
     state = _read_local(local_engine, station_code)
@@ -129,7 +132,7 @@ def sync_once(
         with central_errors(url):
             check_schema(central_engine)
         push(local_engine, central_engine, station_code, clock=clock, report=report, cancel=cancel,
-             on_step=on_step, node=state.node, total=state.pending)
+             on_step=on_step, node=state.node, total=state.pending, centre_clock=centre_clock)
     if state.audit_last > state.audit_pushed:
         try:
             report.audit_sent = push_audit(local_engine, central_engine, cancel=cancel)
@@ -147,14 +150,20 @@ def sync_once(
             first_check=None if checked else (lambda session: _judge_revision(_revision_in(session.connection()))),
         )
     report.pulled, report.first = pulled.rows, pulled.first
+    station_time = centre_clock_rules.raw_now(clock)
+    report.centre_time = (centre_clock.now() if centre_clock else None) or pulled.centre_time or default_clock().now()
+    report.clock_offset = report.centre_time - station_time
+    centre_clock_rules.record(local_engine, report.clock_offset, station_code, station_time)
+    if isinstance(clock, centre_clock_rules.CorrectedClock):
+        clock.set_offset(report.clock_offset)
     report.finished_at = clock.now()
     # Only what this station sent or received is worth a disk flush every time; the clock that other
     # stations moved (the usual case) is recorded with the time of sync, once a minute.
-    moved = report.pushed or report.pulled_total or report.audit_sent or report.withheld
+    moved = report.pushed or report.pulled_total or report.audit_sent or report.withheld or pulled.held
     stale = state.last_sync is None or report.finished_at - state.last_sync >= LAST_SYNC_EVERY
     if moved or stale:
         with make_session_factory(local_engine, write=True).begin() as s:
-            set_meta(s, sync_pull.PULLED_CLOCK, str(pulled.clock))
+            sync_pull.record_pulled_clock(s, pulled.clock)
             set_meta(s, LAST_SYNC, report.finished_at.isoformat())
             report.waiting = int(s.scalar(select(func.count()).select_from(OutboxEntry)
                                           .where(OutboxEntry.state == "pending")) or 0)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -36,6 +36,9 @@ from frontcounter.services.core.errors import (
 )
 from frontcounter.services.sync import push as sync_push
 from frontcounter.services.sync import station as sync
+from frontcounter.services.sync import verify as sync_verify
+from frontcounter.services.sync.centre_clock import CorrectedClock, skewed
+from frontcounter.services.sync.centre_clock import describe as describe_skew
 from frontcounter.services.sync.connection import open_central, retry_delay
 from frontcounter.services.sync.report import SyncReport
 from frontcounter.services.sync.station import SyncCancelled
@@ -75,6 +78,10 @@ class SyncStatus:
     message: str | None = None
     #: (done, total) during a first sync, for the progress bar.
     progress: tuple[int, int] | None = None
+
+
+def _clock_note(offset: timedelta | None) -> str | None:
+    return describe_skew(offset) if offset is not None and skewed(offset) else None
 
 
 class SyncController(QObject):
@@ -117,6 +124,10 @@ class SyncController(QObject):
         self._failures = 0
         self._retry_at: float | None = None
         local_status = sync_push.local_status(ctx.engine)
+        #: "this PC's clock is 3 h 0 min fast": set while the last sync found the clock off.
+        self._clock_note = _clock_note(ctx.clock.offset if isinstance(ctx.clock, CorrectedClock) else None)
+        #: What the quiet daily cache check ever found (None: nothing, ever).
+        self._check_found = sync_verify.ever_found(ctx.engine)
         self._first = local_status.never_synced
         self._status = SyncStatus("idle", local_status.waiting, local_status.last_sync)
 
@@ -149,11 +160,14 @@ class SyncController(QObject):
             return
         self._stopped = False
         self._ctx.on_committed.append(self._listener)
+        sync_verify.app_started(self._ctx.engine)
         self._emit(self._status)
         self._timer.start(delay_ms)
 
     def stop(self) -> None:
         """Stop listening and timing, and ask a running sync to stop at its next step."""
+        if not self._stopped:
+            sync_verify.app_stopped(self._ctx.engine)
         self._stopped = True
         if self._listener in self._ctx.on_committed:
             self._ctx.on_committed.remove(self._listener)
@@ -196,17 +210,35 @@ class SyncController(QObject):
             except Exception as exc:  # an unparsable URL: the user fixes it in the settings
                 raise FrontCounterError(f"The central URL is not valid ({type(exc).__name__}).") from exc
             if not first:
-                return sync.sync_once(ctx.engine, engine, code, clock=ctx.clock, cancel=cancel.is_set)
-            with _no_full_collections():
-                return sync.sync_once(ctx.engine, engine, code, clock=ctx.clock, progress=progress,
-                                      cancel=cancel.is_set)
+                report = sync.sync_once(ctx.engine, engine, code, clock=ctx.clock, cancel=cancel.is_set)
+            else:
+                with _no_full_collections():
+                    report = sync.sync_once(ctx.engine, engine, code, clock=ctx.clock, progress=progress,
+                                            cancel=cancel.is_set)
+            # Once a day and after a crash, quietly: is the cache still equal to the centre? (Not
+            # right after a first sync: that cache is as fresh as it gets.)
+            if not first:
+                try:
+                    sync_verify.quiet_check(ctx.engine, engine, code, ctx.clock.now())
+                except Exception:  # the sync itself succeeded; the check tries again next time
+                    logger.warning("the quiet cache check failed; it runs again at the next sync", exc_info=True)
+            return report
 
         self._tasks.run(work, on_done=self._on_sync_done, on_error=self._on_sync_failed,
                         on_progress=self._on_sync_progress)
 
     def label_text(self, status: SyncStatus | None = None) -> str:
         """The status bar's words: state by symbol and text, never by colour alone."""
-        s = status or self._status
+        text = self._label_text(status or self._status)
+        if self._clock_note:
+            text += " · " + self.tr("⚠ PC clock {0}, centre time used").format(self._clock_note)
+        found = self._check_found
+        if found:
+            text += " · " + self.tr("⚠ cache check {0}: {1} row(s) re-pulled").format(
+                f"{local(datetime.fromisoformat(found['on'])):%d %b}", found["repaired"])
+        return text
+
+    def _label_text(self, s: SyncStatus) -> str:
         waiting = self.tr("{0} waiting").format(s.waiting)
         synced = self.tr("synced {0}").format(f"{local(s.last_sync):%H:%M}") if s.last_sync else None
         if s.phase == "local":
@@ -240,11 +272,14 @@ class SyncController(QObject):
 
     def _on_sync_done(self, report: SyncReport) -> None:
         self._running = False
+        note = _clock_note(report.clock_offset)
+        self._check_found = sync_verify.ever_found(self._ctx.engine)
+        clock_changed, self._clock_note = note != self._clock_note, note
         self._first = False
         self._failures = 0
         self._emit(SyncStatus("online", report.waiting, report.finished_at))
         self.sync_finished.emit(report)
-        if report.changed_local_data:
+        if report.changed_local_data or clock_changed:  # (a corrected clock changes who is late)
             self.data_pulled.emit()
         if report.rejected or report.resolved:
             self.attention_needed.emit(self._attention_text(report))

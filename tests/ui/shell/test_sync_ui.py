@@ -125,12 +125,13 @@ def test_offline_it_backs_off_counts_down_and_counts_waiting_changes(app: App, c
 def test_a_centre_with_another_schema_is_refused_and_the_reason_is_shown(app: App, demo_dir: Path) -> None:
     engine = make_engine(sqlite_url(demo_dir / "central.sqlite"))
     with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999_future'"))
     engine.dispose()
     message = app.run_failing_sync()
-    assert f"schema is version 0002 but this app speaks {head_revision()}" in message
+
+    assert f"schema is version 0999_future but this app speaks {head_revision()}" in message
     assert app.label().startswith("⚠ Sync refused · 0 waiting")
-    assert "0002" in app.window.sync_label.toolTip()
+    assert "0999_future" in app.window.sync_label.toolTip()
 
 
 def test_supervisor_sees_and_settles_a_rejected_walk_in(
@@ -213,6 +214,7 @@ def test_connection_test_reports_a_matching_schema(qtbot: QtBot, station: Statio
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.tested, timeout=20000) as tested:
         dialog.test_button.click()
+
     assert tested.args[0] and f"schema {head_revision()}, the same as this app" in tested.args[1]
     tasks.wait(5000)
 
@@ -300,3 +302,54 @@ def test_first_sync_of_10000_rows_never_stalls_the_event_loop_over_50_ms(
     with runtime.ctx.read() as s:
         assert s.scalar(select(OutboxEntry).limit(1)) is None
     runtime.engine.dispose()
+
+
+def test_a_pc_clock_three_hours_fast_is_shown_in_the_status_bar(qtbot: QtBot, demo_dir: Path,
+                                                                 clock: FixedClock) -> None:
+    """The centre's clock here is the process clock (DEMO_NOW); this PC's runs three hours ahead."""
+    runtime = open_station(Paths.resolve(demo_dir), clock=FixedClock(clock.now() + timedelta(hours=3)))
+    running = App(qtbot, runtime, actor_named(runtime, "supervisor.HH"))
+    try:
+        report = running.run_sync()
+        assert report.clock_skewed
+        assert running.label() == "● Online · synced 17:30 · 0 waiting · ⚠ PC clock 3 h 0 min fast, centre time used"
+        running.window.resize(1200, 700)
+        running.window.grab().save("/tmp/i22-status-skew.png")
+    finally:
+        running.close()
+        runtime.engine.dispose()
+
+
+def test_the_quiet_daily_check_repairs_a_damaged_cache_and_the_status_bar_says_so(
+    app: App, demo_dir: Path, clock: FixedClock
+) -> None:
+    from frontcounter.services.sync import verify as sync_verify
+
+    app.sync.start(delay_ms=60000)
+    app.run_sync()  # checked once now; the next check is due in a day
+    assert sync_verify.ever_found(app.runtime.engine) is None and "cache check" not in app.label()
+    engine = make_engine(sqlite_url(demo_dir / "station.sqlite"))
+    with engine.begin() as conn:  # damage the cache behind the app's back
+        conn.execute(text("UPDATE rooms SET name = 'Broom cupboard' WHERE id = (SELECT min(id) FROM rooms)"))
+    engine.dispose()
+    app.run_sync()
+    assert "cache check" not in app.label()  # not due yet
+    clock.advance(timedelta(days=1))
+    app.run_sync()
+    assert app.label().endswith("· ⚠ cache check 24 Nov: 1 row(s) re-pulled")
+    centre = make_engine(sqlite_url(demo_dir / "central.sqlite"))
+    assert sync_verify.verify(app.runtime.engine, centre, "HH").ok
+    centre.dispose()
+    app.window.resize(1200, 700)
+    app.window.grab().save("/tmp/i22-status-check.png")
+
+
+def test_a_crash_makes_the_check_due_at_the_next_start(app: App, demo_dir: Path) -> None:
+    from frontcounter.services.sync import verify as sync_verify
+
+    app.sync.start(delay_ms=60000)
+    app.run_sync()
+    now = app.runtime.ctx.clock.now()
+    assert not sync_verify.check_due(app.runtime.engine, now)
+    sync_verify.app_started(app.runtime.engine)  # a second start without a clean stop: the first crashed
+    assert sync_verify.check_due(app.runtime.engine, now)

@@ -7,16 +7,16 @@ exactly that through: an UPDATE of an ``appointments.search`` row that changes n
 ``details``, leaves no ``query`` in it and marks it ``query_reduced``. Every other UPDATE, every
 DELETE and TRUNCATE is still refused; station and FCR logins hold no UPDATE on the table at all.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,311 @@
+"""600 stations syncing through PgBouncer (transaction pooling) against one PostgreSQL (issue 22).
+
+Each simulated station is its own client connection to PgBouncer (as 600 PCs would be), and
+PgBouncer multiplexes them onto 20 server connections in ``pool_mode = transaction``. Every
+station syncs every 10 s, staggered; 5 % of its syncs first commit a change of its own (a contact
+detail edited at the counter, so the sync pushes one operation); the rest are no-ops. Figures:
+
+- **p50 / p99 of a sync** through PgBouncer. Floor: a bare round trip (``SELECT 1``) through the
+  same PgBouncer in the same run. Target p99 <= 100 ms.
+- **server CPU per sync** (this database's PostgreSQL backends, from /proc). Floor: the server
+  CPU of a bare round trip, measured the same way in the same run.
+
+Needs ``pgbouncer`` on the PATH (Debian: ``apt-get install pgbouncer``); the bench starts its own
+instance on a free port with a configuration in its temporary directory, and stops it after. The
+stations are threads in two local Python processes sharing the machine's cores with PostgreSQL
+and PgBouncer, so the latencies are upper bounds for real, separate PCs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.bench_sync import (
+    DEMO_NOW,
+    PG_URL,
+    Bench,
+    _client_caches,
+    _make_templates,
+    _timed,
+    bench_database,
+)
+from bench.harness import Deadline, figure
+
+STATIONS = int(os.environ.get("FRONTCOUNTER_BENCH_STATIONS", "600"))
+PERIOD_S = 10.0
+CHANGE_SHARE = 0.05
+SERVER_POOL = 20
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def pgbouncer(tmp: Path, pg_url: str) -> Any:
+    """A PgBouncer of our own in front of the benchmark's PostgreSQL: yields its URL for ``pg_url``."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_url)
+    port = _free_port()
+    (tmp / "userlist.txt").write_text(f'"{url.username}" ""\n')
+    (tmp / "pgbouncer.ini").write_text(f"""[databases]
+* = host={url.host or '127.0.0.1'} port={url.port or 5432}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {tmp / 'userlist.txt'}
+pool_mode = transaction
+default_pool_size = {SERVER_POOL}
+max_client_conn = {STATIONS + 100}
+ignore_startup_parameters = extra_float_digits,options
+logfile = {tmp / 'pgbouncer.log'}
+""")
+    command = [shutil.which("pgbouncer") or "pgbouncer", str(tmp / "pgbouncer.ini")]
+    if os.geteuid() == 0:  # PgBouncer refuses to run as root: it drops to nobody, who must read its files
+        tmp.chmod(0o755)
+        for name in ("userlist.txt", "pgbouncer.ini"):
+            (tmp / name).chmod(0o644)
+        (tmp / "pgbouncer.log").touch(mode=0o666)
+        (tmp / "pgbouncer.log").chmod(0o666)
+        command[1:1] = ["-u", "nobody"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    try:
+        yield url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # still draining 600 clients: stop it hard
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def _bouncer_connect_args() -> dict[str, Any]:
+    from frontcounter.services.sync.connection import PG_CONNECT_ARGS
+
+    # 600 logins at once through one PgBouncer on a loaded 2-core machine: allow them time.
+    return {**PG_CONNECT_ARGS, "application_name": "bench-bouncer", "connect_timeout": 60}
+
+
+def _run_clients(url: str, data_dirs: list[str], offsets: list[int], clients: int, start_epoch: float,
+                 seconds: float, seed: int, release: str) -> dict[str, Any]:
+    """One load process: a thread and a PgBouncer client connection per station cache."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.util import LRUCache
+
+    from frontcounter.config import load_settings
+    from frontcounter.db.engine import make_engine, sqlite_url
+    from frontcounter.db.models import Appointment, Role
+    from frontcounter.paths import Paths
+    from frontcounter.services.core.actor import Actor
+    from frontcounter.services.core.clock import FixedClock
+    from frontcounter.services.core.commands import command
+    from frontcounter.services.core.context import ServiceContext
+    from frontcounter.services.sync.station import sync_once
+
+    clock = FixedClock(DEMO_NOW)
+    compiled = LRUCache(2000)  # warm apps: statements compiled once (see bench_sync)
+    rng = random.Random(seed)
+    stations = []
+    for d in data_dirs:
+        paths = Paths.resolve(d)
+        code = load_settings(paths.config_file).station_code or ""
+        engine = make_engine(sqlite_url(paths.station_db)).execution_options(compiled_cache=compiled)
+        ctx = ServiceContext(engine=engine, clock=clock, station_code=code, workstation=f"bench-{d[-8:]}")
+        with ctx.read() as s:
+            mine = list(s.scalars(select(Appointment.id).limit(20)))
+        actor = Actor(user_id=uuid.UUID(int=1), username=f"counter.{code}", display_name="bench",
+                      role=Role.COUNTER, station_id=None, station_code=code, workstation=ctx.workstation)
+        central = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
+                                connect_args=_bouncer_connect_args())
+        stations.append((ctx, actor, mine, central))
+    for ctx, _actor, _mine, central in stations:  # connected and warm before the clock starts
+        sync_once(ctx.engine, central, ctx.station_code or "", clock=clock)
+    times: list[float] = []
+    pushes: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    ends = start_epoch + seconds
+    cpu_before = time.process_time()
+
+    def edit(ctx: Any, actor: Any, appointment_id: Any, n: int) -> None:
+        with command(ctx, actor, category="alteration", action="appointment.update_contact",
+                     record=f"appointment:{appointment_id}") as scope:
+            row = scope.session.get_one(Appointment, appointment_id)
+            base = row.version
+            row.visitor_email = f"bench{n}@example.org"
+            scope.changed(row, "appointment.update_contact", base_version=base,
+                          changes={"visitor_email": row.visitor_email})
+
+    def client(offset: int, station: Any, seed: int) -> None:
+        ctx, actor, mine, central = station
+        local_rng = random.Random(seed)
+        next_at = start_epoch + PERIOD_S * offset / clients
+        n = 0
+        while next_at < ends:
+            delay = next_at - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            n += 1
+            changed = bool(mine) and local_rng.random() < CHANGE_SHARE
+            try:
+                if changed:
+                    edit(ctx, actor, local_rng.choice(mine), n)
+                elapsed = _timed(lambda: sync_once(ctx.engine, central, ctx.station_code or "", clock=clock))
+            except Exception as exc:  # counted, not fatal: the figure reports them
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {str(exc)[:120]}")
+            else:
+                with lock:
+                    (pushes if changed else times).append(elapsed)
+            next_at += PERIOD_S
+
+    threads = [threading.Thread(target=client, args=(o, s, rng.randrange(10**9)), daemon=True)
+               for o, s in zip(offsets, stations, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    client_cpu = time.process_time() - cpu_before
+    deadline = time.time() + 120
+    while not Path(release).exists() and time.time() < deadline:
+        time.sleep(0.05)
+    for ctx, _actor, _mine, central in stations:
+        central.dispose()
+        ctx.engine.dispose()
+    return {"times": times, "pushes": pushes, "errors": errors, "client_cpu_s": client_cpu}
+
+
+def _bare_round_trips(bench: Bench, url: str, runs: int) -> tuple[float, float]:
+    """Latency (ms, median) and server CPU (ms each) of ``SELECT 1`` through the same PgBouncer."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url, pool_size=1, max_overflow=0, connect_args=_bouncer_connect_args())
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1").scalar()
+            conn.commit()
+            bench.cpu.start()
+            values = []
+            for _ in range(runs):
+                values.append(_timed(lambda: (conn.exec_driver_sql("SELECT 1").scalar(), conn.commit())))
+            cpu = bench.cpu.seconds()
+    finally:
+        engine.dispose()
+    return statistics.median(values), cpu * 1000 / runs
+
+
+def run(quick: bool) -> dict[str, dict[str, Any]]:
+    if shutil.which("pgbouncer") is None:
+        raise RuntimeError("pgbouncer is not installed (Debian: apt-get install pgbouncer)")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    deadline = Deadline.from_env(60 if quick else 300)
+    window = 10.0 if quick else 60.0
+    figures: dict[str, dict[str, Any]] = {}
+    with bench_database(PG_URL) as url, tempfile.TemporaryDirectory(prefix="bench-bouncer-") as tmp_name:
+        tmp = Path(tmp_name)
+        bench = Bench(url, tmp / "centre")
+        try:
+            templates = _make_templates(bench)
+            with pgbouncer(tmp, url) as bouncer_url:
+                floor_ms, floor_cpu = _bare_round_trips(bench, bouncer_url, 201)
+                caches = _client_caches(bench, templates, STATIONS)
+                dirs = [str(c.paths.data_dir) for c in caches]
+                for cache in caches:
+                    cache.engine.dispose()
+                if not deadline.allows(window + 30):
+                    return figures
+                start_epoch = time.time() + 30.0 + STATIONS / 10  # client connections to open and warm first
+                release = str(tmp / "release")
+                procs = []
+                for p in range(2):
+                    spec = {"url": bouncer_url, "data_dirs": dirs[p::2], "offsets": list(range(STATIONS))[p::2],
+                            "clients": STATIONS, "start_epoch": start_epoch, "seconds": window, "seed": p,
+                            "release": release}
+                    spec_file = tmp / f"load-{p}.json"
+                    spec_file.write_text(json.dumps(spec))
+                    procs.append((subprocess.Popen(
+                        [sys.executable, "-m", "bench.bench_pgbouncer", "--clients", str(spec_file)],
+                        cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True), spec_file))
+                time.sleep(max(0.0, start_epoch - time.time()))
+                bench.cpu.start()
+                time.sleep(window + 1.0)
+                cpu = bench.cpu.seconds()
+                Path(release).touch()
+                times: list[float] = []
+                pushes: list[float] = []
+                errors: list[str] = []
+                client_cpu = 0.0
+                for proc, spec_file in procs:
+                    _out, err = proc.communicate(timeout=window + 240)
+                    if proc.returncode != 0:
+                        log = (tmp / "pgbouncer.log").read_text(errors="replace").splitlines()[-5:]
+                        raise RuntimeError(f"a load process failed: {err.strip().splitlines()[-1:]}; "
+                                           f"pgbouncer.log ends: {log}")
+                    result = json.loads(Path(str(spec_file) + ".out").read_text())
+                    times += result["times"]
+                    pushes += result["pushes"]
+                    errors += result["errors"]
+                    client_cpu += result["client_cpu_s"]
+        finally:
+            bench.central.dispose()
+            bench.station.engine.dispose()
+            bench.cpu.close()
+    every = sorted(times + pushes)
+    p99 = every[min(len(every) - 1, int(round(0.99 * (len(every) - 1))))]
+    syncs = len(every)
+    extra = {"syncs": syncs, "with_a_change": len(pushes), "errors": len(errors), "window_s": window,
+             "server_pool": SERVER_POOL, "pool_mode": "transaction",
+             "client_cpu_ms_per_sync": round(client_cpu * 1000 / max(1, syncs), 2),
+             "no_op_p50_ms": round(statistics.median(times), 2) if times else None,
+             "with_a_change_p50_ms": round(statistics.median(pushes), 2) if pushes else None}
+    if errors:
+        extra["first_errors"] = sorted(set(errors))[:3]
+    label = f"load: {STATIONS} stations through PgBouncer every 10 s"
+    figures[f"{label}, p50"] = figure(statistics.median(every), "ms", floor_ms, "<= 100 ms", **extra,
+                                      floor_is="a bare round trip (SELECT 1) through the same PgBouncer")
+    figures[f"{label}, p99"] = figure(p99, "ms", floor_ms, "<= 100 ms", **extra,
+                                      floor_is="a bare round trip (SELECT 1) through the same PgBouncer",
+                                      note="stations are threads in two local processes sharing 2 cores with "
+                                           "PostgreSQL and PgBouncer: an upper bound for separate PCs")
+    figures[f"{label}, server CPU per sync"] = figure(
+        cpu * 1000 / max(1, syncs), "ms", floor_cpu, "ratio <= 10", **extra,
+        server_cpu_percent_of_one_core=round(100 * cpu / window, 1),
+        floor_is="server CPU of one bare round trip through the same PgBouncer")
+    return figures
+
+
+if __name__ == "__main__":  # python -m bench.bench_pgbouncer [--full] | --clients SPEC (a load process)
+    if "--clients" in sys.argv:
+        spec_path = sys.argv[sys.argv.index("--clients") + 1]
+        spec = json.loads(Path(spec_path).read_text())
+        Path(spec_path + ".out").write_text(json.dumps(_run_clients(**spec)))
+    else:
+        print(json.dumps(run("--full" not in sys.argv), indent=2))
