@@ -54,5 +54,7 @@ def mask_name(name: str | None, masked: bool) -> str:
         return ""
     if not masked:
         return name
-    parts = [p for p in name.replace("-", " ").split() if p]
-    return " ".join(f"{p[0].upper()}." for p in parts[:3])
+    # Initials of words only: "Sister (Anna)" is "S. A.", not "S. (."; a CJK name keeps its first
+    # character per word, which says no more than a Latin initial does.
+    words = ["".join(ch for ch in part if ch.isalpha()) for part in name.replace("-", " ").split()]
+    return " ".join(f"{w[0].upper()}." for w in [w for w in words if w][:3])

@@ -180,3 +180,19 @@ def _render_icon(name: str, colour: str, selected_colour: str) -> QIcon:
             painter.end()
             result.addPixmap(pixmap, mode)
     return result
+
+
+#: Fonts the app ships for the PDFs, offered to Qt too: a thin client with few system fonts would
+#: otherwise draw a Chinese or Arabic visitor name as empty boxes on the counter screen.
+FALLBACK_FONTS = ("DroidSansFallback.ttf", "NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf")
+
+
+def register_bundled_fonts() -> int:
+    """Register the bundled fallback fonts with Qt (about 4 ms; after the first frame); returns how
+    many Qt accepted. Qt then falls back to them for scripts the system fonts lack."""
+    from pathlib import Path
+
+    from PySide6.QtGui import QFontDatabase
+
+    folder = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+    return sum(QFontDatabase.addApplicationFont(str(folder / name)) >= 0 for name in FALLBACK_FONTS)

@@ -87,3 +87,19 @@ def test_themes_switch_both_ways_without_leaving_colours_behind(qtbot: QtBot, st
     finally:
         apply_theme(app, "calm")
         state.tasks.wait(5000)
+
+
+def test_the_bundled_fallback_fonts_draw_cjk_and_arabic_names(qtbot: QtBot) -> None:
+    """A visitor called 陈伟 or محمد is drawn in glyphs, not boxes, even without system CJK fonts."""
+    from PySide6.QtGui import QFontDatabase, QFontMetrics
+    from PySide6.QtWidgets import QLabel
+
+    from frontcounter.ui.theme import FALLBACK_FONTS, register_bundled_fonts
+
+    assert register_bundled_fonts() == len(FALLBACK_FONTS)
+    families = set(QFontDatabase.families())
+    assert "Droid Sans Fallback" in families and any("Arabic" in f for f in families)
+    assert QFontDatabase.WritingSystem.SimplifiedChinese in QFontDatabase.writingSystems("Droid Sans Fallback")
+    label = QLabel("陈伟")
+    qtbot.addWidget(label)
+    assert QFontMetrics(label.font()).horizontalAdvance("陈伟") > 0

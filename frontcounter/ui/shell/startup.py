@@ -236,6 +236,9 @@ class Startup(QObject):
         assert self.result is not None
         runtime = self.result.runtime
         self.window.show_progress(self.window.tr("Signed in. Opening today's list…"))
+        from frontcounter.ui.theme import register_bundled_fonts
+
+        register_bundled_fonts()  # names in any script, not boxes (after the sign-in window's first frame)
         state = AppState(runtime.ctx, actor, runtime.settings, runtime.paths)
         sync = start_sync(state, delay_ms=500)  # after the first paint of the main window
         window = attach_to_window(MainWindow(state), sync)
