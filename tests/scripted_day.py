@@ -92,10 +92,10 @@ def run_day(station: StationRuntime, central: Engine, tmp_dir: str) -> Day:
     officer = auth.sign_in(ctx, "officer.HH", "demo")
     briefing.load_briefing(ctx, officer, ref)
     briefing_pdf(ctx, officer, ref, recipient="printer:HH front office", destination="printer")
-    assert isinstance(ctx.clock, FixedClock)
-    ctx.clock.advance(WAIT)
+    assert isinstance(ctx.clock, FixedClock) or isinstance(getattr(ctx.clock, "_inner", None), FixedClock)
+    ctx.clock.advance(WAIT)  # type: ignore[attr-defined]  (a CorrectedClock passes it to its FixedClock)
     visit.take_in(ctx, officer, ref)
-    ctx.clock.advance(MEETING)
+    ctx.clock.advance(MEETING)  # type: ignore[attr-defined]
     visit.complete(ctx, officer, ref)
     record_feedback(ctx, clerk, ref, RATING)
 
