@@ -16,6 +16,21 @@ from frontcounter.services.core.permissions import Action, allowed
 from frontcounter.ui.app_state import AppState
 
 
+def slip_failed(state: AppState, reference: str,
+                on_error: Callable[[BaseException, str], None] | None) -> Callable[[BaseException], None]:
+    """What a slip that could not be made or printed does: the caller's handler, else the message
+    bar for a failure in words; anything else is a bug and is raised."""
+    def failed(exc: BaseException) -> None:
+        if on_error is not None:
+            on_error(exc, reference)
+        elif isinstance(exc, FrontCounterError):
+            state.message.emit(exc.message, "error")
+        else:
+            raise exc
+
+    return failed
+
+
 def show_slip(state: AppState, reference: str, parent: QWidget, *,
               on_error: Callable[[BaseException, str], None] | None = None,
               on_opened: Callable[[QDialog], None] | None = None) -> None:
@@ -45,12 +60,4 @@ def show_slip(state: AppState, reference: str, parent: QWidget, *,
         if on_opened is not None:
             on_opened(dialog)
 
-    def failed(exc: BaseException) -> None:
-        if on_error is not None:
-            on_error(exc, reference)
-        elif isinstance(exc, FrontCounterError):
-            state.message.emit(exc.message, "error")
-        else:
-            raise exc
-
-    state.tasks.run(build, on_done=opened, on_error=failed)
+    state.tasks.run(build, on_done=opened, on_error=slip_failed(state, reference, on_error))

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.ui.app_state import AppState
+from frontcounter.ui.kit.slip import slip_failed
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +67,7 @@ def print_slip(state: AppState, reference: str, parent: QWidget, *,
         if on_printed is not None:
             on_printed(where)
 
-    def failed(exc: BaseException) -> None:
-        if on_error is not None:
-            on_error(exc, reference)
-        elif isinstance(exc, FrontCounterError):
-            state.message.emit(exc.message, "error")
-        else:
-            raise exc
+    failed = slip_failed(state, reference, on_error)
 
     state.tasks.run(build, on_done=done, on_error=failed, owner=parent)
     return True
