@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -33,6 +34,7 @@ from frontcounter.ui.views.attention import AttentionView
 from frontcounter.ui.views.today import TodayView
 from tests.conftest import actor_named
 from tests.screens import screenshot_dir
+from tests.ui.views.test_input_hygiene import visible_texts
 from tests.unit.roster_fixtures import add_duty, at
 
 pytestmark = pytest.mark.wallclock
@@ -84,6 +86,17 @@ def test_a_counter_day_by_mouse_and_keyboard(qtbot: QtBot, station: StationRunti
     assert today.banner.isVisible() and f"Checked in {visitor.visitor_name}" in today.banner.text.text()
     assert _status(today, visitor.reference) == "● Waiting"
     assert window.search.text() == ""  # ready for the next scan
+
+    # -- a mouse click on another row shows that visitor at once (no event-loop turn) ----------
+    other_row = next(r for r in range(today.proxy.rowCount())
+                     if today.model.view_at(today.proxy.mapToSource(today.proxy.index(r, 0)).row()).reference
+                     != visitor.reference)
+    other = today.model.view_at(today.proxy.mapToSource(today.proxy.index(other_row, 0)).row())
+    index = today.proxy.index(other_row, 1)
+    today.table.scrollTo(index)
+    QTest.mouseClick(today.table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     today.table.visualRect(index).center())
+    assert today.selected_view() == other and today.details.when.text().endswith(other.reference)
 
     # -- the officer collects them: the visible button ------------------------------------------
     clock.advance(timedelta(minutes=8))
@@ -166,6 +179,16 @@ def test_a_counter_day_by_mouse_and_keyboard(qtbot: QtBot, station: StationRunti
         assert _status(today, v.reference) == f"{AT_RISK_GLYPH} AT RISK"
     assert f"{AT_RISK_GLYPH} {len(at_risk)} AT RISK" in today.summary.text()
     window.grab().save(str(DOCS / "today-counter-at-risk.png"))
+
+    # -- the public can see the screen: F9 and no visitor's name is left in any visible widget -----
+    names = {v.visitor_name for v in today.model.views() if v.visitor_name}
+    assert any(n in "\n".join(visible_texts()) for n in names)  # the walk sees names with the mask off
+    window.mask_action.trigger()
+    QApplication.processEvents()
+    leaked = sorted(n for n in names if n in "\n".join(visible_texts()))
+    assert not leaked, leaked
+    window.mask_action.trigger()
+    QApplication.processEvents()
 
     # The supervisor's window: Needs attention lists them and its badge counts them.
     boss = AppState(station.ctx, supervisor, station.settings, station.paths)
