@@ -18,6 +18,7 @@ import os
 import random
 import signal
 import sqlite3
+from contextlib import closing
 import subprocess
 import sys
 import threading
@@ -531,7 +532,7 @@ def test_kill_9_of_a_syncing_station_at_random_moments_loses_nothing(world: Worl
           f"{sum(1 for r in events if r.get('event') == 'synced')} syncs finished between them")
     assert mid_sync >= 5, "the kills should land in the middle of syncs"
 
-    with sqlite3.connect(station.paths.station_db) as conn:
+    with closing(sqlite3.connect(station.paths.station_db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     station = open_station(station.paths, clock=world.clock)
     committed = {uuid.UUID(r["op_id"]) for r in events if r.get("event") == "committed"}

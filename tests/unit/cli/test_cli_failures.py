@@ -16,6 +16,7 @@ Output files are written whole or not at all, and a print is audited only when i
 
 from __future__ import annotations
 
+from contextlib import closing
 import shutil
 import sqlite3
 import subprocess
@@ -38,7 +39,7 @@ DAY = DEMO_NOW.date().isoformat()
 
 
 def _reference(data_dir: Path) -> str:
-    with sqlite3.connect(data_dir / "station.sqlite") as conn:
+    with closing(sqlite3.connect(data_dir / "station.sqlite")) as conn:
         return str(conn.execute("SELECT reference FROM appointments WHERE deleted = 0 ORDER BY start_at LIMIT 1")
                    .fetchone()[0])
 
@@ -222,7 +223,7 @@ def test_an_output_path_in_a_missing_folder_is_one_line_and_nothing_is_audited(
     assert code == 1
     assert _one_line(err).startswith("frontcounter: The folder /no/such/dir does not exist")
     assert not Path("/no/such/dir").exists()
-    with sqlite3.connect(demo_dir / "station.sqlite") as conn:
+    with closing(sqlite3.connect(demo_dir / "station.sqlite")) as conn:
         prints = conn.execute("SELECT count(*) FROM audit_events WHERE category = 'disclosure'").fetchone()[0]
     assert prints == 0, "a print is audited only once its file is whole"
 
@@ -236,7 +237,7 @@ def test_an_output_file_is_whole_and_audited_once(demo_dir: Path, tmp_path: Path
     pdf = (tmp_path / "b.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF")
     assert not list(tmp_path.glob(".*.part"))
-    with sqlite3.connect(demo_dir / "station.sqlite") as conn:
+    with closing(sqlite3.connect(demo_dir / "station.sqlite")) as conn:
         assert conn.execute("SELECT count(*) FROM audit_events WHERE action = 'briefing.print'").fetchone()[0] == 1
 
 
