@@ -49,7 +49,7 @@ from frontcounter.ui.kit.appointment_model import (
     RowState,
     is_at_risk,
 )
-from frontcounter.ui.kit.column_fit import fit_columns
+from frontcounter.ui.kit.column_fit import ColumnFitter
 from frontcounter.ui.views.today_actions import _CounterActions
 from frontcounter.ui.views.today_banner import Banner, Cause
 from frontcounter.ui.views.today_details import DetailsPane, _set_property
@@ -132,10 +132,8 @@ class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
         for column, width in ((Column.TIME, 92), (Column.VISITOR, 165), (Column.ROOM, 138),
                               (Column.STATUS, 126)):
             self.table.setColumnWidth(column, width)  # until the first load sizes them to content
-        #: Set once the clerk drags a column border: loads then keep their widths.
-        self._columns_dragged = False
-        self._fitting_columns = False
-        header.sectionResized.connect(self._on_header_section_resized)
+        #: Fits the columns to each load and to the viewport's width (until the clerk drags a border).
+        self.columns = ColumnFitter(self.table, self.model)
         self.empty = QLabel()
         self.empty.setObjectName("todayEmpty")
         self.empty.setWordWrap(True)
@@ -352,10 +350,7 @@ class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
         selected = self.selected_view()
         self.model.set_rows(views, self.state.ctx.clock.now())
         self._loaded_day = day
-        if not self._columns_dragged:
-            self._fitting_columns = True
-            fit_columns(self.table, self.model)
-            self._fitting_columns = False
+        self.columns.refit()
         if self._pending_select and self.select_reference(self._pending_select):
             self._pending_select = None
         elif selected is not None:

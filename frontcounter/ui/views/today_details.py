@@ -98,10 +98,12 @@ class DetailsPane(QFrame):
         actions = QHBoxLayout()
         actions.addWidget(self.check_in_button, 2)
         actions.addWidget(self.no_show_button, 1)
+        # Two buttons a row, so each keeps its whole label in the pane's narrowest width.
         more = QHBoxLayout()
         more.addWidget(self.left_unseen_button)
-        more.addWidget(self.slip_button)
-        more.addWidget(self.preview_slip_button)
+        printing = QHBoxLayout()
+        printing.addWidget(self.slip_button)
+        printing.addWidget(self.preview_slip_button)
         #: Taken in and Seen (views/visit_actions.py), put here by the view; Feedback joins ``more``.
         self.visit_row = QHBoxLayout()
         self.more = more
@@ -122,6 +124,7 @@ class DetailsPane(QFrame):
         layout.addLayout(actions)
         layout.addLayout(self.visit_row)
         layout.addLayout(more)
+        layout.addLayout(printing)
         separator = QFrame()
         separator.setFrameShape(QFrame.Shape.HLine)
         layout.addWidget(separator)

@@ -16,7 +16,6 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QMenu
 
 from frontcounter.services.core.permissions import Action
-from frontcounter.ui.kit.appointment_model import Column
 from frontcounter.ui.views.today_banner import Cause
 
 
@@ -28,13 +27,7 @@ class _RowMouse:
     banner: Any
     state: Any
     _detailed: Any
-    _fitting_columns: bool
-    _columns_dragged: bool
     model: Any
-
-    def _on_header_section_resized(self, column: int, _old: int, _new: int) -> None:
-        if not self._fitting_columns and column != Column.NEEDS and self.table.isVisible():
-            self._columns_dragged = True
 
     def _on_table_current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self._on_selection_moved()

@@ -169,3 +169,42 @@ def test_today_columns_fit_their_content_and_needs_takes_the_rest(qtbot: QtBot, 
     others = sum(table.columnWidth(c) for c in Column if c != Column.NEEDS)
     assert table.columnWidth(Column.NEEDS) >= table.viewport().width() - others - 2  # the rest
     assert table.columnWidth(Column.TIME) < table.columnWidth(Column.VISITOR)
+
+
+@pytest.mark.parametrize("screen", [QRect(0, 0, 1280, 720), QRect(0, 0, 1600, 1000), QRect(0, 0, 1920, 1080)],
+                         ids=["1280x720", "1600x1000", "1920x1080"])
+def test_today_with_the_details_open_clips_no_column_and_no_button(
+        qtbot: QtBot, station: StationRuntime, screen: QRect) -> None:
+    """The columns are fitted to the table's real width (the details pane open beside it), again
+    whenever it changes; nothing runs off the side, each column keeps at least its floor, and on a
+    wide screen the needs column shares the room rather than taking it all."""
+    from frontcounter.ui.kit.appointment_model import Column
+    from frontcounter.ui.kit.column_fit import BOUNDS
+    from frontcounter.ui.views.today import TodayView
+
+    state = AppState(station.ctx, actor_named(station, "counter.HH"), station.settings, station.paths)
+    window = MainWindow(state)
+    qtbot.addWidget(window)
+    fit_to_screen(window, QSize(3000, 3000), screen)
+    window.show()
+    qtbot.waitExposed(window)
+    today = window.view("today")
+    assert isinstance(today, TodayView)
+    qtbot.waitUntil(lambda: today.model.rowCount() > 0 and state.tasks.active == 0, timeout=10000)
+    today._select_proxy_row(3)
+    assert today.details.isVisible() and today.selected_view() is not None
+    table = today.table
+    for width in (None, table.width() - 150, table.width() + 150):  # and as the splitter moves
+        if width is not None:
+            table.resize(width, table.height())
+        viewport = table.viewport().width()
+        widths = {c: table.columnWidth(c) for c in Column}
+        assert table.horizontalScrollBar().maximum() == 0, (screen, widths, viewport)
+        assert sum(widths.values()) <= viewport + 1, (screen, widths, viewport)
+        for column, (low, _high) in BOUNDS.items():
+            assert widths[column] >= low, (screen, column, widths)
+        assert widths[Column.NEEDS] < viewport // 2, (screen, widths)  # the room is shared
+    for button in today.details.findChildren(QAbstractButton):
+        if button.isVisible():  # every label whole
+            assert button.width() >= button.sizeHint().width(), (screen, button.text(), button.width())
+    state.tasks.wait(5000)
