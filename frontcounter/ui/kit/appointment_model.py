@@ -38,7 +38,13 @@ from frontcounter.services.core.clock import hhmm, local
 from frontcounter.ui.app_state import mask_name
 from frontcounter.ui.kit.labels import _tr, need_badges, reason_label, status_label
 from frontcounter.ui.kit.row_states import AT_RISK_GLYPH as AT_RISK_GLYPH
-from frontcounter.ui.kit.row_states import FINISHED_STATES, STATUS_SORT_ORDER, RowColours, is_at_risk
+from frontcounter.ui.kit.row_states import (
+    FINISHED_STATES,
+    STATUS_SORT_ORDER,
+    RowColours,
+    at_risk_text,
+    is_at_risk,
+)
 from frontcounter.ui.kit.row_states import GLYPHS as GLYPHS
 from frontcounter.ui.kit.row_states import RowState as RowState
 
@@ -268,7 +274,7 @@ class AppointmentTableModel(QAbstractTableModel):
         else:
             text = status_label(view.status)
         if is_at_risk(view):
-            return _tr("{0} AT RISK").format(AT_RISK_GLYPH)  # the status stays in the line below
+            return at_risk_text()  # the status stays in the line below
         glyph = GLYPHS.get(state) or GLYPHS.get(view.status, "")
         return f"{glyph} {text}".strip()
 

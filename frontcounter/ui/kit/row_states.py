@@ -49,6 +49,20 @@ GLYPHS: dict[str, str] = {
 AT_RISK_GLYPH = "◆"
 
 
+#: (text, fill, border) of an at-risk mark on the light theme: Today's rows, the board's blocks and
+#: legend, and the week strip use the one red, which no status uses.
+AT_RISK_LIGHT = ("#8a1020", "#fbdadd", "#8a1020")
+#: The at-risk text on the dark (high-contrast) theme.
+AT_RISK_DARK = "#ff6b6b"
+
+
+def at_risk_text(count: int | None = None) -> str:
+    """The mark in words, the same everywhere: "◆ AT RISK", or with a count "◆ 3 AT RISK"."""
+    if count is None:
+        return QGuiApplication.translate("AtRisk", "{0} AT RISK").format(AT_RISK_GLYPH)
+    return QGuiApplication.translate("AtRisk", "{0} {1} AT RISK").format(AT_RISK_GLYPH, count)
+
+
 def is_at_risk(view: AppointmentView) -> bool:
     """Booked or waiting, and the officer was pulled away with no one assigned yet."""
     return view.at_risk and view.status in (Status.BOOKED, Status.ARRIVED)
@@ -62,7 +76,7 @@ class RowColours:
         self.dark = dark
         if dark:
             self.background: dict[str, QBrush | None] = {s: None for s in RowState}
-            self.at_risk: tuple[QBrush | None, QBrush | None] = (QBrush(QColor("#ff6b6b")), None)
+            self.at_risk: tuple[QBrush | None, QBrush | None] = (QBrush(QColor(AT_RISK_DARK)), None)
             self.foreground = {
                 RowState.NEXT: QBrush(QColor("#ffffff")),
                 RowState.LATE: QBrush(QColor("#ffff00")),
@@ -72,7 +86,7 @@ class RowColours:
             }
         else:
             #: (text, fill) of an at-risk row: a red the status colours use nowhere else.
-            self.at_risk = (QBrush(QColor("#8a1020")), QBrush(QColor("#fbdadd")))
+            self.at_risk = (QBrush(QColor(AT_RISK_LIGHT[0])), QBrush(QColor(AT_RISK_LIGHT[1])))
             self.background = {
                 RowState.NEXT: QBrush(QColor("#e3ebf6")),
                 RowState.LATE: QBrush(QColor("#fff0bf")),

@@ -7,8 +7,9 @@ from PySide6.QtGui import QGuiApplication
 from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.ui.kit.labels import status_label
+from frontcounter.ui.kit.row_states import AT_RISK_GLYPH, is_at_risk
 
-#: Shape that carries each status without colour; at risk overrides booked.
+#: Shape that carries each status without colour; at risk (Today's ◆) overrides booked and waiting.
 STATUS_GLYPHS: dict[str, str] = {
     Status.BOOKED: "○",
     Status.ARRIVED: "●",
@@ -18,13 +19,13 @@ STATUS_GLYPHS: dict[str, str] = {
     Status.LEFT_UNSEEN: "↩",
     Status.CANCELLED: "⊘",
     Status.RESCHEDULED: "↷",
-    "at_risk": "⚠",
+    "at_risk": AT_RISK_GLYPH,
 }
 
 
 def status_key(view: AppointmentView) -> str:
-    """The status the board shows: at risk wins while the visitor is still only booked."""
-    if view.at_risk and view.status == Status.BOOKED:
+    """The status the board shows: at risk wins while the visitor is booked or waiting (as in Today)."""
+    if is_at_risk(view):
         return "at_risk"
     return view.status
 
@@ -32,5 +33,5 @@ def status_key(view: AppointmentView) -> str:
 def status_text(view: AppointmentView) -> str:
     key = status_key(view)
     if key == "at_risk":
-        return QGuiApplication.translate("DayBoard", "AT RISK")
+        return QGuiApplication.translate("AtRisk", "AT RISK")
     return status_label(view.status)

@@ -49,6 +49,7 @@ from frontcounter.services.scheduling.agenda import DayCount, week_counts
 from frontcounter.services.scheduling.roster import DayLayout
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.labels import status_label
+from frontcounter.ui.kit.row_states import at_risk_text, is_at_risk
 from frontcounter.ui.kit.status import STATUS_GLYPHS
 from frontcounter.ui.views.day_board_canvas import DayBoardCanvas
 from frontcounter.ui.views.day_board_layout import _LIGHT
@@ -120,7 +121,7 @@ class WeekStrip(QWidget):
         self._days = [c.day for c in counts]
         for button, count in zip(self.buttons, counts, strict=False):
             mark = " •" if count.day == today else ""
-            risk = self.tr(" · ⚠ {0} at risk").format(count.at_risk) if count.at_risk else ""
+            risk = f" · {at_risk_text(count.at_risk)}" if count.at_risk else ""
             button.setText(f"{count.day:%a %d}{mark}\n" + self.tr("{0} booked").format(count.total) + risk)
             described = self.tr("{0}: {1} appointments, {2} at risk").format(
                 count.day.strftime("%A %d %B"), count.total, count.at_risk)
@@ -253,7 +254,7 @@ class DayBoardView(QWidget):
 
     def _legend_html(self) -> str:
         parts = []
-        for key, label in ((Status.BOOKED, status_label(Status.BOOKED)), ("at_risk", self.tr("At risk")),
+        for key, label in ((Status.BOOKED, status_label(Status.BOOKED)), ("at_risk", self.tr("AT RISK")),
                            (Status.ARRIVED, status_label(Status.ARRIVED)),
                            (Status.IN_PROGRESS, status_label(Status.IN_PROGRESS)),
                            (Status.COMPLETED, status_label(Status.COMPLETED)),
@@ -326,9 +327,9 @@ class DayBoardView(QWidget):
             self._scrolled_to_now = data.layout.day
             QTimer.singleShot(0, self.scroll_to_now)  # once the new size is laid out
         self.week.set_week(data.week, self.day, local(now).date())
-        at_risk = sum(1 for v in data.appointments if v.at_risk and v.status == Status.BOOKED)
+        at_risk = sum(1 for v in data.appointments if is_at_risk(v))
         active = sum(1 for v in data.appointments if v.status not in RELEASED_STATUSES)
-        self.risk_label.setText(self.tr("⚠ {0} at risk").format(at_risk) if at_risk else "")
+        self.risk_label.setText(at_risk_text(at_risk) if at_risk else "")
         self.canvas.setAccessibleDescription(self.tr("{0}: {1} appointments in {2} rooms, {3} officers on duty")
                                              .format(data.layout.station_name, active, len(data.layout.rooms),
                                                      len(data.layout.officers)))

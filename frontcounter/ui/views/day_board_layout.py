@@ -13,6 +13,7 @@ from PySide6.QtGui import (
 
 from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
+from frontcounter.ui.kit.row_states import AT_RISK_DARK, AT_RISK_LIGHT
 
 #: (fill, text, border) per status on the light theme, the same as the theme's status pills.
 _LIGHT = {
@@ -24,7 +25,7 @@ _LIGHT = {
     Status.CANCELLED: ("#eceff1", "#3e4c59", "#9aa5b1"),
     Status.RESCHEDULED: ("#ede4f6", "#4a2a6a", "#b69ad3"),
     Status.LEFT_UNSEEN: ("#fbe2e3", "#861b22", "#e08a90"),
-    "at_risk": ("#fff0bf", "#5c4300", "#b58900"),
+    "at_risk": (AT_RISK_LIGHT[1], AT_RISK_LIGHT[0], AT_RISK_LIGHT[2]),  # Today's at-risk red
 }
 
 
@@ -71,6 +72,6 @@ class _Palette:
     def block(self, key: str) -> tuple[QColor, QColor, QColor]:
         fill, text, border = _LIGHT.get(key, _LIGHT[Status.BOOKED])
         if self.dark:
-            outline = {"at_risk": "#ffff00", Status.ARRIVED: "#7fffd4", Status.NO_SHOW: "#ffb347"}.get(key, "#ffffff")
+            outline = {"at_risk": AT_RISK_DARK, Status.ARRIVED: "#7fffd4", Status.NO_SHOW: "#ffb347"}.get(key, "#ffffff")
             return QColor("#000000"), QColor("#ffffff"), QColor(outline)
         return QColor(fill), QColor(text), QColor(border)

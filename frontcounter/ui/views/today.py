@@ -43,13 +43,13 @@ from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.appointment_delegate import AppointmentDelegate
 from frontcounter.ui.kit.appointment_filter import AppointmentFilterProxy
 from frontcounter.ui.kit.appointment_model import (
-    AT_RISK_GLYPH,
     AppointmentTableModel,
     Column,
     RowState,
     is_at_risk,
 )
 from frontcounter.ui.kit.column_fit import ColumnFitter
+from frontcounter.ui.kit.row_states import at_risk_text
 from frontcounter.ui.views.today_actions import _CounterActions
 from frontcounter.ui.views.today_banner import Banner, Cause
 from frontcounter.ui.views.today_details import DetailsPane, _set_property
@@ -431,7 +431,7 @@ class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
             parts.append(self.tr("⚠ {0} late").format(counts[RowState.LATE]))
         at_risk = sum(1 for v in self.model.views() if is_at_risk(v))
         if at_risk:
-            parts.append(self.tr("{0} {1} AT RISK").format(AT_RISK_GLYPH, at_risk))
+            parts.append(at_risk_text(at_risk))
         upcoming = [v.start for v, s in zip(self.model.views(), self._states(), strict=True) if s == RowState.NEXT]
         if upcoming:
             parts.append(self.tr("▶ next at {0}").format(f"{local(upcoming[0]):%H:%M}"))

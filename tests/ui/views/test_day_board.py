@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -21,7 +21,9 @@ from frontcounter.services.core.clock import FixedClock, local, local_day_bounds
 from frontcounter.services.scheduling.agenda import week_counts
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.dialogs.appointment import AppointmentDialog, CancelDialog, RescheduleDialog, needs_of
+from frontcounter.ui.kit.row_states import AT_RISK_GLYPH, AT_RISK_LIGHT
 from frontcounter.ui.views.day_board import DayBoardView
+from frontcounter.ui.views.day_board_layout import _LIGHT
 from tests.conftest import DEMO_NOW, actor_named
 from tests.screens import screenshot_dir
 from tests.unit.roster_fixtures import QUIET_DAY, add_appointment, at, rooms
@@ -142,8 +144,15 @@ def test_days_and_the_week_strip_move_the_board(qtbot: QtBot, supervisor_state: 
     go(qtbot, view, lambda: qtbot.mouseClick(view.week.buttons[2], Qt.MouseButton.LeftButton))
     assert view.day == WEDNESDAY
     assert view.notice_frame.isVisible() and "at risk" in view.notice.text()
-    assert "1 at risk" in view.risk_label.text()
+    # The same words, shape and red as Today's AT RISK (ui/kit/row_states), not a grey "⚠ at risk".
+    assert view.risk_label.text() == f"{AT_RISK_GLYPH} 1 AT RISK"
+    assert f"{AT_RISK_GLYPH} 1 AT RISK" in view.week.buttons[2].text()
     risky = next(v for v in view.canvas.views() if v.at_risk)
+    blocks = [b for b in view.canvas._blocks if b.view.id == risky.id]
+    assert blocks and all(b.key == "at_risk" and f"{AT_RISK_GLYPH} AT RISK" in b.body for b in blocks)
+    assert f"{AT_RISK_GLYPH} AT RISK" in view.findChild(QLabel, "boardLegend").text().replace("&nbsp;", " ")
+    fill, text, _border = _LIGHT["at_risk"]
+    assert (text, fill) == AT_RISK_LIGHT[:2]
     assert risky.reference in {view.canvas.views()[i].reference for i in range(len(view.canvas.views()))}
     go(qtbot, view, lambda: qtbot.mouseClick(view.today_button, Qt.MouseButton.LeftButton))
     assert view.day == TODAY
