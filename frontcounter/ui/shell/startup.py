@@ -97,6 +97,9 @@ class Startup(QObject):
         self.tasks = TaskRunner(self, max_threads=2)
         self.result: Opened | None = None
         self.main_window: QWidget | None = None
+        #: The signed-in session's lock (Lock now, Switch user, Sign out); it serves the window
+        #: on screen now (``session_lock.window``), which a switch to another user rebuilds.
+        self.session_lock: Any = None
         self._pending: tuple[str, str] | None = None
         self._opening = False
         self._started = False
@@ -243,7 +246,8 @@ class Startup(QObject):
         sync = start_sync(state, delay_ms=500)  # after the first paint of the main window
         window = attach_to_window(MainWindow(state), sync)
         # Idle lock, Lock now (Ctrl+L) and Switch user; another role gets a freshly built window.
-        install_session_lock(window, state, rebuild=lambda: attach_to_window(MainWindow(state), sync))
+        self.session_lock = install_session_lock(window, state,
+                                                 rebuild=lambda: attach_to_window(MainWindow(state), sync))
         self.main_window = window
         today = window.view("today") if window.current_key() == "today" else None
         loaded = getattr(today, "loaded", None)

@@ -93,6 +93,15 @@ class _RowMouse:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
             self.model.refresh_palette()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        # Enter that no child took (the focus on a details button the clerk just clicked, say
+        # No-show): the pending confirmation's default, as in a dialog.
+        if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+                and self.banner.confirm_default()):
+            return
+        super().keyPressEvent(event)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         # Enter in the list checks the selected visitor in. (↓/↑ in the window's search box reach
         # ``move_selection`` through the main window: SearchBox.navigated.)
