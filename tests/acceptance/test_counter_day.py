@@ -193,9 +193,11 @@ def _the_day(qtbot: QtBot, station: StationRuntime, clock: FixedClock, startup: 
     dialog = today.visit.feedback_dialog
     assert isinstance(dialog, FeedbackDialog) and dialog.isVisible()
     qtbot.keyClick(dialog, Qt.Key.Key_5)
-    assert dialog.record_button.isEnabled()
+    assert dialog.record_button.isEnabled() and dialog.rating() == 5
+    # Enter on the chosen rating records it (the rating buttons are not defaults that take Enter).
+    assert dialog.buttons[4].hasFocus() or not dialog.isActiveWindow()
     with qtbot.waitSignal(dialog.recorded, timeout=10000):
-        qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(dialog.buttons[4], Qt.Key.Key_Return)
     _settle(qtbot, state, today)
     assert f"feedback recorded for {visitor.reference}" in today.banner.text.text()
     with station.ctx.read() as s:

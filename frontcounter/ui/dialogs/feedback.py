@@ -67,6 +67,9 @@ class FeedbackDialog(QDialog):
         for value in range(1, 6):
             button = QPushButton()
             button.setCheckable(True)
+            # Not the dialog's default when focused: the theme draws a default button navy, and a
+            # focused "4 Good" then looked already chosen while Record stayed disabled.
+            button.setAutoDefault(False)
             button.setObjectName(f"rating{value}")
             button.setAccessibleName(self.tr("Rating {0} of 5: {1}").format(value, self._names[value - 1]))
             button.setToolTip(self.tr("Press {0}").format(value))

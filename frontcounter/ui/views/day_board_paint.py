@@ -160,10 +160,13 @@ class _BoardPainting:
         c = self._colours
         assert self._layout is not None
         left = float(self._sticky_left)
+        # The band is cleared first and the labels drawn in the board's own font: painted a second
+        # time once scrolled sideways, over labels left in the lane titles' bold, they read doubled.
+        painter.fillRect(QRectF(0, top, float(self.width()), self.HEADER), c.base)
         if top > 0:
-            painter.fillRect(QRectF(0, top, float(self.width()), self.HEADER), c.base)
             painter.setPen(QPen(c.grid, 1))
             painter.drawLine(QPointF(0, top + self.HEADER), QPointF(float(self.width()), top + self.HEADER))
+        painter.setFont(self.font())
         painter.setPen(c.text)
         for hour in range(self._first_hour, self._last_hour):
             x = self.GUTTER + (hour - self._first_hour) * self._hour_px

@@ -255,6 +255,7 @@ class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
             button.setAccessibleDescription(action.toolTip())
         self.walk_in_action.setEnabled(self.state.can(Action.BOOK))
         self.details.walk_in_button.setVisible(self.state.can(Action.BOOK))
+        self.details.walk_in_separator.setVisible(self.state.can(Action.BOOK))
 
     def menu_actions(self) -> list[QAction]:
         """What the main window puts in its Actions menu (shortcuts shown there too)."""

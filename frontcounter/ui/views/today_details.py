@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -112,20 +113,37 @@ class DetailsPane(QFrame):
         top.addWidget(self.status)
         top.addWidget(self.risk)
         top.addStretch(1)
+        # Who and what scroll when a short screen (1280x720) cannot show every fact above the
+        # buttons, rather than the last lines being cut off; the buttons always stay in view.
+        about = QWidget()
+        about.setObjectName("detailsAbout")
+        about_layout = QVBoxLayout(about)
+        about_layout.setContentsMargins(0, 0, 0, 0)
+        about_layout.setSpacing(8)
+        about_layout.addWidget(self.name)
+        about_layout.addLayout(top)
+        about_layout.addWidget(self.when)
+        about_layout.addWidget(self.hint)
+        about_layout.addLayout(self.facts)
+        about_layout.addStretch(1)
+        self.scroller = QScrollArea()
+        self.scroller.setObjectName("detailsScroller")
+        self.scroller.setWidget(about)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroller.viewport().setAutoFillBackground(False)
+        about.setAutoFillBackground(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(8)
-        layout.addWidget(self.name)
-        layout.addLayout(top)
-        layout.addWidget(self.when)
-        layout.addWidget(self.hint)
-        layout.addLayout(self.facts)
-        layout.addStretch(1)
+        layout.addWidget(self.scroller, 1)
         layout.addLayout(actions)
         layout.addLayout(self.visit_row)
         layout.addLayout(more)
         layout.addLayout(printing)
-        separator = QFrame()
+        #: The rule above Walk-in…, hidden with it for a role that does not book.
+        self.walk_in_separator = separator = QFrame()
         separator.setFrameShape(QFrame.Shape.HLine)
         layout.addWidget(separator)
         layout.addWidget(self.walk_in_button)

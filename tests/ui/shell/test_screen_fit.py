@@ -204,6 +204,8 @@ def test_today_with_the_details_open_clips_no_column_and_no_button(
         for column, (low, _high) in BOUNDS.items():
             assert widths[column] >= low, (screen, column, widths)
         assert widths[Column.NEEDS] < viewport // 2, (screen, widths)  # the room is shared
+    about = today.details.scroller.widget()  # the facts scroll rather than lose their last lines
+    assert about.height() >= about.minimumSizeHint().height(), (screen, about.height())
     for button in today.details.findChildren(QAbstractButton):
         if button.isVisible():  # every label whole
             assert button.width() >= button.sizeHint().width(), (screen, button.text(), button.width())

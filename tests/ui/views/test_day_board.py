@@ -380,3 +380,21 @@ def test_the_board_opens_on_now_and_its_hour_labels_stay_in_view(
     view.grab().save(str(DOCS / "day-board-now.png"))
     QApplication.processEvents()
     supervisor_state.tasks.wait(5000)
+
+
+def test_the_hour_labels_read_once_when_the_board_is_scrolled_sideways(
+        qtbot: QtBot, supervisor_state: AppState) -> None:
+    """Scrolled to now, the band of hour labels is painted again over the lanes; it must be the
+    same text in the same font, not a regular label over a bold one (they read doubled)."""
+    from PySide6.QtCore import QRect
+
+    view = open_board(qtbot, supervisor_state)
+    canvas = view.canvas
+    canvas.set_sticky_left(0)
+    canvas.set_sticky_top(0)
+    x = int(canvas.GUTTER + (canvas._last_hour - canvas._first_hour - 2) * canvas._hour_px)
+    band = QRect(x, 0, int(canvas._hour_px), canvas.HEADER)  # an hour label far from the corner
+    plain = canvas.grab(band).toImage()
+    canvas.set_sticky_left(40)  # scrolled sideways: the corner and the labels are painted again
+    scrolled = canvas.grab(band).toImage()
+    assert scrolled == plain
