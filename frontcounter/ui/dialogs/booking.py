@@ -111,6 +111,7 @@ class BookingForm(QWidget):
         self.email = QLineEdit()
         self.address = QPlainTextEdit()
         self.address.setFixedHeight(52)
+        self.address.setStyleSheet("QPlainTextEdit { min-height: 52px; max-height: 52px; }")
         self.address.setTabChangesFocus(True)
         self.reason = QComboBox()
         for r in Reason:
@@ -150,6 +151,9 @@ class BookingForm(QWidget):
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(90)
+        # The theme's "min-height: 1.4em" for every editor would otherwise win over the fixed
+        # height, and on a 720 px screen the notes shrank to one line with scroll arrows.
+        self.notes.setStyleSheet("QPlainTextEdit { min-height: 90px; max-height: 90px; }")
 
         for widget, name in (
             (self.name, "Visitor's name"), (self.preferred, "Preferred name"), (self.dob, "Date of birth"),

@@ -210,3 +210,28 @@ def test_today_with_the_details_open_clips_no_column_and_no_button(
         if button.isVisible():  # every label whole
             assert button.width() >= button.sizeHint().width(), (screen, button.text(), button.width())
     state.tasks.wait(5000)
+
+
+def test_the_booking_form_keeps_its_multi_line_fields_tall_on_a_short_screen(
+        qtbot: QtBot, state: AppState) -> None:
+    """At 1280x720, in the calm theme, the booking form scrolls; the confidential notes keep their
+    three lines rather than being squeezed to one by the theme's editor min-height."""
+    from PySide6.QtWidgets import QApplication
+
+    from frontcounter.ui.theme import apply_theme
+    from frontcounter.ui.views.booking import BookingView
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, "calm")
+    try:
+        window = MainWindow(state)
+        qtbot.addWidget(window)
+        fit_to_screen(window, QSize(3000, 3000), SCREENS[0])
+        window.show()
+        book = window.show_view("book")
+        assert isinstance(book, BookingView)
+        qtbot.waitUntil(lambda: book.form.isVisible(), timeout=5000)
+        assert book.form.notes.height() >= 90 and book.form.address.height() >= 52
+    finally:
+        app.setStyleSheet("")
