@@ -30,7 +30,12 @@ class _RowMouse:
     model: Any
 
     def _on_table_current_row_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
-        self._on_selection_moved()
+        # A click moves the current row first and selects it just after: at this point the new
+        # row is not selected yet, and showing "no visitor" in between hid and re-showed every
+        # fact (a relayout per row, half of a click's cost). The selectionChanged that follows
+        # shows the visitor; a cleared selection is reported there too.
+        if self.selected_view() is not None:
+            self._on_selection_moved()
 
     def _on_table_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         self._on_selection_moved()
