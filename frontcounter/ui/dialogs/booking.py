@@ -53,6 +53,7 @@ from frontcounter.ui.kit.labels import reason_label
 from frontcounter.ui.kit.mnemonics import assign_mnemonics
 from frontcounter.ui.kit.screen_fit import fit_to_screen
 from frontcounter.ui.kit.slots import SlotList, slot_text
+from frontcounter.ui.kit.wheel_guard import guard_wheel
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +288,7 @@ class BookingForm(QWidget):
         self.slip_button.clicked.connect(self._on_slip_button_clicked)
         self.preview_button.clicked.connect(self._on_preview_button_clicked)
         self.new_button.clicked.connect(self.reset)
+        self._wheel_guard = guard_wheel(self)  # scrolling the form changes none of its fields
         self.reset()
 
     # -- building helpers ----------------------------------------------------------------------------

@@ -235,3 +235,27 @@ def test_the_booking_form_keeps_its_multi_line_fields_tall_on_a_short_screen(
         assert book.form.notes.height() >= 90 and book.form.address.height() >= 52
     finally:
         app.setStyleSheet("")
+
+
+def test_scrolling_the_booking_form_changes_none_of_its_fields(qtbot: QtBot, state: AppState) -> None:
+    """The wheel over a combo box the clerk has not clicked into scrolls the form; the reason stays."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from frontcounter.ui.views.booking import BookingView
+
+    window = MainWindow(state)
+    qtbot.addWidget(window)
+    fit_to_screen(window, QSize(3000, 3000), SCREENS[0])
+    window.show()
+    book = window.show_view("book")
+    assert isinstance(book, BookingView)
+    qtbot.waitUntil(lambda: book.form.isVisible(), timeout=5000)
+    reason = book.form.reason
+    before = reason.currentIndex()
+    centre = QPointF(reason.rect().center())
+    wheel = QWheelEvent(centre, QPointF(reason.mapToGlobal(centre.toPoint())), QPoint(0, 0), QPoint(0, -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(reason, wheel)
+    assert reason.currentIndex() == before
