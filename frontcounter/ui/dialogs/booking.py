@@ -49,11 +49,11 @@ from frontcounter.services.scheduling.changes import REASON_SPECIALISM
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.form_fields import fixed_height, guard_wheel
 from frontcounter.ui.kit.labels import reason_label
 from frontcounter.ui.kit.mnemonics import assign_mnemonics
 from frontcounter.ui.kit.screen_fit import fit_to_screen
 from frontcounter.ui.kit.slots import SlotList, slot_text
-from frontcounter.ui.kit.wheel_guard import guard_wheel
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +111,7 @@ class BookingForm(QWidget):
         self.phone = QLineEdit()
         self.email = QLineEdit()
         self.address = QPlainTextEdit()
-        self.address.setFixedHeight(52)
-        self.address.setStyleSheet("QPlainTextEdit { min-height: 52px; max-height: 52px; }")
+        fixed_height(self.address, 52)
         self.address.setTabChangesFocus(True)
         self.reason = QComboBox()
         for r in Reason:
@@ -151,10 +150,7 @@ class BookingForm(QWidget):
         self.flags.setPlaceholderText(self.tr("separated by semicolons, e.g. repeat victim; mental health"))
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
-        self.notes.setFixedHeight(90)
-        # The theme's "min-height: 1.4em" for every editor would otherwise win over the fixed
-        # height, and on a 720 px screen the notes shrank to one line with scroll arrows.
-        self.notes.setStyleSheet("QPlainTextEdit { min-height: 90px; max-height: 90px; }")
+        fixed_height(self.notes, 90)  # the theme's editor min-height would squeeze it at 720 px
 
         for widget, name in (
             (self.name, "Visitor's name"), (self.preferred, "Preferred name"), (self.dob, "Date of birth"),

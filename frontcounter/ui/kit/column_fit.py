@@ -28,6 +28,9 @@ BOUNDS: dict[Column, tuple[int, int]] = {
     Column.NEEDS: (90, 420),
 }
 
+#: How many rows (from the top: the next visitors) the needs column is measured over.
+NEEDS_SAMPLE = 300
+
 #: The widest a column grows to on a wide table when what it holds needs less (the needs column: no limit).
 GROW_TO: dict[Column, int] = {Column.TIME: 110, Column.VISITOR: 320, Column.ROOM: 250, Column.STATUS: 200}
 
@@ -51,7 +54,10 @@ def content_widths(model: AppointmentTableModel, font: QFont) -> dict[Column, in
     for column, (low, high) in BOUNDS.items():
         widest = bold.horizontalAdvance(str(model.headerData(column, Qt.Orientation.Horizontal)))
         seen: set[object] = set()
-        for row in range(model.rowCount()):
+        # The needs cells are built only here and when painted: measuring them all on a
+        # 10,000-row first sync stalled the event loop, so the rows nearest now stand for the rest.
+        rows = min(model.rowCount(), NEEDS_SAMPLE) if column == Column.NEEDS else model.rowCount()
+        for row in range(rows):
             cell = model.cell(row, column)
             if cell.badges:
                 if cell.badges not in seen:

@@ -132,6 +132,8 @@ class DetailsPane(QFrame):
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroller.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the buttons, not the frame
+        self.scroller.setAccessibleName(self.tr("Visitor details"))
         self.scroller.viewport().setAutoFillBackground(False)
         about.setAutoFillBackground(False)
         layout = QVBoxLayout(self)

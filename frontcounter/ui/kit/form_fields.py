@@ -1,11 +1,24 @@
-"""A scrolling form must not change its fields: the wheel over a combo box or a spin box that the
-clerk has not clicked into scrolls the form instead (scrolling the booking form at 1280x720 had
-silently changed the visit's reason from "Report a crime" to "Fraud")."""
+"""Form fields that behave on a short screen, where a form scrolls.
+
+- The wheel over a combo box or a spin box the clerk has not clicked into scrolls the form instead
+  of changing the field (scrolling the booking form at 1280x720 had silently changed the visit's
+  reason from "Report a crime" to "Fraud").
+- A multi-line editor keeps the height it was given: the theme's "min-height: 1.4em" for every
+  editor otherwise wins over ``setFixedHeight``, and the booking form's confidential notes shrank
+  to one line with scroll arrows.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSpinBox, QApplication, QComboBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QPlainTextEdit,
+    QWidget,
+)
 
 
 class WheelGuard(QObject):
@@ -36,3 +49,9 @@ def guard_wheel(root: QWidget) -> WheelGuard:
         field.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel alone does not focus it
         field.installEventFilter(guard)
     return guard
+
+
+def fixed_height(editor: QPlainTextEdit, pixels: int) -> None:
+    """``editor`` exactly ``pixels`` tall whatever the theme's stylesheet says."""
+    editor.setFixedHeight(pixels)
+    editor.setStyleSheet(f"QPlainTextEdit {{ min-height: {pixels}px; max-height: {pixels}px; }}")
