@@ -48,6 +48,7 @@ from frontcounter.services.scheduling.booking import (
 )
 from frontcounter.services.scheduling.slots import SlotNeeds
 from frontcounter.services.security.auth import actor_for
+from tests.demo_keys import with_demo_key
 
 #: Monday a week after DEMO_NOW: HH has a daytime (10–13) and an evening (17–20) session.
 QUIET = date(2026, 11, 30)
@@ -283,7 +284,7 @@ def central(demo_dir: object, clock: FixedClock) -> Iterator[ServiceContext]:
 def _central_actor(ctx: ServiceContext, username: str) -> Actor:
     with ctx.read() as s:
         user = s.scalars(select(User).where(User.username == username)).one()
-        return actor_for(user, s.get(Station, user.station_id), ctx.workstation)
+        return with_demo_key(actor_for(user, s.get(Station, user.station_id), ctx.workstation), user.wrapped_private_key)
 
 
 def test_several_stations_come_nearest_first_then_by_time(central: ServiceContext) -> None:

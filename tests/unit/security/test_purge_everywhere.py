@@ -29,6 +29,7 @@ from frontcounter.services.security.retention import RetentionPolicy
 from frontcounter.services.security.retention_traces import ERASED_NOTE, query_kind
 from frontcounter.services.sync import station as sync
 from tests.conftest import actor_named
+from tests.demo_keys import with_demo_key
 
 pytestmark = pytest.mark.wallclock
 
@@ -161,7 +162,7 @@ def actor_for_centre(station: StationRuntime, centre_engine: Engine):  # type: i
     with make_session_factory(centre_engine)() as s:
         user = s.scalars(select(User).where(User.username == "admin.HH")).one()
         home = s.get(Station, user.station_id)
-        return actor_for(user, home, "centre-ws")
+        return with_demo_key(actor_for(user, home, "centre-ws"), user.wrapped_private_key)
 
 
 def test_search_queries_are_reduced_to_kind_and_length_only_past_the_period(
