@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from frontcounter.db.models import Role
-
-if TYPE_CHECKING:
-    from frontcounter.services.core.sealing import SessionKey
+from frontcounter.services.core.keys import SessionKey
 
 
 @dataclass(frozen=True, slots=True)

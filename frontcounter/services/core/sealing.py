@@ -22,7 +22,6 @@ confidential field still holds plain text.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import uuid
@@ -32,15 +31,14 @@ from typing import Any
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from frontcounter.db.models import Appointment, Role, User
 from frontcounter.services.core.errors import PermissionDenied, ValidationError
+from frontcounter.services.core.keys import SEAL_INFO, SessionKey, b64, key_id, raw_public, seal_kdf, unb64
 from frontcounter.services.core.permissions import FORCE_WIDE_ROLES, ROLE_ACTIONS, Action
 
 #: The columns stored encrypted. Structured, non-confidential facts (person of choice, access
@@ -54,7 +52,6 @@ _WRAP_PREFIX = "fckey1"
 #: argon2id for the key that wraps a private key: the password hash's own cost (auth.py), so the
 #: wrapped key is no cheaper a target for guessing than the hash already is.
 KDF_TIME, KDF_MEMORY, KDF_LANES = 2, 19456, 1
-_SEAL_INFO = b"frontcounter seal v1"
 #: ``Session.info`` key: ids of the rows the current transaction sealed.
 SEALED_NOW = "frontcounter.sealed_now"
 
@@ -73,65 +70,7 @@ def may_hold_key(role: Role | str) -> bool:
     return Action.READ_BRIEFING in ROLE_ACTIONS[Role(role)]
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)
-
-
-def _raw_public(key: X25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def key_id(public_b64: str) -> str:
-    """A short tag of the recipient key a sealed copy was made for (a new key pair makes it stale)."""
-    return public_b64[:8]
-
-
 # --- A user's key pair -------------------------------------------------------------------------
-
-
-class SessionKey:
-    """A signed-in reader's private key, in memory only (never pickled, printed or stored)."""
-
-    __slots__ = ("_private", "public_b64", "user_id")
-
-    def __init__(self, user_id: uuid.UUID, private: X25519PrivateKey) -> None:
-        self.user_id = user_id
-        self._private = private
-        self.public_b64 = _b64(_raw_public(private.public_key()))
-
-    def __repr__(self) -> str:
-        return f"SessionKey(user={self.user_id}, private key held in memory)"
-
-    def __reduce__(self) -> Any:
-        raise TypeError("A session key is never serialised.")
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SessionKey:
-        return self
-
-    def raw_private(self) -> bytes:
-        return self._private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                           serialization.NoEncryption())
-
-    def open(self, sealed: dict[str, str] | None) -> bytes | None:
-        """This row's data key, if it was sealed to this key; else None."""
-        entry = (sealed or {}).get(str(self.user_id))
-        if not entry:
-            return None
-        tag, _, body = entry.partition(":")
-        if tag != key_id(self.public_b64):
-            return None  # sealed to an earlier key pair of this user (before an admin reset)
-        try:
-            raw = _unb64(body)
-            ephemeral = X25519PublicKey.from_public_bytes(raw[:32])
-            shared = self._private.exchange(ephemeral)
-            kek = _seal_kdf(shared, raw[:32], _unb64(self.public_b64))
-            return AESGCM(kek).decrypt(raw[32:44], raw[44:], _SEAL_INFO)
-        except (ValueError, InvalidTag):
-            return None
 
 
 def _derive_wrap_key(password: str, salt: bytes, t: int = KDF_TIME, m: int = KDF_MEMORY, p: int = KDF_LANES) -> bytes:
@@ -158,7 +97,7 @@ def wrap_private(key: SessionKey, wrap: WrapKey) -> str:
     nonce = os.urandom(12)
     body = AESGCM(wrap.key).encrypt(nonce, key.raw_private(), str(key.user_id).encode())
     t, m, p = wrap.params
-    return f"{_WRAP_PREFIX}${t},{m},{p}${_b64(wrap.salt)}${_b64(nonce + body)}"
+    return f"{_WRAP_PREFIX}${t},{m},{p}${b64(wrap.salt)}${b64(nonce + body)}"
 
 
 def new_key_pair(user_id: uuid.UUID, password: str | None = None, *,
@@ -181,8 +120,8 @@ def unwrap_private(user_id: uuid.UUID, wrapped: str | None, password: str) -> Se
         t, m, p = (int(x) for x in params.split(","))
         if prefix != _WRAP_PREFIX:
             return None
-        raw = _unb64(body)
-        kek = _derive_wrap_key(password, _unb64(salt), t, m, p)
+        raw = unb64(body)
+        kek = _derive_wrap_key(password, unb64(salt), t, m, p)
         private = AESGCM(kek).decrypt(raw[:12], raw[12:], str(user_id).encode())
         return SessionKey(user_id, X25519PrivateKey.from_private_bytes(private))
     except (ValueError, InvalidTag):
@@ -197,22 +136,17 @@ def rewrap(key: SessionKey, password: str) -> str:
 # --- Sealing a data key to recipients -------------------------------------------------------------
 
 
-def _seal_kdf(shared: bytes, ephemeral_pub: bytes, recipient_pub: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-                info=_SEAL_INFO + ephemeral_pub + recipient_pub).derive(shared)
-
-
 def seal_data_key(data_key: bytes, recipients: dict[uuid.UUID, str]) -> dict[str, str]:
     """``data_key`` sealed to each recipient's public key (one ephemeral key per call)."""
     ephemeral = X25519PrivateKey.generate()
-    ephemeral_pub = _raw_public(ephemeral.public_key())
+    ephemeral_pub = raw_public(ephemeral.public_key())
     sealed: dict[str, str] = {}
     for user_id, public_b64 in recipients.items():
-        recipient_raw = _unb64(public_b64)
+        recipient_raw = unb64(public_b64)
         shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(recipient_raw))
         nonce = os.urandom(12)
-        body = AESGCM(_seal_kdf(shared, ephemeral_pub, recipient_raw)).encrypt(nonce, data_key, _SEAL_INFO)
-        sealed[str(user_id)] = f"{key_id(public_b64)}:{_b64(ephemeral_pub + nonce + body)}"
+        body = AESGCM(seal_kdf(shared, ephemeral_pub, recipient_raw)).encrypt(nonce, data_key, SEAL_INFO)
+        sealed[str(user_id)] = f"{key_id(public_b64)}:{b64(ephemeral_pub + nonce + body)}"
     return sealed
 
 
@@ -233,13 +167,13 @@ def _is_plain(value: Any) -> bool:
 def encrypt_field(data_key: bytes, field_name: str, value: Any) -> Any:
     nonce = os.urandom(12)
     body = AESGCM(data_key).encrypt(nonce, json.dumps(value, ensure_ascii=False).encode(), field_name.encode())
-    token = TOKEN_PREFIX + _b64(nonce + body)
+    token = TOKEN_PREFIX + b64(nonce + body)
     return [token] if isinstance(value, list) else token
 
 
 def decrypt_field(data_key: bytes, field_name: str, value: Any) -> Any:
     token = value[0] if isinstance(value, list) else value
-    raw = _unb64(token[len(TOKEN_PREFIX):])
+    raw = unb64(token[len(TOKEN_PREFIX):])
     return json.loads(AESGCM(data_key).decrypt(raw[:12], raw[12:], field_name.encode()).decode())
 
 

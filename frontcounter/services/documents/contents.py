@@ -16,7 +16,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -414,7 +414,7 @@ def load_day_sheet(
         # The officers' version opens each row in this session; one not yet shared with this user
         # (a new key pair, see core/reseal) says so instead of failing the whole sheet.
         opened = {a.id: try_open(a, actor.key) for a in rows} if confidential else {}
-        sealed = {"vulnerability_flags": [SEALED_TEXT], "briefing_notes": SEALED_TEXT}
+        sealed: dict[str, Any] = {"vulnerability_flags": [SEALED_TEXT], "briefing_notes": SEALED_TEXT}
         out = [
             DaySheetRow(
                 reference=a.reference,

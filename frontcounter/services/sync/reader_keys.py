@@ -26,9 +26,11 @@ COLUMNS = ("id", "username", "display_name", "role", "station_id", "active", "de
 
 def fetch_reader_keys(central: Session) -> list[dict[str, Any]]:
     wide = sorted(r.value for r in reading_roles()[1])
-    if central.get_bind().dialect.name == "postgresql":
+    if central.get_bind().dialect.name == "postgresql" and central.scalar(
+            text("SELECT to_regprocedure('frontcounter_security.reader_keys()') IS NOT NULL")):
         rows = central.execute(text(f"SELECT {', '.join(COLUMNS)} FROM frontcounter_security.reader_keys()"))
         return [dict(r._mapping) for r in rows]
+    # SQLite, or a PostgreSQL centre without row-level security installed (its owner reads users).
     table = User.__table__
     query = select(*(table.c[c] for c in COLUMNS)).where(table.c.role.in_(wide), table.c.public_key.is_not(None))
     return [dict(r._mapping) for r in central.execute(query)]
