@@ -9,6 +9,8 @@ older version stored in clear. One command: one audit event, one outbox entry pe
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from frontcounter.db.models import Appointment
@@ -25,13 +27,12 @@ from frontcounter.services.core.sealing import (
 )
 
 
-def _needs(row: Appointment, wanted: dict[str, str], known: set[str]) -> bool:
-    values = [getattr(row, f) for f in CONFIDENTIAL_FIELDS]
+def _needs(values: list[Any], sealed: dict[str, str] | None, wanted: dict[str, str], known: set[str]) -> bool:
     if not any(values):
         return False
     if any(v and not is_token(v) for v in values):
         return True  # stored in clear before the upgrade
-    existing = row.sealed_keys or {}
+    existing = sealed or {}
     fresh = {u for u, e in existing.items() if u in wanted and e.partition(":")[0] == key_id(wanted[u])}
     stale = {u for u in existing if u in known and u not in fresh}
     return fresh != set(wanted) or bool(stale)
@@ -46,11 +47,13 @@ def reseal_station(ctx: ServiceContext, actor: Actor) -> int:
         readers = recipients(session, actor.station_id)
         known = known_users(session)
         wanted = {str(u): p for u, p in readers.items()}
-        rows = session.scalars(select(Appointment).where(
+        # Columns, not rows: a sign-in checks every row of the station and usually changes none.
+        rows = session.execute(select(Appointment.id, Appointment.sealed_keys,
+                                      *(getattr(Appointment, f) for f in CONFIDENTIAL_FIELDS)).where(
             Appointment.station_id == actor.station_id, Appointment.deleted.is_(False),
             Appointment.purged_at.is_(None))).all()
-        todo = [r.id for r in rows if _needs(r, wanted, known)
-                and (key.open(r.sealed_keys) is not None or not any(is_token(getattr(r, f)) for f in CONFIDENTIAL_FIELDS))]
+        todo = [r[0] for r in rows if _needs(list(r[2:]), r[1], wanted, known)
+                and (key.open(r[1]) is not None or not any(is_token(v) for v in r[2:]))]
     if not todo:
         return 0
     changed = 0

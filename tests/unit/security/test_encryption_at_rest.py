@@ -32,7 +32,7 @@ from frontcounter.services.core.sealing import (
     open_fields,
     unwrap_private,
 )
-from frontcounter.services.demo.seed import NOTES, SAFE_CONTACT, VULNERABILITY
+from frontcounter.services.demo.seed import NOTES, SAFE_CONTACT, VISITORS, VULNERABILITY
 from frontcounter.services.documents import contents
 from frontcounter.services.documents.briefing import briefing_pdf
 from frontcounter.services.security import auth, users
@@ -118,9 +118,11 @@ def test_the_demo_cache_and_centre_hold_no_confidential_text(demo_dir: Path) -> 
         rows = conn.execute("SELECT briefing_notes, safe_contact, sealed_keys FROM appointments").fetchall()
     assert rows and all(n is None or n.startswith("fcenc1:") for n, _, _ in rows)
     assert sum(1 for n, _, _ in rows if n) > 20 and sum(1 for _, c, _ in rows if c) > 10
-    assert sqlite_leaks(paths.station_db, known_secrets()) == []
+    assert sqlite_leaks(paths.station_db, known_secrets()) == [] and flags_in_clear(paths.station_db) == []
     assert sqlite_leaks(paths.embedded_central_db, known_secrets()) == []
     assert flags_in_clear(paths.embedded_central_db) == []
+    # The probe finds what is stored in clear: the visitors' names (not confidential) are there.
+    assert sqlite_leaks(paths.station_db, [name for name, _, _ in VISITORS])
 
 
 def test_a_typed_walk_in_is_sealed_in_the_cache_the_outbox_and_the_centre(station: StationRuntime,
