@@ -8,6 +8,7 @@ counter user's session holds none.
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 import uuid
 from contextlib import closing
@@ -255,3 +256,34 @@ def test_the_confidential_fields_are_the_ones_the_counter_may_not_read() -> None
     assert {r.value for r in station_roles} == {"officer", "supervisor"} and {r.value for r in wide} == {"fcr"}
     assert all(Action.READ_BRIEFING not in ROLE_ACTIONS[r] for r in ROLE_ACTIONS
                if r.value in ("counter", "admin", "auditor"))
+
+
+def test_the_primitives_refuse_a_wrong_password_a_moved_field_and_serialisation() -> None:
+    import pickle
+
+    from cryptography.exceptions import InvalidTag
+
+    from frontcounter.services.core.sealing import (
+        decrypt_field,
+        encrypt_field,
+        new_key_pair,
+        seal_data_key,
+    )
+
+    user = uuid.uuid4()
+    key, public, wrapped = new_key_pair(user, "right password")
+    assert unwrap_private(user, wrapped, "wrong password") is None
+    assert unwrap_private(uuid.uuid4(), wrapped, "right password") is None  # bound to its user
+    assert unwrap_private(user, wrapped, "right password").public_b64 == public  # type: ignore[union-attr]
+    data_key = os.urandom(32)
+    other, other_public, _ = new_key_pair(uuid.uuid4(), "x" * 8)
+    sealed = seal_data_key(data_key, {user: public, other.user_id: other_public})
+    assert key.open(sealed) == data_key and other.open(sealed) == data_key
+    assert key.open({str(user): sealed[str(other.user_id)]}) is None  # another user's copy
+    token = encrypt_field(data_key, "briefing_notes", "secret")
+    assert decrypt_field(data_key, "briefing_notes", token) == "secret"
+    with pytest.raises(InvalidTag):
+        decrypt_field(data_key, "safe_contact", token)  # a value moved to another field
+    with pytest.raises(TypeError):
+        pickle.dumps(key)
+    assert "secret" not in repr(key) and wrapped not in repr(key)
