@@ -287,3 +287,11 @@ def test_the_primitives_refuse_a_wrong_password_a_moved_field_and_serialisation(
     with pytest.raises(TypeError):
         pickle.dumps(key)
     assert "secret" not in repr(key) and wrapped not in repr(key)
+
+
+def test_another_stations_fcr_held_for_their_key_cannot_sign_in_here(station: StationRuntime) -> None:
+    with station.ctx.read() as s:
+        foreign = s.scalars(select(User).where(User.username == "fcr.SG")).one()
+        assert foreign.public_key and foreign.password_hash == "" and foreign.wrapped_private_key is None
+    with pytest.raises(AuthenticationError):
+        auth.sign_in(station.ctx, "fcr.SG", "demo")
