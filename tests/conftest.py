@@ -25,6 +25,7 @@ from frontcounter.runtime import StationRuntime, create_demo, open_station  # no
 from frontcounter.services.core.actor import Actor  # noqa: E402
 from frontcounter.services.core.clock import CLOCK_ENV, FixedClock  # noqa: E402
 from frontcounter.services.security.auth import actor_for  # noqa: E402
+from tests.demo_keys import with_demo_key  # noqa: E402
 
 #: A Monday evening in an evening session (17:00–20:00 Sun–Thu): the demo's "now" in tests.
 DEMO_NOW = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)
@@ -124,7 +125,8 @@ def station(demo_dir: Path, clock: FixedClock) -> Iterator[StationRuntime]:
 
 
 def actor_named(runtime: StationRuntime, username: str) -> Actor:
-    """An Actor for a demo user without paying for scrypt in every test."""
+    """An Actor for a demo user without paying for the password hash in every test; a reader's
+    session key is unwrapped with the demo password (once per key: ``demo_session_key``)."""
     from sqlalchemy import select
 
     from frontcounter.db.models import Station, User
@@ -132,7 +134,8 @@ def actor_named(runtime: StationRuntime, username: str) -> Actor:
     with runtime.ctx.read() as session:
         user = session.scalars(select(User).where(User.username == username)).one()
         station = session.get(Station, user.station_id) if user.station_id else None
-        return actor_for(user, station, runtime.ctx.workstation)
+        return with_demo_key(actor_for(user, station, runtime.ctx.workstation), user.wrapped_private_key)
+
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from frontcounter.services.core.references import new_reference
 from frontcounter.services.core.rowcodec import LOCAL_ONLY_COLUMNS
 from frontcounter.services.security.auth import actor_for
 from frontcounter.services.sync.pull import STATION_SCOPED
+from tests.demo_keys import with_demo_key
 
 
 def central_context(engine: Engine, clock: Clock) -> ServiceContext:
@@ -43,7 +44,7 @@ def actor_in(ctx: ServiceContext, username: str) -> Actor:
     with ctx.read() as s:
         user = s.scalars(sa_select(User).where(User.username == username)).one()
         station = s.get(Station, user.station_id) if user.station_id else None
-        return actor_for(user, station, ctx.workstation)
+        return with_demo_key(actor_for(user, station, ctx.workstation), user.wrapped_private_key)
 
 
 def edit(ctx: ServiceContext, actor: Actor, appointment_id: uuid.UUID, op_type: str = "test.edit",

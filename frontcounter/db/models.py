@@ -190,6 +190,12 @@ class User(SyncedMixin, Base):
     role: Mapped[str] = mapped_column(String(20))
     station_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stations.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(300))
+    #: X25519 public key (base64): rows this user may read have their data key sealed to it
+    #: (services/core/sealing.py). None for roles that never read the confidential fields.
+    public_key: Mapped[str | None] = mapped_column(String(64))
+    #: The private key, wrapped by a key derived from the password (argon2id); opened only in the
+    #: user's signed-in session.
+    wrapped_private_key: Mapped[str | None] = mapped_column(String(300))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Lockout state is per workstation: it is never pushed, and a pull keeps the local values.
@@ -231,6 +237,9 @@ class Appointment(SyncedMixin, Base):
     vulnerability_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Confidential: only roles with the ``read_briefing`` permission ever receive it.
     briefing_notes: Mapped[str | None] = mapped_column(Text)
+    #: The row's data key sealed to each reader (user id -> sealed copy); briefing_notes,
+    #: safe_contact and vulnerability_flags hold ciphertext (services/core/sealing.py).
+    sealed_keys: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     # Links between appointments are plain UUIDs, not foreign keys: the linked appointment may
     # belong to another station and so be absent from this station's cache.
     previous_appointment_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -120,8 +120,20 @@ def install_row_level_security(engine: Engine) -> None:
                 WHERE a.reference = $1 AND NOT a.deleted
             $$
         """))
+        # The public keys of force-wide readers (issue 21): a station seals rows to them, and may
+        # not read other stations' users (nor anyone's password hash or wrapped private key).
+        conn.execute(text(f"""
+            CREATE OR REPLACE FUNCTION {SCHEMA}.reader_keys()
+            RETURNS TABLE (id uuid, username text, display_name text, role text, station_id uuid,
+                           active boolean, deleted boolean, public_key text, version bigint)
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+                SELECT u.id, u.username::text, u.display_name::text, u.role::text, u.station_id, u.active,
+                       u.deleted, u.public_key::text, u.version
+                FROM public.users u WHERE u.role = 'fcr' AND u.public_key IS NOT NULL
+            $$
+        """))
         functions = (f"{SCHEMA}.station_of(name)", f"{SCHEMA}.station_code_of(name)",
-                     f"{SCHEMA}.locate_appointment(text)")
+                     f"{SCHEMA}.locate_appointment(text)", f"{SCHEMA}.reader_keys()")
         for function in functions:
             conn.execute(text(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC"))
             conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {STATION_GROUP}, {FCR_GROUP}"))

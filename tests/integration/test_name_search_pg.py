@@ -16,6 +16,7 @@ from frontcounter.services.core.clock import FixedClock
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.security.auth import actor_for
 from tests.conftest import DEMO_NOW
+from tests.demo_keys import with_demo_key
 from tests.unit.core.test_name_search import _rename_two, _search_all
 
 pytestmark = pytest.mark.postgres
@@ -33,6 +34,6 @@ def test_the_centre_search_folds_names_on_postgresql(centre: ServiceContext) -> 
     _rename_two(centre, "HH")
     with centre.read() as s:
         user = s.scalars(select(User).where(User.username == "fcr.HH")).one()
-        fcr = actor_for(user, s.get(Station, user.station_id), "test")
+        fcr = with_demo_key(actor_for(user, s.get(Station, user.station_id), "test"), user.wrapped_private_key)
     assert "Priya D'Souza" in _search_all(centre, fcr, "d souza")
     assert "Zoë Brennan-Hughes" in _search_all(centre, fcr, "ZOE")

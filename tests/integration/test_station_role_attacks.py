@@ -136,8 +136,13 @@ def _pg_type(c: Connection, column: str) -> str:
 def test_a_station_cannot_book_another_stations_room_or_officer(centre: Centre) -> None:
     hh, sg = centre.station_id("HH"), centre.station_id("SG")
     with centre.owner.connect() as c:
-        hh_appt = _row(c, "SELECT id, room_id, officer_id FROM appointments WHERE station_id = :s "
-                          "AND officer_id IS NOT NULL LIMIT 1", s=hh)
+        # One whose hour no SG appointment shares, so moving it into an SG room or to an SG officer
+        # is refused by the station check, not first by the double-booking guard (and in a fixed
+        # order: heap order changes whenever the demo's rows are rewritten, e.g. sealed).
+        hh_appt = _row(c, "SELECT a.id, a.room_id, a.officer_id FROM appointments a WHERE a.station_id = :s "
+                          "AND a.officer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM appointments b "
+                          "WHERE b.station_id = :sg AND b.start_at < a.end_at AND b.end_at > a.start_at) "
+                          "ORDER BY a.start_at, a.id LIMIT 1", s=hh, sg=sg)
         sg_room = c.execute(text("SELECT id FROM rooms WHERE station_id = :s LIMIT 1"), {"s": sg}).scalar_one()
         sg_officer = c.execute(text("SELECT id FROM officers WHERE station_id = :s LIMIT 1"), {"s": sg}).scalar_one()
     # Far from any real booking, so only the station check can refuse it.

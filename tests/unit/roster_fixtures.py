@@ -18,6 +18,7 @@ from frontcounter.db.models import Appointment, AuditEvent, Duty, Officer, Outbo
 from frontcounter.runtime import StationRuntime
 from frontcounter.services.core.clock import LONDON
 from frontcounter.services.core.references import new_reference
+from tests.demo_keys import in_clear
 
 #: A Monday a week after DEMO_NOW: evening session 17:00–20:00, daytime 10:00–13:00 at HH.
 QUIET_DAY = date(2026, 11, 30)
@@ -93,7 +94,9 @@ def add_appointment(runtime: StationRuntime, room: Room, officer: Officer | None
 
 def get(runtime: StationRuntime, appointment_id: uuid.UUID) -> Appointment:
     with runtime.ctx.read() as s:
-        return s.get_one(Appointment, appointment_id)
+        row = in_clear(s, s.get_one(Appointment, appointment_id))  # as a reader's session sees it
+        assert row is not None
+        return row
 
 
 def counts(runtime: StationRuntime) -> tuple[int, int]:

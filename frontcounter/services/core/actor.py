@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from frontcounter.db.models import Role
+from frontcounter.services.core.keys import SessionKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,3 +18,7 @@ class Actor:
     station_id: uuid.UUID | None
     station_code: str | None
     workstation: str
+    #: The signed-in reader's private key (services/core/sealing.py), unwrapped by the password
+    #: at sign-in and held only here, in memory. Always None for a role that may not read the
+    #: confidential fields (a counter user's session never holds one).
+    key: SessionKey | None = field(default=None, repr=False, compare=False)

@@ -25,6 +25,7 @@ from frontcounter.services.core.commands import audit, guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import NotFound
 from frontcounter.services.core.permissions import Action
+from frontcounter.services.core.sealing import SessionKey, shown_safe_contact
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +115,13 @@ def lookups_for(session: Session, rows: Iterable[Appointment]) -> Lookups:
     )
 
 
-def view_of(session: Session, a: Appointment) -> AppointmentView:
+def view_of(session: Session, a: Appointment, key: SessionKey | None = None) -> AppointmentView:
     """One appointment's view, loading only what it refers to."""
-    return to_view(a, lookups_for(session, (a,)))
+    return to_view(a, lookups_for(session, (a,)), key)
 
 
-def to_view(a: Appointment, lookups: Lookups) -> AppointmentView:
+def to_view(a: Appointment, lookups: Lookups, key: SessionKey | None = None) -> AppointmentView:
+    """The view of ``a``; the safe-contact text in clear only for a session whose ``key`` opens it."""
     station = lookups.stations[a.station_id]
     room = lookups.rooms[a.room_id]
     officer = lookups.officers.get(a.officer_id) if a.officer_id else None
@@ -148,7 +150,7 @@ def to_view(a: Appointment, lookups: Lookups) -> AppointmentView:
         visitor_preferred_name=a.visitor_preferred_name,
         visitor_phone=a.visitor_phone,
         visitor_email=a.visitor_email,
-        safe_contact=a.safe_contact,
+        safe_contact=shown_safe_contact(a, key),
         preferred_language=a.preferred_language,
         interpreter_language=a.interpreter_language,
         needs_step_free=a.needs_step_free,
@@ -168,8 +170,8 @@ def to_view(a: Appointment, lookups: Lookups) -> AppointmentView:
     )
 
 
-def to_views(rows: Iterable[Appointment], lookups: Lookups) -> list[AppointmentView]:
-    return [to_view(a, lookups) for a in rows]
+def to_views(rows: Iterable[Appointment], lookups: Lookups, key: SessionKey | None = None) -> list[AppointmentView]:
+    return [to_view(a, lookups, key) for a in rows]
 
 
 _REFERENCE_RE = re.compile(r"^([A-Z]{2})-?([0-9A-Z]{4,6})$")
@@ -220,7 +222,7 @@ def list_range(
             )
             .order_by(Appointment.start_at, Appointment.reference)
         ).all()
-        return to_views(rows, lookups_for(session, rows))
+        return to_views(rows, lookups_for(session, rows), actor.key)
 
 
 def audit_listing(ctx: ServiceContext, actor: Actor, *, day: date, count: int, view: str,
@@ -288,7 +290,7 @@ def get_by_reference(ctx: ServiceContext, actor: Actor, reference: str) -> Appoi
             raise NotFound(f"No appointment {canonical} here. Check the slip, or search by name.")
         guard(ctx, actor, Action.VIEW_APPOINTMENTS, station_id=row.station_id, action="appointments.get",
               record=f"appointment:{canonical}")
-        return to_view(row, load_lookups(session))
+        return to_view(row, load_lookups(session), actor.key)
 
 
 def get(ctx: ServiceContext, actor: Actor, appointment_id: uuid.UUID) -> AppointmentView:
@@ -298,7 +300,7 @@ def get(ctx: ServiceContext, actor: Actor, appointment_id: uuid.UUID) -> Appoint
             raise NotFound("That appointment no longer exists here.")
         guard(ctx, actor, Action.VIEW_APPOINTMENTS, station_id=row.station_id, action="appointments.get",
               record=f"appointment:{row.reference}")
-        return to_view(row, load_lookups(session))
+        return to_view(row, load_lookups(session), actor.key)
 
 
 @dataclass(frozen=True, slots=True)

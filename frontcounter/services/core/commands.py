@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from frontcounter.db.models import AuditEvent, OutboxEntry, SyncClock, SyncedMixin
+from frontcounter.db.models import Appointment, AuditEvent, OutboxEntry, SyncClock, SyncedMixin
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import (
@@ -32,6 +32,7 @@ from frontcounter.services.core.errors import (
 )
 from frontcounter.services.core.permissions import Action, require
 from frontcounter.services.core.rowcodec import encode_changes, row_to_dict
+from frontcounter.services.core.sealing import seal_pending, sealed_changes
 from frontcounter.services.core.text_rules import check_row, clean
 
 logger = logging.getLogger(__name__)
@@ -180,7 +181,9 @@ class CommandScope:
             self._changes.append((touched, op_type))
         if self.ctx.mode == "central":
             return
-        self.session.flush()
+        self.session.flush()  # the flush seals the confidential fields, so the payload is ciphertext
+        if isinstance(row, Appointment) and not created:
+            changes = sealed_changes(self.session, row, changes or {})
         payload: dict[str, Any] = {
             "created": created,
             "row": row_to_dict(row) if created else encode_changes({**(changes or {}), "updated_at": self.now}),
@@ -252,6 +255,9 @@ def command(
         with ctx.write.begin() as session:
             # Text the centre could never store is refused, by field, at every flush of a command.
             sa_event.listen(session, "before_flush", _refuse_unstorable_text)
+            # Then every confidential field still in clear is sealed (after the text check, which
+            # must see what was typed): no row or outbox entry ever stores it in clear.
+            sa_event.listen(session, "before_flush", lambda s, _c, _i: seal_pending(s, actor.key))
             if ctx.mode == "central" and session.get_bind().dialect.name == "postgresql":
                 sa_event.listen(session, "do_orm_execute", lock_what_is_read)
             central_version = next_central_version(session) if ctx.mode == "central" else None

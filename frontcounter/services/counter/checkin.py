@@ -245,7 +245,7 @@ def check_in(
         scope.changed(appt, "appointment.check_in", base_version=base,
                       changes={"status": appt.status, "arrived_at": appt.arrived_at,
                                "checked_in_by": appt.checked_in_by})
-        view = to_view(appt, lookups)
+        view = to_view(appt, lookups, actor.key)
     return CheckInResult(view, warning)
 
 
@@ -352,7 +352,7 @@ def mark_no_show(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID
         scope.changed(appt, "appointment.no_show", base_version=base,
                       changes={"status": appt.status, "no_show_at": appt.no_show_at},
                       also_created=[follow_up])
-        return view_of(scope.session, appt)
+        return view_of(scope.session, appt, scope.actor.key)
 
 
 def _simple_transition(
@@ -377,7 +377,7 @@ def _simple_transition(
             setattr(appt, by_field, actor.username)
             changes[by_field] = actor.username
         scope.changed(appt, op_type, base_version=base, changes=changes)
-        return view_of(scope.session, appt)
+        return view_of(scope.session, appt, scope.actor.key)
 
 
 def mark_left_unseen(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) -> AppointmentView:
@@ -418,5 +418,5 @@ def arrivals_for_officer(ctx: ServiceContext, actor: Actor, since: datetime) -> 
         if not rows:
             return []
         lookups = lookups_for(session, rows)
-        views = [to_view(row, lookups) for row in rows]
+        views = [to_view(row, lookups, actor.key) for row in rows]
     return [v for v in views if allowed(actor, Action.VIEW_APPOINTMENTS, v.station_id)]

@@ -78,7 +78,7 @@ def record_feedback(
         scope.changed(row, "appointment.feedback", base_version=base,
                       changes={"feedback_rating": rating, "feedback_comment": row.feedback_comment,
                                "feedback_at": scope.now})
-        view = to_view(row, load_lookups(scope.session))
+        view = to_view(row, load_lookups(scope.session), scope.actor.key)
     logger.info("feedback recorded for an appointment (rating %s)", rating)
     return view
 

@@ -59,7 +59,7 @@ def take_in(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) -> 
         appt.seen_by = _collector(scope.session, actor, appt)
         scope.changed(appt, "appointment.start", base_version=base,
                       changes={"status": appt.status, "seen_at": appt.seen_at, "seen_by": appt.seen_by})
-        return view_of(scope.session, appt)
+        return view_of(scope.session, appt, scope.actor.key)
 
 
 def complete(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID) -> AppointmentView:
@@ -98,7 +98,7 @@ def undo(ctx: ServiceContext, actor: Actor, appointment: str | uuid.UUID, undoin
             setattr(appt, name, None)
             changes[name] = None
         scope.changed(appt, "appointment.undo", base_version=base, changes=changes)
-        return view_of(scope.session, appt)
+        return view_of(scope.session, appt, scope.actor.key)
 
 
 def waiting_minutes(view: AppointmentView, now: datetime) -> int | None:

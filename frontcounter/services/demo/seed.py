@@ -36,6 +36,7 @@ from frontcounter.db.models import (
 from frontcounter.services.core.clock import LONDON, Clock, local
 from frontcounter.services.core.commands import next_central_version
 from frontcounter.services.core.references import new_reference
+from frontcounter.services.core.sealing import WrapKey, may_hold_key, new_key_pair, seal_rows
 from frontcounter.services.security.auth import hash_password
 
 DEMO_PASSWORD = "demo"
@@ -151,6 +152,8 @@ def build_demo_rows(now: datetime, seed: int = DEFAULT_SEED) -> list[Any]:
     today = local(now).date()
     rows: list[Any] = []
     password_hash = hash_password(DEMO_PASSWORD)  # one hash: every demo user shares the password anyway
+    # Likewise one password-derived wrap key (one salt) for every demo reader's private key.
+    wrap = WrapKey.derive(DEMO_PASSWORD)
     collar = 1000
     name_pool = list(OFFICER_NAMES)
     rng.shuffle(name_pool)
@@ -183,10 +186,13 @@ def build_demo_rows(now: datetime, seed: int = DEFAULT_SEED) -> list[Any]:
             ))
         rows.extend(officers)
         for role in Role:
-            rows.append(User(
+            user = User(
                 id=_uuid(rng), username=f"{role.value}.{code}", display_name=f"{role.value.title()} ({name})",
                 role=role.value, station_id=station.id, password_hash=password_hash, active=True,
-            ))
+            )
+            if may_hold_key(role):
+                _, user.public_key, user.wrapped_private_key = new_key_pair(user.id, wrap=wrap)
+            rows.append(user)
         week = _week_of_appointments(rng, now, today, station, sessions, rooms, officers)
         rows.extend(week)
         if code == DEMO_STATION:
@@ -399,6 +405,10 @@ def seed_central(engine: Engine, clock: Clock, *, seed: int = DEFAULT_SEED) -> D
         for model in SYNCED_MODELS:
             session.add_all([r for r in rows if type(r) is model])
             session.flush()
+        # Through the one sealing function, as every writer: the notes, safe-contact texts and
+        # vulnerability flags are stored sealed to each station's officers and supervisors and
+        # to the FCR, so no copy of the demo (centre, station cache, outbox) holds them in clear.
+        seal_rows(session, [r for r in rows if isinstance(r, Appointment)])
         session.merge(SyncMeta(key="role", value="central"))
         demo_station = next(r.id for r in rows if isinstance(r, Station) and r.code == DEMO_STATION)
         coming = [r for r in rows if isinstance(r, Appointment) and r.station_id == demo_station

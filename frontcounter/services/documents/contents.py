@@ -16,7 +16,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from frontcounter.services.core.commands import audit, guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import NotFound
 from frontcounter.services.core.permissions import Action
+from frontcounter.services.core.sealing import SEALED_TEXT, SealedError, open_fields, try_open
 
 REASON_LABELS: dict[str, str] = {
     Reason.REPORT_CRIME: "Report a crime",
@@ -312,6 +313,12 @@ def fetch_briefing(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str
         a = _find(session, appointment_ref_or_id)
         record = f"appointment:{a.reference}"
         guard(ctx, actor, Action.READ_BRIEFING, station_id=a.station_id, action="briefing.open", record=record)
+        try:
+            secret = open_fields(a, actor.key)  # in this session's memory only
+        except SealedError as exc:
+            audit(ctx, actor, category="access", action="briefing.open", record=record, outcome="denied",
+                  details={"reason": "sealed"})
+            raise exc
         room = session.get_one(Room, a.room_id)
         earlier_rows = _earlier(session, a)
         # Only the stations and officers these appointments name: a national centre has thousands.
@@ -354,15 +361,15 @@ def fetch_briefing(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str
             visitor_phone=a.visitor_phone,
             visitor_email=a.visitor_email,
             visitor_address=a.visitor_address,
-            safe_contact=a.safe_contact,
+            safe_contact=secret["safe_contact"],
             preferred_language=a.preferred_language,
             interpreter_language=a.interpreter_language,
             needs_step_free=a.needs_step_free,
             needs_hearing_loop=a.needs_hearing_loop,
             access_needs=a.access_needs,
             person_of_choice=a.person_of_choice,
-            vulnerability_flags=tuple(a.vulnerability_flags or ()),
-            notes=a.briefing_notes,
+            vulnerability_flags=tuple(secret["vulnerability_flags"] or ()),
+            notes=secret["briefing_notes"],
             earlier=earlier,
         )
         return data, a.station_id
@@ -404,6 +411,10 @@ def load_day_sheet(
         ).all()
         rooms = {r.id: r for r in session.scalars(select(Room).where(Room.station_id == station.id))}
         officers = _by_id(session, Officer, {a.officer_id for a in rows})
+        # The officers' version opens each row in this session; one not yet shared with this user
+        # (a new key pair, see core/reseal) says so instead of failing the whole sheet.
+        opened = {a.id: try_open(a, actor.key) for a in rows} if confidential else {}
+        sealed: dict[str, Any] = {"vulnerability_flags": [SEALED_TEXT], "briefing_notes": SEALED_TEXT}
         out = [
             DaySheetRow(
                 reference=a.reference,
@@ -414,8 +425,9 @@ def load_day_sheet(
                 visitor_name=a.visitor_name,
                 status=a.status,
                 needs=needs_summary(a),
-                vulnerability_flags=tuple(a.vulnerability_flags or ()) if confidential else (),
-                notes_summary=_summary(a.briefing_notes) if confidential else None,
+                vulnerability_flags=tuple((opened[a.id] or sealed)["vulnerability_flags"] or ()) if confidential
+                else (),
+                notes_summary=_summary((opened[a.id] or sealed)["briefing_notes"]) if confidential else None,
                 reason=label(REASON_LABELS, a.reason) if confidential else None,
             )
             for a in rows

@@ -130,7 +130,7 @@ def appointments_behind(
             select(Appointment).where(*scope.appointment_clauses(), *clauses)
             .order_by(Appointment.start_at, Appointment.reference).limit(limit)
         )
-        views = to_views(rows, load_lookups(session))
+        views = to_views(rows, load_lookups(session), actor.key)
     audit(ctx, actor, category="consultation", action="report.drill_down", record=f"report:{figure_key[:100]}",
           details={"from": date_from.isoformat(), "to": date_to.isoformat(),
                    "station": scope.station_code or "all", "results": len(views)})

@@ -175,7 +175,7 @@ def my_appointments(
                 Appointment.start_at >= start, Appointment.start_at < end,
             ).order_by(Appointment.start_at, Appointment.reference)
         )
-        return to_views(rows, load_lookups(session))
+        return to_views(rows, load_lookups(session), actor.key)
 
 
 def linked(ctx: ServiceContext, actor: Actor, appointment_id: uuid.UUID) -> tuple[str | None, str | None]:

@@ -292,7 +292,7 @@ def _book_once(ctx: ServiceContext, actor: Actor, request: BookingRequest, stati
         session.add(appt)
         scope.changed(appt, "appointment.book", base_version=0, created=True)
         session.flush()
-        return view_of(session, appt)
+        return view_of(session, appt, actor.key)
 
 
 def book_walk_in(ctx: ServiceContext, actor: Actor, request: WalkInRequest) -> AppointmentView:

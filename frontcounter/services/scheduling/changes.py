@@ -342,7 +342,7 @@ def reschedule(
                      "rescheduled_to_id": old.rescheduled_to_id, "at_risk": False, "at_risk_reason": None},
             also_created=[new],
         )
-        view = to_view(new, load_lookups(scope.session))
+        view = to_view(new, load_lookups(scope.session), scope.actor.key)
     logger.info("appointment rescheduled (%s)", reason_value)
     return view
 
@@ -362,6 +362,9 @@ def _copy_for(old: Appointment, new_id: uuid.UUID, reference: str, now: datetime
     for name in _CARRIED:
         setattr(new, name, getattr(old, name))
     new.vulnerability_flags = list(old.vulnerability_flags or [])
+    # The confidential fields travel as ciphertext with the data key's sealed copies: the new row
+    # opens for the same readers, and the writer needs no key to move them.
+    new.sealed_keys = dict(old.sealed_keys or {})
     # The command-and-control id stays with the original row: it is unique, and re-importing the
     # file must find the original (rescheduled) and not book the visitor again.
     new.external_id = None
@@ -395,7 +398,7 @@ def cancel(
                      "cancelled_by": actor.username, "cancelled_at": scope.now, "at_risk": False,
                      "at_risk_reason": None},
         )
-        return to_view(appt, load_lookups(scope.session))
+        return to_view(appt, load_lookups(scope.session), scope.actor.key)
 
 
 # --- Reading: at risk, counts, an officer's own appointments ----------------------------------------

@@ -250,7 +250,7 @@ def assign_officer(
         appt.at_risk_reason = None
         scope.changed(appt, "appointment.assign_officer", base_version=base,
                       changes={"officer_id": officer_id, "at_risk": False, "at_risk_reason": None})
-        return to_view(appt, load_lookups(scope.session))
+        return to_view(appt, load_lookups(scope.session), scope.actor.key)
 
 
 def _stations_in_reach(session: Session, actor: Actor, station_code: str | None) -> list[Station]:
@@ -287,4 +287,4 @@ def list_at_risk(
                 Appointment.start_at < now + timedelta(days=days),
             ).order_by(Appointment.start_at, Appointment.reference)
         )
-        return to_views(rows, load_lookups(session))
+        return to_views(rows, load_lookups(session), actor.key)

@@ -11,8 +11,10 @@ as typed (trimmed, truncated). Lockout state is per workstation (never synced).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
+import logging
 import math
 import os
 import socket
@@ -31,6 +33,10 @@ from frontcounter.services.core.commands import append_audit, audit, guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import AuthenticationError, NotFound
 from frontcounter.services.core.permissions import Action
+from frontcounter.services.core.reseal import reseal_station
+from frontcounter.services.core.sealing import SessionKey, may_hold_key, new_key_pair, rewrap, unwrap_private
+
+logger = logging.getLogger(__name__)
 
 #: OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. A stored hash carries its
 #: own parameters, so raising these later still verifies the older hashes.
@@ -49,6 +55,11 @@ def hash_password(password: str, *, hasher: PasswordHasher = PASSWORD_HASHER) ->
 
 
 def verify_password(password: str, stored: str) -> bool:
+    if not stored:
+        # Another station's FCR user, held only for their public key (sync/reader_keys.py): no
+        # sign-in here, in the time a real check takes.
+        verify_password(password, _dummy_hash())
+        return False
     if stored.startswith("$argon2"):
         try:
             return PASSWORD_HASHER.verify(stored, password)
@@ -125,7 +136,44 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> Actor:
     # Raised after the commit: the failure count and the audit of a refusal must be kept.
     if refusal is not None or actor is None:
         raise refusal or AuthenticationError("Wrong user name or password.")
+    return open_session_key(ctx, actor, password)
+
+
+def open_session_key(ctx: ServiceContext, actor: Actor, password: str) -> Actor:
+    """The actor with their private key unwrapped (readers only), after a good password.
+
+    A reader with no key pair yet (a new role, a reset by an admin, a cache from before the
+    upgrade) gets one now, wrapped by the password just typed; then the re-seal pass shares the
+    station's rows with colleagues whose key is new. A counter user's session never holds a key.
+    """
+    if not may_hold_key(actor.role):
+        return actor
+    with ctx.read() as session:
+        wrapped = session.scalar(select(User.wrapped_private_key).where(User.id == actor.user_id))
+    key = unwrap_private(actor.user_id, wrapped, password)
+    if key is None:
+        key = _issue_key_pair(ctx, actor, password)
+    actor = dataclasses.replace(actor, key=key)
+    try:
+        reseal_station(ctx, actor)
+    except Exception:  # sharing rows with colleagues must never stop this user signing in
+        logger.exception("re-sealing rows at sign-in failed")
     return actor
+
+
+def _issue_key_pair(ctx: ServiceContext, actor: Actor, password: str) -> SessionKey:
+    """A new key pair for a reader who has none their password opens (synced like any change)."""
+    from frontcounter.services.core.commands import command
+
+    key, public, wrapped = new_key_pair(actor.user_id, password)
+    with command(ctx, actor, category="authentication", action="user.key_pair", record=f"user:{actor.username}",
+                 details={"reason": "new key pair"}) as scope:
+        user = scope.session.get_one(User, actor.user_id)
+        base = user.version
+        user.public_key, user.wrapped_private_key = public, wrapped
+        scope.changed(user, "user.key_pair", base_version=base,
+                      changes={"public_key": public, "wrapped_private_key": wrapped})
+    return key
 
 
 def _check_account(session: Session, ctx: ServiceContext, user: User,
@@ -210,15 +258,24 @@ def change_password(ctx: ServiceContext, actor: Actor, current: str, new: str) -
     if new == current:
         raise ValidationError("Choose a password different from the temporary one.")
     with ctx.read() as session:
-        stored = session.scalar(select(User.password_hash).where(User.id == actor.user_id))
+        stored, wrapped = session.execute(select(User.password_hash, User.wrapped_private_key)
+                                          .where(User.id == actor.user_id)).one_or_none() or (None, None)
     if stored is None or not verify_password(current, stored):
         raise AuthenticationError("The current password is not right.")
     new_hash = hash_password(new)
+    changes: dict[str, object] = {"password_hash": new_hash, "must_change_password": False}
+    key = None
+    if may_hold_key(actor.role):
+        # The same private key, wrapped by the new password: the user keeps every row sealed to them.
+        key = unwrap_private(actor.user_id, wrapped, current) or actor.key
+        if key is None:
+            key, changes["public_key"], changes["wrapped_private_key"] = new_key_pair(actor.user_id, new)
+        else:
+            changes["public_key"], changes["wrapped_private_key"] = key.public_b64, rewrap(key, new)
     with command(ctx, actor, category="authentication", action="user.change_password",
                  record=f"user:{actor.username}") as scope:
         user = scope.session.get_one(User, actor.user_id)
         base = user.version
-        user.password_hash = new_hash
-        user.must_change_password = False
-        scope.changed(user, "user.change_password", base_version=base,
-                      changes={"password_hash": new_hash, "must_change_password": False})
+        for name, value in changes.items():
+            setattr(user, name, value)
+        scope.changed(user, "user.change_password", base_version=base, changes=changes)

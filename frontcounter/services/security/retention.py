@@ -64,6 +64,8 @@ PERSONAL_FIELDS: dict[str, Any] = {
     "person_of_choice": None,
     "vulnerability_flags": [],
     "briefing_notes": None,
+    # The row's data key sealed to its readers: erased with the ciphertext it opens.
+    "sealed_keys": {},
     "feedback_comment": None,
     # Free text written by staff; it often names the visitor.
     "cancel_note": None,

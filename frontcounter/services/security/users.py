@@ -140,8 +140,11 @@ def reset_password(ctx: ServiceContext, actor: Actor, username: str, temporary_p
     """A temporary password; the user must change it at the next sign-in. Never audited itself."""
     check_password(temporary_password)
     password_hash = hash_password(temporary_password)
+    # The old private key was wrapped by the forgotten password: nobody can open it again. The
+    # user gets a new key pair at their next sign-in (wrapped by what they type then); rows
+    # sealed to the old one are re-shared by the next colleague who can read them (core/reseal).
     return _update(ctx, actor, username, "user.reset_password", {}, password_hash=password_hash,
-                   must_change_password=True)
+                   must_change_password=True, public_key=None, wrapped_private_key=None)
 
 
 def change_role(ctx: ServiceContext, actor: Actor, username: str, role: Role, station_code: str) -> UserView:

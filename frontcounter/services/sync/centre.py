@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +52,7 @@ from frontcounter.services.core.commands import next_central_version, translate_
 from frontcounter.services.core.context import Policy
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.rowcodec import decode_changes
+from frontcounter.services.core.sealing import seal_pending
 from frontcounter.services.core.status import LABELS, UNDO, can_transition
 from frontcounter.services.sync.centre_clock import SKEW_LIMIT, centre_now
 from frontcounter.services.sync.connection import LOCK_TIMEOUT_S, STATEMENT_TIMEOUT_S
@@ -176,6 +178,9 @@ def _stored(factory: sessionmaker[Session], op_id: uuid.UUID) -> OpResult | None
 
 def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | None) -> OpResult:
     with factory.begin() as session:
+        # A station of this version sends ciphertext; one from before the upgrade may send a
+        # confidential field in clear, which is sealed here before the centre stores it.
+        sa_event.listen(session, "before_flush", lambda s, _c, _i: seal_pending(s))
         if session.get_bind().dialect.name == "postgresql":
             # One pusher per node at a time: a second process syncing the same cache waits here.
             # The timeouts for this transaction only (pool-safe), in the same round trip.

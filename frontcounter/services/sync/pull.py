@@ -57,6 +57,7 @@ from frontcounter.db.models import (
 from frontcounter.services.core import text_rules
 from frontcounter.services.core.errors import FrontCounterError, NotFound
 from frontcounter.services.core.rowcodec import LOCAL_ONLY_COLUMNS
+from frontcounter.services.sync.reader_keys import apply_reader_keys, fetch_reader_keys
 
 logger = logging.getLogger(__name__)
 
@@ -386,6 +387,9 @@ def pull(
                     on_step("pull.page")
                 if not full:
                     break
+        readers = fetch_reader_keys(central)
+        with local_write.begin() as local:
+            apply_reader_keys(local, readers, station_id)
     if result.held:
         result.clock = None  # not complete: the next pull must look again even if nothing moves
     if persist_clock:

@@ -26,12 +26,14 @@ from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import NotFound, ValidationError
 from frontcounter.services.core.permissions import Action, allowed
 from frontcounter.services.core.rowcodec import decode_changes
+from frontcounter.services.core.sealing import CONFIDENTIAL_FIELDS
 from frontcounter.services.sync.centre import MODELS_BY_TABLE
 
 #: The outbox state of a refused entry once its record was sent again.
 RESENT = "resent"
-#: Fields only roles that read the confidential notes may see or fix.
-CONFIDENTIAL = frozenset({"briefing_notes"})
+#: Fields only roles that read the confidential notes may see or fix (stored sealed since issue
+#: 21, so a refusal of their text can only come from a row stored in clear before the upgrade).
+CONFIDENTIAL = frozenset(CONFIDENTIAL_FIELDS)
 #: Text a clerk may correct here (the appointment's free text; the slot is rebooked elsewhere).
 FIXABLE = frozenset(text_rules.FIELD_LABELS) - {"name", "address", "display_name", "message", "settlement"}
 

@@ -21,6 +21,7 @@ from frontcounter.ui.app_state import AppState
 from frontcounter.ui.dialogs.booking import BookingDialog, BookingForm, parse_dob
 from frontcounter.ui.views.booking import BookingView
 from tests.conftest import actor_named
+from tests.demo_keys import in_clear
 from tests.unit.roster_fixtures import QUIET_DAY, add_duty, at, counts, last_audit, last_outbox, officer_where
 
 
@@ -101,7 +102,8 @@ def test_book_end_to_end_with_needs_and_one_confirmation(
     assert last_outbox(station)[0].op_type == "appointment.book"
     assert last_audit(station)[0].record == f"appointment:{view.reference}"
     with station.ctx.read() as s:
-        row = s.get_one(Appointment, view.id)
+        row = in_clear(s, s.get_one(Appointment, view.id))  # stored sealed; as an officer reads it
+    assert row is not None
     assert (row.start_at, row.room_id, row.officer_id) == (chosen.start, chosen.room_id, chosen.officer_id)
     assert (row.visitor_name, row.visitor_dob, row.visitor_email, row.reason, row.channel) == (
         "Ioana Popa", date(1990, 4, 3), "ioana@example.org", "victim_update", "101_call")

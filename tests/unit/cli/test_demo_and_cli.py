@@ -47,7 +47,12 @@ def test_station_cache_holds_only_its_own_appointments(demo_dir: Path) -> None:
         hh = s.scalars(select(Station).where(Station.code == "HH")).one()
         assert s.scalar(select(func.count()).select_from(Station)) == 11
         assert set(s.scalars(select(Appointment.station_id).distinct())) == {hh.id}
-        assert set(s.scalars(select(User.station_id).distinct())) == {hh.id}
+        assert set(s.scalars(select(User.station_id).where(User.password_hash != "").distinct())) == {hh.id}
+        # Other stations' users only as force-wide readers' public keys (issue 21: a station seals
+        # rows to the FCR): no password hash, no wrapped private key, so no sign-in here.
+        others = s.scalars(select(User).where(User.station_id != hh.id)).all()
+        assert others and {u.role for u in others} == {"fcr"}
+        assert all(u.password_hash == "" and u.wrapped_private_key is None and u.public_key for u in others)
     engine.dispose()
 
 

@@ -62,6 +62,7 @@ from frontcounter.services.security import audit_log, auth, retention
 from frontcounter.services.security.auth import actor_for
 from frontcounter.services.sync import rejections
 from tests.conftest import actor_named
+from tests.demo_keys import with_demo_key
 
 #: Runs again under shifted wall clocks in CI (scripts/test-any-date.sh -m wallclock).
 pytestmark = pytest.mark.wallclock
@@ -274,7 +275,7 @@ def test_station_roles_are_confined_to_their_station_at_the_centre(demo_dir: Pat
             users = {u.username: u for u in s.scalars(select(User).where(User.username.like("%.HH")))}
             hh = s.scalars(select(Station).where(Station.code == "HH")).one()
         assert ref
-        actors = {name: actor_for(u, hh, "centre") for name, u in users.items()}
+        actors = {name: with_demo_key(actor_for(u, hh, "centre"), u.wrapped_private_key) for name, u in users.items()}
         for name in ("officer.HH", "supervisor.HH"):
             with pytest.raises(PermissionDenied, match="another station"):
                 briefing.load_briefing(ctx, actors[name], ref)

@@ -48,6 +48,7 @@ from frontcounter.services.scheduling.booking import (
 )
 from frontcounter.services.scheduling.slots import SlotNeeds
 from frontcounter.services.security.auth import actor_for
+from tests.demo_keys import in_clear, with_demo_key
 
 #: Monday a week after DEMO_NOW: HH has a daytime (10–13) and an evening (17–20) session.
 QUIET = date(2026, 11, 30)
@@ -283,7 +284,7 @@ def central(demo_dir: object, clock: FixedClock) -> Iterator[ServiceContext]:
 def _central_actor(ctx: ServiceContext, username: str) -> Actor:
     with ctx.read() as s:
         user = s.scalars(select(User).where(User.username == username)).one()
-        return actor_for(user, s.get(Station, user.station_id), ctx.workstation)
+        return with_demo_key(actor_for(user, s.get(Station, user.station_id), ctx.workstation), user.wrapped_private_key)
 
 
 def test_several_stations_come_nearest_first_then_by_time(central: ServiceContext) -> None:
@@ -327,13 +328,16 @@ def test_booking_is_one_command_with_one_audit_event_and_one_outbox_entry(
     assert view.visitor_name == "Jane Smith" and view.status == "booked" and view.reference.startswith("HH-")
     assert (view.room_id, view.officer_id, view.start) == (slot.room_id, slot.officer_id, slot.start)
     with station.ctx.read() as s:
-        row = s.get_one(Appointment, view.id)
         entry = s.scalars(select(OutboxEntry).order_by(OutboxEntry.seq.desc())).first()
         event = s.scalars(select(AuditEvent).order_by(AuditEvent.local_seq.desc())).first()
+        row = in_clear(s, s.get_one(Appointment, view.id))
+    assert row is not None
     assert row.briefing_notes == "Confidential note" and row.created_by == "counter.HH"
     assert row.vulnerability_flags == ["repeat victim"]
     assert entry is not None and event is not None
     assert entry.op_type == "appointment.book" and entry.payload["created"] is True
+    # The counter typed the notes; the outbox holds them sealed (issue 21).
+    assert "Confidential note" not in str(entry.payload) and entry.payload["row"]["sealed_keys"]
     assert entry.payload["row"]["reference"] == view.reference
     assert (event.action, event.category, event.record) == (
         "appointment.book", "collection", f"appointment:{view.reference}")

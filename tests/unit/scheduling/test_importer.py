@@ -15,6 +15,7 @@ from frontcounter.runtime import StationRuntime
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.errors import PermissionDenied, ValidationError
 from frontcounter.services.scheduling import importer
+from tests.demo_keys import in_clear
 from tests.unit.roster_fixtures import (
     QUIET_DAY,
     add_appointment,
@@ -48,7 +49,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 def _by_external_id(runtime: StationRuntime, external_id: str) -> Appointment | None:
     with runtime.ctx.read() as s:
-        return s.scalars(select(Appointment).where(Appointment.external_id == external_id)).one_or_none()
+        return in_clear(s, s.scalars(select(Appointment).where(Appointment.external_id == external_id)).one_or_none())
 
 
 def _appointment_count(runtime: StationRuntime) -> int:

@@ -45,6 +45,7 @@ from frontcounter.services.scheduling.roster import session_intervals
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.services.security.auth import actor_for
 from tests.conftest import DEMO_NOW
+from tests.demo_keys import with_demo_key
 from tests.unit.roster_fixtures import QUIET_DAY, add_appointment, add_duty, at, officers, rooms
 
 ALL_CODES = ["HH", "SG", "WD", "SA", "HF", "HT", "BS", "CH", "BW", "HI", "LG"]
@@ -64,7 +65,7 @@ def central(demo_dir: Path, clock: FixedClock) -> Iterator[ServiceContext]:
 def central_actor(ctx: ServiceContext, username: str) -> Actor:
     with ctx.read() as s:
         user = s.scalars(select(User).where(User.username == username)).one()
-        return actor_for(user, s.get(Station, user.station_id), ctx.workstation)
+        return with_demo_key(actor_for(user, s.get(Station, user.station_id), ctx.workstation), user.wrapped_private_key)
 
 
 # --- the independent checker -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, select, text, update
 
 from frontcounter.db.engine import make_engine, sqlite_url
-from frontcounter.db.models import AttentionItem, AuditEvent, OutboxEntry
+from frontcounter.db.models import Appointment, AttentionItem, AuditEvent, OutboxEntry
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime, open_station
 from frontcounter.services.core import appointments
@@ -29,6 +29,7 @@ from frontcounter.services.security.retention import RetentionPolicy
 from frontcounter.services.security.retention_traces import ERASED_NOTE, query_kind
 from frontcounter.services.sync import station as sync
 from tests.conftest import actor_named
+from tests.demo_keys import with_demo_key
 
 pytestmark = pytest.mark.wallclock
 
@@ -121,6 +122,12 @@ def test_a_purge_leaves_no_trace_in_any_file_of_the_data_dir_or_any_table_of_the
                                       "WHERE reference IN (:a, :b)"), {"a": first, "b": second}).all()
             assert sorted(r.reference for r in rows) == sorted((first, second))
             assert all(r.visitor_name is None and r.purged_at is not None for r in rows)
+            # The confidential fields were ciphertext (issue 21 item 4): blanked with their sealed keys.
+            with engine.connect() as c:
+                sealed = c.execute(select(Appointment.briefing_notes, Appointment.safe_contact,
+                                          Appointment.vulnerability_flags, Appointment.sealed_keys)
+                                   .where(Appointment.reference.in_((first, second)))).all()
+            assert sealed and all(tuple(r) == (None, None, [], {}) for r in sealed)
             with engine.connect() as c:
                 searches = c.execute(select(AuditEvent.details).where(
                     AuditEvent.action == "appointments.search")).scalars().all()
@@ -161,7 +168,7 @@ def actor_for_centre(station: StationRuntime, centre_engine: Engine):  # type: i
     with make_session_factory(centre_engine)() as s:
         user = s.scalars(select(User).where(User.username == "admin.HH")).one()
         home = s.get(Station, user.station_id)
-        return actor_for(user, home, "centre-ws")
+        return with_demo_key(actor_for(user, home, "centre-ws"), user.wrapped_private_key)
 
 
 def test_search_queries_are_reduced_to_kind_and_length_only_past_the_period(

@@ -1,0 +1,73 @@
+"""Re-sealing a station's rows to its current readers, in a reader's session (sign-in).
+
+Sealing needs only public keys, but adding a reader to a row already sealed needs its data key,
+which only a session that opens the row holds. So each sign-in of a reader shares the station's
+rows with colleagues whose key pair is new (a new user, a role change, a reset by an admin),
+drops copies sealed to users who no longer read (a leaver, a role change), and seals rows an
+older version stored in clear. One command: one audit event, one outbox entry per row changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from frontcounter.db.models import Appointment
+from frontcounter.services.core.actor import Actor
+from frontcounter.services.core.commands import command
+from frontcounter.services.core.context import ServiceContext
+from frontcounter.services.core.sealing import (
+    CONFIDENTIAL_FIELDS,
+    is_token,
+    key_id,
+    known_users,
+    recipients,
+    seal_appointment,
+)
+
+
+def _needs(values: list[Any], sealed: dict[str, str] | None, wanted: dict[str, str], known: set[str]) -> bool:
+    if not any(values):
+        return False
+    if any(v and not is_token(v) for v in values):
+        return True  # stored in clear before the upgrade
+    existing = sealed or {}
+    fresh = {u for u, e in existing.items() if u in wanted and e.partition(":")[0] == key_id(wanted[u])}
+    stale = {u for u in existing if u in known and u not in fresh}
+    return fresh != set(wanted) or bool(stale)
+
+
+def reseal_station(ctx: ServiceContext, actor: Actor) -> int:
+    """Re-seal every row of the actor's station that this session opens and whose readers changed."""
+    key = actor.key
+    if key is None or actor.station_id is None:
+        return 0
+    with ctx.read() as session:
+        readers = recipients(session, actor.station_id)
+        known = known_users(session)
+        wanted = {str(u): p for u, p in readers.items()}
+        # Columns, not rows: a sign-in checks every row of the station and usually changes none.
+        rows = session.execute(select(Appointment.id, Appointment.sealed_keys,
+                                      *(getattr(Appointment, f) for f in CONFIDENTIAL_FIELDS)).where(
+            Appointment.station_id == actor.station_id, Appointment.deleted.is_(False),
+            Appointment.purged_at.is_(None))).all()
+        todo = [r[0] for r in rows if _needs(list(r[2:]), r[1], wanted, known)
+                and (key.open(r[1]) is not None or not any(is_token(v) for v in r[2:]))]
+    if not todo:
+        return 0
+    changed = 0
+    with command(ctx, actor, category="alteration", action="appointments.reseal",
+                 record=f"station:{actor.station_code}", details={"rows": len(todo)}) as scope:
+        for appointment_id in todo:
+            row = scope.session.get(Appointment, appointment_id)
+            if row is None:
+                continue
+            base = row.version
+            plain = [f for f in CONFIDENTIAL_FIELDS if getattr(row, f) and not is_token(getattr(row, f))]
+            if seal_appointment(scope.session, row, key, refresh=True, readers=readers, known=known):
+                changed += 1
+                changes = {f: getattr(row, f) for f in plain}
+                changes["sealed_keys"] = row.sealed_keys
+                scope.changed(row, "appointment.reseal", base_version=base, changes=changes)
+    return changed
