@@ -294,6 +294,23 @@ class FollowUp(SyncedMixin, Base):
     closed_by: Mapped[str | None] = mapped_column(String(80))
 
 
+class AtRiskContact(Base):
+    """One contact the FCR made (or tried) with a visitor whose appointment is at risk (its officer
+    was pulled away): who, when, how it went. Written at the centre only (the FCR desk works on the
+    centre directly), so it is not a synced table; append-only like the audit trail it sits beside."""
+
+    __tablename__ = "at_risk_contacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appointments.id"), index=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
+    at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(80))
+    #: reached, message_left, no_answer, wrong_number (services/scheduling/contacts.py).
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class AttentionItem(SyncedMixin, Base):
     """A change a supervisor must look at: a rejected push or a change a sync rule flagged."""
 

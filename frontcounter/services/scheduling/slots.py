@@ -97,7 +97,8 @@ class Slot:
     officer_id: uuid.UUID
     officer_label: str
     officer_languages: tuple[str, ...]
-    #: From the first station asked about (0 for that station itself).
+    #: From the first station asked about (0 for that station itself), or from the caller's place
+    #: when the search had an ``origin``.
     distance_km: float = 0.0
 
 
@@ -373,8 +374,10 @@ def _station_slots(station: _StationInfo, period: _Period, days: list[date], ste
     return out
 
 
-def _nearest_first(session: Session, codes: list[str]) -> list[_StationInfo]:
-    """The stations asked about, the first one first and the rest by distance from it."""
+def _nearest_first(session: Session, codes: list[str],
+                   origin: tuple[float, float] | None = None) -> list[_StationInfo]:
+    """The stations asked about, the first one first and the rest by distance from it; with an
+    ``origin`` (the caller's place), all of them by distance from there."""
     by_code = {
         row.code: row
         for row in session.execute(
@@ -385,12 +388,12 @@ def _nearest_first(session: Session, codes: list[str]) -> list[_StationInfo]:
     if missing:
         raise NotFound(f"No station with code {missing[0]!r}.")
     rows = list(dict.fromkeys(by_code[c] for c in codes))
-    origin = rows[0]
-    stations = [_StationInfo(r.id, r.code, r.name,
-                             haversine_km(origin.latitude, origin.longitude, r.latitude, r.longitude))
+    first = rows[0]
+    lat, lon = origin if origin is not None else (first.latitude, first.longitude)
+    stations = [_StationInfo(r.id, r.code, r.name, haversine_km(lat, lon, r.latitude, r.longitude))
                 for r in rows]
     # Stable: stations at the same distance keep the order they were asked in.
-    stations.sort(key=lambda s: (s.distance_km, s.code != origin.code))
+    stations.sort(key=lambda s: (s.distance_km, origin is None and s.code != first.code))
     return stations
 
 
@@ -404,8 +407,10 @@ def find_slots(
     days: int = 1,
     limit: int = 10,
     not_before: datetime | None = None,
+    origin: tuple[float, float] | None = None,
 ) -> list[Slot]:
-    """Free slots, earliest first; with several stations, nearest to the first one first.
+    """Free slots, earliest first; with several stations, nearest to the first one first (or to
+    ``origin``, the caller's latitude and longitude, when given).
 
     One slot per station and time, with the plainest suitable room and the least-loaded suitable
     officer on duty. ``not_before`` (default now) drops slots that start earlier. Needs
@@ -438,7 +443,7 @@ def find_slots(
     guard(ctx, actor, Action.BOOK, action="booking.find_slots", record=None)
     found: list[Slot] = []
     with ctx.read() as session:
-        stations = _nearest_first(session, codes)
+        stations = _nearest_first(session, codes, origin)
         for station in stations:
             guard(ctx, actor, Action.BOOK, station_id=station.id, action="booking.find_slots",
                   record=f"station:{station.code}")

@@ -1,0 +1,42 @@
+"""issue 14: the FCR desk's record of each contact with a visitor whose appointment is at risk
+
+One row per call made (or tried): the appointment, when, who, how it went and a note. Written at
+the centre by the FCR desk (which works on the centre directly, with no cache of its own); the
+table exists in station caches too so one schema serves both, but no cache writes it.
+
+Revision ID: 0010
+Revises: 0005
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "at_risk_contacts",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("appointment_id", sa.Uuid(), nullable=False),
+        sa.Column("station_id", sa.Uuid(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(["appointment_id"], ["appointments.id"],
+                                name=op.f("fk_at_risk_contacts_appointment_id_appointments")),
+        sa.ForeignKeyConstraint(["station_id"], ["stations.id"], name=op.f("fk_at_risk_contacts_station_id_stations")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_at_risk_contacts")),
+    )
+    op.create_index(op.f("ix_at_risk_contacts_appointment_id"), "at_risk_contacts", ["appointment_id"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_at_risk_contacts_appointment_id"), table_name="at_risk_contacts")
+    op.drop_table("at_risk_contacts")
