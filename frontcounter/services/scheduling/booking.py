@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from frontcounter.db.models import (
@@ -29,7 +30,7 @@ from frontcounter.services.core import text_rules
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.appointments import AppointmentView, view_of
 from frontcounter.services.core.clock import local
-from frontcounter.services.core.commands import command, guard
+from frontcounter.services.core.commands import command, guard, lost_a_deadlock
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import DoubleBooking, NotFound, ValidationError
 from frontcounter.services.core.permissions import Action
@@ -238,6 +239,10 @@ def book(ctx: ServiceContext, actor: Actor, request: BookingRequest) -> Appointm
             if not exc.message.startswith("That reference") or attempt == REFERENCE_ATTEMPTS - 1:
                 raise
             logger.info("reference collision while booking; drawing again")
+        except DBAPIError as exc:  # at the centre: a clashing booking committed at the same moment
+            if not lost_a_deadlock(exc) or attempt == REFERENCE_ATTEMPTS - 1:
+                raise
+            logger.info("booking lost a deadlock to a clashing booking; checking again")
     raise AssertionError("unreachable")  # pragma: no cover
 
 
