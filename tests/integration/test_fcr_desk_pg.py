@@ -22,6 +22,7 @@ from frontcounter.db.engine import make_engine, make_session_factory
 from frontcounter.db.models import Appointment, AttentionItem, Channel, Status
 from frontcounter.paths import Paths
 from frontcounter.runtime import StationRuntime, create_demo, open_centre, open_station
+from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import FixedClock
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import DoubleBooking
@@ -74,6 +75,35 @@ def _more_duty_at_sg(desk: Desk) -> None:
             roster.add_duty(desk.centre, supervisor, officer.id, at, at + timedelta(hours=8), station_code="SG")
 
 
+def _race(desk: Desk, fcr: Actor, request: BookingRequest) -> dict[str, object]:
+    """The FCR's booking at the centre and the station's push of its walk-in, released together."""
+    barrier = threading.Barrier(2)
+    outcome: dict[str, object] = {}
+
+    def fcr_books() -> None:
+        barrier.wait()
+        try:
+            outcome["fcr"] = book(desk.centre, fcr, request)
+        except DoubleBooking as exc:
+            outcome["fcr"] = exc
+
+    def station_pushes() -> None:
+        barrier.wait()
+        try:
+            outcome["sync"] = _sync(desk)
+        except BaseException as exc:  # raised again below, in the test's own thread
+            outcome["sync_error"] = exc
+
+    threads = [threading.Thread(target=fcr_books), threading.Thread(target=station_pushes)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    if "sync_error" in outcome:
+        raise outcome["sync_error"]  # type: ignore[misc]
+    return outcome
+
+
 def test_fcr_and_station_walk_in_race_for_one_room_and_hour(desk: Desk) -> None:
     fcr = actor_in(desk.centre, "fcr.HH")
     counter = actor_in(desk.sg.ctx, "counter.SG")
@@ -89,30 +119,7 @@ def test_fcr_and_station_walk_in_race_for_one_room_and_hour(desk: Desk) -> None:
             slot, f"Walk In {round_no}", channel=Channel.WALK_IN.value, reason="other"))
         request = BookingRequest.for_slot(slot, f"Caller {round_no}", safe_contact="Text only",
                                           briefing_notes="Confidential: for the officer only")
-        barrier = threading.Barrier(2)
-        outcome: dict[str, object] = {}
-
-        def fcr_books() -> None:
-            barrier.wait()
-            try:
-                outcome["fcr"] = book(desk.centre, fcr, request)
-            except DoubleBooking as exc:
-                outcome["fcr"] = exc
-
-        def station_pushes() -> None:
-            barrier.wait()
-            try:
-                outcome["sync"] = _sync(desk)
-            except BaseException as exc:  # raised again below, in the test's own thread
-                outcome["sync_error"] = exc
-
-        threads = [threading.Thread(target=fcr_books), threading.Thread(target=station_pushes)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        if "sync_error" in outcome:
-            raise outcome["sync_error"]  # type: ignore[misc]
+        outcome = _race(desk, fcr, request)
         report = outcome["sync"]
         with desk.centre.read() as s:
             live = s.scalars(select(Appointment).where(
