@@ -54,6 +54,8 @@ class FcrBookingForm(BookingForm):
         self.place.setPlaceholderText(self.tr("e.g. Ware, or SG12 9AB (ranks the stations by distance)"))
         completer = QCompleter(places.towns(), self.place)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        # Inline, not a popup: the call taker types on and Tabs away with the town completed.
+        completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
         self.place.setCompleter(completer)
         self.nearest.setObjectName("nearestStations")
         self.nearest.setWordWrap(True)
