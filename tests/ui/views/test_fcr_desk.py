@@ -197,3 +197,43 @@ def test_the_force_wide_at_risk_list_records_each_contact(
     assert view.grab().save(str(DOCS / "screens" / "fcr-at-risk.png"))
     fcr_state.set_masked(True)
     assert view.table.item(view.table.currentRow(), 4).text() == ""  # no phone on a masked screen
+
+
+@pytest.mark.parametrize("how", ["--demo --fcr", "fcr_desk in Settings"])
+def test_the_app_starts_as_the_fcr_desk(qtbot: QtBot, demo_dir: Path, clock: FixedClock,
+                                        monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    from frontcounter.cli.main import parse_args
+    from frontcounter.config import load_settings, save_settings
+    from frontcounter.ui.shell.startup import start
+
+    if how == "--demo --fcr":
+        _parser, args = parse_args(["--demo", "--fcr", "--data-dir", str(demo_dir)])
+        assert args.fcr and args.demo and args.command is None
+        fcr, demo = True, True
+    else:  # a real install: an administrator ticked "This PC is an FCR desk"
+        paths = Paths.resolve(demo_dir)
+        settings = load_settings(paths.config_file)
+        settings.fcr_desk = True
+        save_settings(paths.config_file, settings)
+        fcr, demo = False, False
+    monkeypatch.setenv("FRONTCOUNTER_PASSWORD", "demo")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    startup = start(app, demo_dir, station_code=None, demo=demo, preset_user="fcr.HH", fcr=fcr)
+    qtbot.addWidget(startup.window)
+    try:
+        assert "FCR desk" in startup.window.station_label.text()
+        with qtbot.waitSignal(startup.main_shown, timeout=30000) as shown:
+            pass
+        main = shown.args[0]
+        qtbot.addWidget(main)
+        assert main.state.ctx.mode == "central" and main.state.ctx.station_code is None
+        assert main.current_key() == "fcr" and main.state.actor.username == "fcr.HH"
+    finally:
+        startup.tasks.wait(20000)
+        if startup.main_window is not None:
+            state = startup.main_window.state  # type: ignore[attr-defined]
+            startup.main_window.close()
+            state.tasks.wait(20000)
+            state.ctx.engine.dispose()
+        startup.deleteLater()
