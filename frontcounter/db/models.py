@@ -30,6 +30,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,6 +80,8 @@ class Channel(enum.StrEnum):
     ONLINE = "online"
     WALK_IN = "walk_in"
     COMMAND_AND_CONTROL = "command_and_control"
+    #: A video appointment: the visitor joins by the meeting link on their slip, nobody walks in.
+    VIDEO = "video"
 
 
 class Reason(enum.StrEnum):
@@ -121,6 +124,8 @@ class Station(SyncedMixin, Base):
     latitude: Mapped[float]
     longitude: Mapped[float]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Video appointments here take a room with a video link (elsewhere any private room will do).
+    video_room_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OpeningSession(SyncedMixin, Base):
@@ -261,6 +266,8 @@ class Appointment(SyncedMixin, Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(80))
     purged_at: Mapped[datetime | None]
+    #: A video appointment's joining link, typed by whoever booked it (never generated here).
+    meeting_link: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (
         Index("ix_appointments_station_start", "station_id", "start_at"),

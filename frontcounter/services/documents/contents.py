@@ -163,6 +163,8 @@ class SlipData:
     station_postcode: str
     crime_reference: str | None
     status: str
+    #: A video appointment's joining link: the slip says how to join instead of where to come.
+    meeting_link: str | None = None
 
 
 def officer_label(officer: Officer | None) -> str | None:
@@ -442,4 +444,5 @@ def load_slip(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str | uu
             station_postcode=station.postcode,
             crime_reference=a.crime_reference,
             status=a.status,
+            meeting_link=a.meeting_link if a.channel == "video" else None,
         )

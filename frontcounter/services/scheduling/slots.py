@@ -63,6 +63,9 @@ class SlotNeeds:
     #: An officer specialism, matched loosely ("sexual offences" matches "sexual offences (SOIT)").
     specialism: str | None = None
     duration_minutes: int = 60
+    #: A video appointment: at a station that requires it (``Station.video_room_required``) only
+    #: rooms with a video link; elsewhere any suitable room (the officer takes the call there).
+    video_call: bool = False
 
     def describe(self) -> str:
         """The needs in words, for "no free slot with …" messages."""
@@ -80,6 +83,8 @@ class SlotNeeds:
             parts.append(f"an officer who speaks {self.language}")
         if self.specialism:
             parts.append(f"a {self.specialism} trained officer")
+        if self.video_call:
+            parts.append("a video appointment")
         return ", ".join(parts)
 
 
@@ -234,6 +239,7 @@ _SESSIONS_QUERY = select(
 _ROOMS_QUERY = select(
     Room.id, Room.station_id, Room.name, Room.step_free, Room.hearing_loop, Room.video_link, Room.child_friendly
 ).where(Room.station_id.in_(_STATIONS), Room.active.is_(True), Room.deleted.is_(False))
+_VIDEO_RULE_QUERY = select(Station.id, Station.video_room_required).where(Station.id.in_(_STATIONS))
 _IN_PERIOD = (Duty.station_id.in_(_STATIONS), Duty.deleted.is_(False), Duty.start_at < bindparam("end"),
               Duty.end_at > bindparam("start"))
 _DUTIES_QUERY = select(_raw(Duty.officer_id), _raw(Duty.station_id), _raw(Duty.start_at), _raw(Duty.end_at),
@@ -264,10 +270,12 @@ def _load_period(session: Session, station_ids: list[uuid.UUID], needs: SlotNeed
         sessions[sid.hex][weekday].append((s, e))
 
     wanted = [f for f in _ROOM_FEATURES if getattr(needs, f)]
+    video_rooms_only = {sid for sid, required in connection.execute(_VIDEO_RULE_QUERY, {"stations": station_ids})
+                        if required} if needs.video_call else set()
     # The plainest suitable room first: keep the step-free and family rooms for those who need them.
     found_rooms = sorted(
         (r for r in connection.execute(_ROOMS_QUERY, {"stations": station_ids})
-         if all(getattr(r, f) for f in wanted)),
+         if all(getattr(r, f) for f in wanted) and (r.video_link or r.station_id not in video_rooms_only)),
         key=lambda r: (_extras(r, needs), r.name.casefold()))
     rooms: dict[str, list[_RoomInfo]] = defaultdict(list)
     for room in found_rooms:

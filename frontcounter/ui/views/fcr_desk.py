@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from frontcounter.db.models import Channel
 from frontcounter.services.core import appointments as appointment_service
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.scheduling import places
@@ -65,6 +66,19 @@ class FcrBookingForm(BookingForm):
         label = QLabel(self.tr("Caller's &town or postcode:"))
         label.setBuddy(self.place)
         form.insertRow(0, label, self.place)
+        # A video appointment: the link the visitor joins by, typed from the force's video service
+        # (nothing is generated or fetched here); it goes on the slip in place of the address.
+        self.meeting_link = QLineEdit()
+        self.meeting_link.setObjectName("meetingLink")
+        self.meeting_link.setAccessibleName(self.tr("Meeting link for the video appointment"))
+        self.meeting_link.setPlaceholderText(self.tr("https://… (the video service's joining link)"))
+        self.meeting_label = QLabel(self.tr("Meeting lin&k:"))
+        self.meeting_label.setBuddy(self.meeting_link)
+        row, _role = form.getWidgetPosition(self.channel)
+        form.insertRow(row + 1, self.meeting_label, self.meeting_link)
+        QWidget.setTabOrder(self.channel, self.meeting_link)
+        self.channel.currentIndexChanged.connect(self._on_channel_changed)
+        self._on_channel_changed()
         finder = self.authority_note.parentWidget().layout()
         assert isinstance(finder, QVBoxLayout)
         finder.insertWidget(finder.indexOf(self.authority_note) + 1, self.nearest)
@@ -75,10 +89,21 @@ class FcrBookingForm(BookingForm):
 
     def reset(self) -> None:
         super().reset()
-        if hasattr(self, "nearest"):  # (BookingForm.__init__ resets before this class's fields exist)
+        if hasattr(self, "meeting_link"):  # (BookingForm.__init__ resets before this class's fields exist)
             self.place.clear()
             self.nearest.clear()
+            self.meeting_link.clear()
             self.place.setFocus()
+
+    def _on_channel_changed(self, _index: int = 0) -> None:
+        video = self.channel.currentData() == Channel.VIDEO.value
+        self.meeting_label.setVisible(video)
+        self.meeting_link.setVisible(video)
+
+    def meeting_link_text(self) -> str | None:
+        if self.channel.currentData() != Channel.VIDEO.value:
+            return None
+        return self.meeting_link.text().strip() or None
 
     def find_slots(self, *, keep_message: bool = False) -> None:
         typed = self.place.text().strip()
