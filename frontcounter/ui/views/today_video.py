@@ -69,8 +69,8 @@ class VideoPanel(QGroupBox):
         self.setVisible(bool(self._views))
         for v in self._views:
             when = f"{local(v.start):%H:%M}–{local(v.end):%H:%M}"
-            item = QListWidgetItem(f"🎥 {when}  {mask_name(v.visitor_name, self.state.masked)}  ·  "
-                                   f"{v.officer_label}  ·  {status_text(v)}")
+            item = QListWidgetItem(f"{when}  {mask_name(v.visitor_name, self.state.masked)}  ·  "
+                                   f"{self.tr('video with')} {v.officer_label}  ·  {status_text(v)}")
             item.setData(Qt.ItemDataRole.UserRole, v.reference)
             self.list.addItem(item)
         if current is not None:
