@@ -280,6 +280,11 @@ def _load_period(session: Session, station_ids: list[uuid.UUID], needs: SlotNeed
     rooms: dict[str, list[_RoomInfo]] = defaultdict(list)
     for room in found_rooms:
         rooms[room.station_id.hex].append(_RoomInfo(room.id.hex, room.id, room.name))
+    # A station with no suitable room offers nothing: its duties and bookings need not be read
+    # (a need no station meets, a hearing loop where none is fitted, read nothing more at all).
+    station_ids = [sid for sid in station_ids if sid.hex in rooms]
+    if not station_ids:
+        return _Period(sessions, rooms, {}, {}, {}, {})
 
     in_period = {"stations": station_ids, "start": start, "end": end}
     officers = {
