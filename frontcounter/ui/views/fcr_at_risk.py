@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local
+from frontcounter.services.core.commands import audit
 from frontcounter.services.core.permissions import Action
 from frontcounter.services.scheduling import contacts
 from frontcounter.services.scheduling.reassignment import list_at_risk
@@ -56,6 +57,9 @@ class AtRiskView(QWidget):
         self.rows: list[AppointmentView] = []
         self.last: dict[uuid.UUID, contacts.ContactRecord] = {}
         self._filter = ""
+        #: The count last recorded in the audit log: a consultation row when the list first loads
+        #: and when its length changes, not at every background reload.
+        self._audited_count: int | None = None
         heading = QLabel(self.tr("At risk, every station: ring the visitor before they travel"))
         heading.setProperty("heading", True)
         self.banner = Banner(self)
@@ -123,14 +127,20 @@ class AtRiskView(QWidget):
     def reload(self) -> None:
         ctx, actor = self.state.ctx, self.state.actor
 
+        audited = self._audited_count
+
         def load(_p: object) -> tuple[list[AppointmentView], dict[uuid.UUID, contacts.ContactRecord]]:
             rows = list_at_risk(ctx, actor)
+            if len(rows) != audited:  # s.62: who saw the force's at-risk visitors, and how many
+                audit(ctx, actor, category="consultation", action="appointments.at_risk", record="station:all",
+                      details={"count": len(rows), "view": "fcr_at_risk"})
             return rows, contacts.last_contacts(ctx, actor, [r.id for r in rows])
 
         self.state.tasks.run(load, on_done=self._on_loaded, on_error=self._on_failed)
 
     def _on_loaded(self, result: tuple[list[AppointmentView], dict[uuid.UUID, contacts.ContactRecord]]) -> None:
         self.rows, self.last = result
+        self._audited_count = len(self.rows)
         self._fill()
         self.count_changed.emit(len(self.rows))
 

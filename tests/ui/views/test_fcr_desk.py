@@ -182,6 +182,10 @@ def test_the_force_wide_at_risk_list_records_each_contact(
     qtbot.waitUntil(lambda: view.table.rowCount() > 0, timeout=15000)
     stations = {view.table.item(r, 1).text() for r in range(view.table.rowCount())}
     assert len(stations) > 1, "every station's at-risk appointments"
+    with centre.ctx.read() as s:
+        listed = s.scalars(select(AuditEvent).where(AuditEvent.action == "appointments.at_risk",
+                                                    AuditEvent.outcome == "success")).all()
+    assert [(e.username, e.details["count"]) for e in listed] == [("fcr.HH", view.table.rowCount())]
     chosen = view.selected()
     assert chosen is not None
     qtbot.waitUntil(lambda: view.contacts.count() > 0, timeout=10000)
