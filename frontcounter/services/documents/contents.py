@@ -47,6 +47,7 @@ CHANNEL_LABELS: dict[str, str] = {
     Channel.ONLINE: "Online",
     Channel.WALK_IN: "Front counter walk-in",
     Channel.COMMAND_AND_CONTROL: "Command and control",
+    Channel.VIDEO: "Video appointment",
 }
 #: What happened at an earlier appointment, in words an officer reads at a glance.
 OUTCOME_LABELS: dict[str, str] = {

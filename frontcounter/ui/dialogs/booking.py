@@ -55,7 +55,6 @@ CHANNEL_LABELS = {
     Channel.ONLINE.value: "Online",
     Channel.WALK_IN.value: "Front counter walk-in",
     Channel.COMMAND_AND_CONTROL.value: "Command and control",
-    Channel.VIDEO.value: "Video appointment",
 }
 
 

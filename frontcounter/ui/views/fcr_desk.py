@@ -74,6 +74,8 @@ class FcrBookingForm(BookingForm):
         self.meeting_link.setPlaceholderText(self.tr("https://… (the video service's joining link)"))
         self.meeting_label = QLabel(self.tr("Meeting lin&k:"))
         self.meeting_label.setBuddy(self.meeting_link)
+        # Only here: the station's own form has no link field, so it offers no video channel.
+        self.channel.addItem(self.tr("Video appointment"), Channel.VIDEO.value)
         row, _role = form.getWidgetPosition(self.channel)
         form.insertRow(row + 1, self.meeting_label, self.meeting_link)
         QWidget.setTabOrder(self.channel, self.meeting_link)
