@@ -296,7 +296,7 @@ OUTBOX_COLUMNS = ("op_id", "station_code", "op_type", "entity", "entity_id", "ba
 #: What the SQLite double-booking triggers search (migration 0001, ``_sqlite_guards``).
 _TRIGGER_INDEXES = ("ix_appointments_room_start", "ix_appointments_officer_start")
 _COLUMNS = {"appointments": APPOINTMENT_COLUMNS, "audit_events": AUDIT_COLUMNS, "outbox": OUTBOX_COLUMNS}
-_CHANNELS = [c.value for c in Channel]
+_CHANNELS = [c.value for c in Channel if c is not Channel.VIDEO]  # (a video appointment has a link)
 _REASONS = [r.value for r in Reason]
 _CANCEL_REASONS = [c.value for c in CancelReason]
 _NOTES = "Historical appointment (benchmark data)."

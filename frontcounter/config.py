@@ -43,6 +43,9 @@ class Settings:
     retention_days_closed_follow_ups: int = 365
     retention_days_audit: int = 365 * 6 + 2
     demo: bool = False
+    #: This PC is an FCR desk: it signs in and works on the centre (``central_url``) directly,
+    #: with no station cache of its own (``frontcounter --fcr``; Settings sets it for a real install).
+    fcr_desk: bool = False
 
     def policy(self) -> Policy:
         from frontcounter.services.core.context import Policy

@@ -62,6 +62,50 @@ def open_station(paths: Paths, *, clock: Clock | None = None, station_code: str 
     return StationRuntime(paths=paths, settings=settings, engine=engine, ctx=ctx)
 
 
+def open_centre(paths: Paths, *, clock: Clock | None = None, central_url: str | None = None) -> StationRuntime:
+    """The FCR desk's runtime: the centre itself (PostgreSQL, or the demo's embedded SQLite centre),
+    with no station cache. Commands take their versions from the central clock
+    (``ctx.mode == "central"``); bookings reach the stations on their next sync.
+
+    The centre is not migrated from here (its DBA does that with ``db upgrade``): a centre whose
+    schema is not this build's is refused, and an unreachable one is said in words."""
+    from sqlalchemy.exc import DBAPIError
+
+    from frontcounter.services.sync import connection
+
+    paths.ensure()
+    settings = load_settings(paths.config_file)
+    url = central_url or settings.central_url
+    if not url:
+        raise NotConfigured(
+            "This FCR desk has no centre configured: set the central database in Settings (Connection), "
+            "or run 'frontcounter --demo --fcr' for the demo."
+        )
+    engine = connection.open_central(url)
+    try:
+        connection.check_schema(engine)
+    except (DBAPIError, OSError) as exc:
+        engine.dispose()
+        translated = connection.classify(exc, url, consequence=(
+            "The FCR desk works on the centre directly and cannot open without it; nothing is lost. "
+            "Retry when the link is back."))
+        if translated is None:
+            raise
+        raise translated from exc
+    except FrontCounterError:
+        engine.dispose()
+        raise
+    ctx = ServiceContext(
+        engine=engine,
+        clock=clock or default_clock(),
+        station_code=None,
+        workstation=settings.workstation or workstation_name(),
+        mode="central",
+        policy=settings.policy(),
+    )
+    return StationRuntime(paths=paths, settings=settings, engine=engine, ctx=ctx)
+
+
 def _migrate(engine: Engine, paths: Paths) -> None:
     """Bring the cache to this build's schema; a failure that is not the file's state (locked,
     read-only, disk full: said as such by startup_problems) is a failed migration, said in words."""

@@ -52,7 +52,8 @@ def run_gui(args: argparse.Namespace) -> int:
     from frontcounter.ui.shell.startup import start
 
     # 4. the sign-in window, then (on a worker) the local DB migrated, 5. credentials, 6. the window
-    startup = start(app, paths.data_dir, station_code=args.station, demo=args.demo, preset_user=args.user)
+    startup = start(app, paths.data_dir, station_code=args.station, demo=args.demo, preset_user=args.user,
+                    fcr=bool(getattr(args, "fcr", False)))
     status = int(app.exec())
     startup.tasks.wait(5000)
     return status

@@ -74,6 +74,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser = _top_parser()
     _global_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--fcr", action="store_true")
     parser.add_argument("--self-check", action="store_true")
     parser.set_defaults(command=None, version=None)
     return parser
@@ -100,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     _global_options(parser, suppress=False)
     parser.add_argument("--demo", action="store_true", help="start the app on the embedded demo (created if missing)")
+    parser.add_argument("--fcr", action="store_true",
+                        help="start the FCR desk: work on the centre directly, no station cache (with --demo: "
+                             "the demo's embedded centre)")
     parser.add_argument("--self-check", action="store_true",
                         help="open and migrate a database, build a PDF, exit 0 (the installer's smoke test)")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,6 +80,8 @@ class Channel(enum.StrEnum):
     ONLINE = "online"
     WALK_IN = "walk_in"
     COMMAND_AND_CONTROL = "command_and_control"
+    #: A video appointment: the visitor joins by the meeting link on their slip, nobody walks in.
+    VIDEO = "video"
 
 
 class Reason(enum.StrEnum):
@@ -121,6 +124,8 @@ class Station(SyncedMixin, Base):
     latitude: Mapped[float]
     longitude: Mapped[float]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Video appointments here take a room with a video link (elsewhere any private room will do).
+    video_room_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OpeningSession(SyncedMixin, Base):
@@ -270,6 +275,8 @@ class Appointment(SyncedMixin, Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(80))
     purged_at: Mapped[datetime | None]
+    #: A video appointment's joining link, typed by whoever booked it (never generated here).
+    meeting_link: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (
         Index("ix_appointments_station_start", "station_id", "start_at"),
@@ -301,6 +308,23 @@ class FollowUp(SyncedMixin, Base):
     created_by: Mapped[str] = mapped_column(String(80))
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class AtRiskContact(Base):
+    """One contact the FCR made (or tried) with a visitor whose appointment is at risk (its officer
+    was pulled away): who, when, how it went. Written at the centre only (the FCR desk works on the
+    centre directly), so it is not a synced table; append-only like the audit trail it sits beside."""
+
+    __tablename__ = "at_risk_contacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("appointments.id"), index=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
+    at: Mapped[datetime]
+    username: Mapped[str] = mapped_column(String(80))
+    #: reached, message_left, no_answer, wrong_number (services/scheduling/contacts.py).
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class AttentionItem(SyncedMixin, Base):

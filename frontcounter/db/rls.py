@@ -187,6 +187,9 @@ def _install_grants(conn: Connection) -> None:
         # Append-only by privilege as well as by trigger, and without the centre's own stamps.
         insertable = [c for c in _columns(conn, "audit_events") if c not in CENTRE_STAMPED_AUDIT_COLUMNS]
         conn.execute(text(f"GRANT SELECT, INSERT ({', '.join(insertable)}) ON audit_events TO {_quote(group)}"))
+    # The FCR's record of each contact with an at-risk visitor (issue 14): written at the centre
+    # by the FCR desk only, append-only like the audit log.
+    _grant(conn, "SELECT, INSERT", ("at_risk_contacts",), FCR_GROUP)
     # Central versions need no grant: a trigger stamps every synced row with the writing
     # transaction's id (fc_tx_version(), migration 0002), whatever version a login writes.
 

@@ -72,6 +72,12 @@ class AppointmentView:
     #: Who took the visitor in (the officer's user name) and when they left unseen.
     seen_by: str | None = None
     left_unseen_at: datetime | None = None
+    #: A video appointment's joining link (channel ``video``).
+    meeting_link: str | None = None
+
+    @property
+    def is_video(self) -> bool:
+        return self.channel == "video"
 
     @property
     def officer_label(self) -> str:
@@ -167,6 +173,7 @@ def to_view(a: Appointment, lookups: Lookups, key: SessionKey | None = None) -> 
         version=a.version,
         seen_by=a.seen_by,
         left_unseen_at=a.left_unseen_at,
+        meeting_link=a.meeting_link,
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from frontcounter.db.models import Appointment, AuditEvent, OutboxEntry, SyncClock, SyncedMixin
@@ -55,7 +55,7 @@ def next_central_version(session: Session) -> int:
 
 
 def lock_what_is_read(state: ORMExecuteState) -> None:
-    """Central commands on PostgreSQL lock every synced row they load (``FOR UPDATE OF`` it).
+    """Central commands on PostgreSQL lock every synced row they load (``FOR NO KEY UPDATE OF`` it).
 
     No central writer queues on one clock row any more, so a command that reads a row and writes
     it later must hold it meanwhile: otherwise a station's check-in could land in between and
@@ -72,7 +72,12 @@ def lock_what_is_read(state: ORMExecuteState) -> None:
         return
     if not issubclass(entities[0], SyncedMixin):
         return
-    state.statement = statement.with_for_update(of=entities[0])  # type: ignore[attr-defined]
+    # FOR NO KEY UPDATE, not FOR UPDATE: it still queues a second writer of the row, but lets a
+    # foreign-key check (FOR KEY SHARE) through. With FOR UPDATE an FCR booking that had read a
+    # room and officer and a station's push inserting a walk-in for that room and officer waited
+    # on each other (the push on the officer row, the booking on the push's new row): a deadlock
+    # instead of a double booking refused in words (issue 14's race test found it).
+    state.statement = statement.with_for_update(of=entities[0], key_share=True)  # type: ignore[attr-defined]
 
 
 def append_audit(
@@ -218,6 +223,13 @@ def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) ->
     for row in (*session.new, *session.dirty):
         if not isinstance(row, AuditEvent | OutboxEntry):
             check_row(row)
+
+
+def lost_a_deadlock(exc: BaseException) -> bool:
+    """PostgreSQL ended this transaction to break a deadlock (``40P01``): two commands inserting
+    clashing bookings at once each waited on the other's exclusion-constraint check. Run again,
+    the command meets the winner's committed row and is refused in words."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "40P01"
 
 
 def translate_integrity_error(exc: IntegrityError) -> FrontCounterError | None:

@@ -41,6 +41,8 @@ class Action(enum.StrEnum):
     #: The PC's set-up in Settings: station code, workstation, centre connection, counter policy.
     CONFIGURE_STATION = "configure_station"
     SETTLE_ATTENTION = "settle_attention"
+    #: Record a contact made with a visitor whose appointment is at risk (the FCR's follow-up).
+    RECORD_CONTACT = "record_contact"
     #: Fix and send again a change of this cache that the centre refused.
     RESEND_REJECTED = "resend_rejected"
     IMPORT = "import"
@@ -114,6 +116,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             A.RESCHEDULE,
             A.CANCEL,
             A.READ_BRIEFING,
+            A.RECORD_CONTACT,
             A.PRINT_SLIP,
             A.IMPORT,
             A.VIEW_REPORTS,

@@ -58,6 +58,8 @@ STATIONS: tuple[tuple[str, str, str, str, float, float, bool], ...] = (
     ("LG", "Letchworth Garden City", "Nevells Road, Letchworth Garden City", "SG6 4UA", 51.9790, -0.2290, False),
 )
 
+#: The channels the demo's appointments come by (video appointments are booked at the FCR desk).
+FACE_TO_FACE = [c for c in Channel if c is not Channel.VIDEO]
 ROOM_NAMES = ("Interview Room 1", "Interview Room 2", "Family Room", "Quiet Room")
 
 OFFICER_NAMES = (
@@ -159,7 +161,8 @@ def build_demo_rows(now: datetime, seed: int = DEFAULT_SEED) -> list[Any]:
     rng.shuffle(name_pool)
     for index, (code, name, address, postcode, lat, lon, daytime) in enumerate(STATIONS):
         station = Station(id=_uuid(rng), code=code, name=name, address=address, postcode=postcode,
-                          phone="101", latitude=lat, longitude=lon, active=True)
+                          phone="101", latitude=lat, longitude=lon, active=True,
+                          video_room_required=daytime)  # the bigger stations keep video to video rooms
         rows.append(station)
         sessions = [OpeningSession(id=_uuid(rng), station_id=station.id, weekday=w, start_time=s, end_time=e)
                     for w, s, e in _sessions_for(daytime)]
@@ -295,7 +298,7 @@ def _appointment(
         officer_id=officer.id,
         start_at=start,
         end_at=end,
-        channel=rng.choices(list(Channel), weights=(6, 2, 1, 1))[0].value,
+        channel=rng.choices(FACE_TO_FACE, weights=(6, 2, 1, 1))[0].value,
         reason=reason.value,
         crime_reference=f"41/{rng.randint(10000, 99999)}/{start.year % 100:02d}" if rng.random() < 0.6 else None,
         visitor_name=name,

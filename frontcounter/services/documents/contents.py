@@ -48,6 +48,7 @@ CHANNEL_LABELS: dict[str, str] = {
     Channel.ONLINE: "Online",
     Channel.WALK_IN: "Front counter walk-in",
     Channel.COMMAND_AND_CONTROL: "Command and control",
+    Channel.VIDEO: "Video appointment",
 }
 #: What happened at an earlier appointment, in words an officer reads at a glance.
 OUTCOME_LABELS: dict[str, str] = {
@@ -164,6 +165,8 @@ class SlipData:
     station_postcode: str
     crime_reference: str | None
     status: str
+    #: A video appointment's joining link: the slip says how to join instead of where to come.
+    meeting_link: str | None = None
 
 
 def officer_label(officer: Officer | None) -> str | None:
@@ -454,4 +457,5 @@ def load_slip(ctx: ServiceContext, actor: Actor, appointment_ref_or_id: str | uu
             station_postcode=station.postcode,
             crime_reference=a.crime_reference,
             status=a.status,
+            meeting_link=a.meeting_link if a.channel == "video" else None,
         )

@@ -71,6 +71,17 @@ class _Band(Flowable):
         c.drawString(5 * mm, self.height - 13 * mm, self.subtitle)
 
 
+def _joining(slip: SlipData) -> list[Flowable]:
+    """A video appointment's joining instructions, in place of the station's address."""
+    return [
+        para("HOW TO JOIN (VIDEO APPOINTMENT)", "kicker"),
+        para(f"By video with an officer from {slip.station_name} police station", "strong"),
+        para(slip.meeting_link or "", "value"),
+        para("Open the link a few minutes before the time, on a phone, tablet or computer with a camera. "
+             "You do not need to come to the station.", "small"),
+    ]
+
+
 def build_slip_pdf(slip: SlipData, marking: str, printed_at: datetime) -> bytes:
     """The visitor's confirmation slip (A5): when, where, what to bring, the reference, how to rebook.
 
@@ -86,10 +97,12 @@ def build_slip_pdf(slip: SlipData, marking: str, printed_at: datetime) -> bytes:
         para(f"{s:%A} {s.day} {s:%B %Y}", "slip_date"),
         para(f"{s:%H:%M} – {local(slip.end):%H:%M}", "slip_time"),
         Spacer(1, 3 * mm),
-        para("WHERE", "kicker"),
-        para(f"{slip.station_name} police station", "strong"),
-        para(f"{slip.station_address}, {slip.station_postcode}", "value"),
-        para("Please come to the front counter and give your reference.", "small"),
+        *(_joining(slip) if slip.meeting_link else [
+            para("WHERE", "kicker"),
+            para(f"{slip.station_name} police station", "strong"),
+            para(f"{slip.station_address}, {slip.station_postcode}", "value"),
+            para("Please come to the front counter and give your reference.", "small"),
+        ]),
     ]
     ref = [QrCode(slip.reference, qr_size), para(slip.reference, "ref")]
     top = Table([[when, ref]], colWidths=[width - qr_size - 4 * mm, qr_size + 4 * mm])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from frontcounter.db.models import (
@@ -29,7 +30,7 @@ from frontcounter.services.core import text_rules
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.appointments import AppointmentView, view_of
 from frontcounter.services.core.clock import local
-from frontcounter.services.core.commands import command, guard
+from frontcounter.services.core.commands import command, guard, lost_a_deadlock
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import DoubleBooking, NotFound, ValidationError
 from frontcounter.services.core.permissions import Action
@@ -79,6 +80,8 @@ class BookingRequest:
     briefing_notes: str | None = None
     previous_appointment_id: uuid.UUID | None = None
     external_id: str | None = None
+    #: A video appointment's joining link (channel ``video``), typed by whoever books it.
+    meeting_link: str | None = None
 
     @classmethod
     def for_slot(cls, slot: Slot, visitor_name: str, **details: object) -> BookingRequest:
@@ -151,6 +154,7 @@ def validate(request: BookingRequest) -> BookingRequest:
     crime_ref = _clean(request.crime_reference)
     if crime_ref is not None and not _CRIME_REF_RE.match(crime_ref):
         raise ValidationError("A crime reference has letters, digits and / - only (e.g. 41/12345/26).")
+    link = check_meeting_link(request.channel, request.meeting_link)
     return replace(
         request,
         visitor_name=name,
@@ -158,6 +162,7 @@ def validate(request: BookingRequest) -> BookingRequest:
         visitor_phone=phone,
         visitor_email=email,
         crime_reference=crime_ref,
+        meeting_link=link,
         visitor_preferred_name=_clean(request.visitor_preferred_name),
         interpreter_language=_clean(request.interpreter_language),
         preferred_language=_clean(request.preferred_language),
@@ -167,6 +172,21 @@ def validate(request: BookingRequest) -> BookingRequest:
         briefing_notes=(request.briefing_notes or "").strip() or None,
         vulnerability_flags=tuple(f.strip() for f in request.vulnerability_flags if f.strip()),
     )
+
+
+def check_meeting_link(channel: str, link: str | None) -> str | None:
+    """A video appointment's joining link, tidied: https, no spaces, 500 characters at most."""
+    link = (link or "").strip() or None
+    if channel != Channel.VIDEO.value:
+        if link is not None:
+            raise ValidationError("A meeting link is only for video appointments; choose the video channel or "
+                                  "clear the link.")
+        return None
+    if link is None:
+        raise ValidationError("A video appointment needs its meeting link (the one the visitor will join with).")
+    if not re.match(r"^https://[^\s/]+\.[^\s]+$", link) or len(link) > 500:
+        raise ValidationError("The meeting link must be a web address starting https:// (500 characters at most).")
+    return link
 
 
 def _when(at: datetime) -> str:
@@ -185,6 +205,12 @@ def _check_room_and_officer(session: Session, request: BookingRequest, station: 
         raise ValidationError(f"{room.name} is not step-free; the visitor needs a step-free room.")
     if request.needs_hearing_loop and not room.hearing_loop:
         raise ValidationError(f"{room.name} has no hearing loop; the visitor needs one.")
+    video = request.channel == Channel.VIDEO.value
+    if video and station.video_room_required and not room.video_link:
+        raise ValidationError(f"{room.name} has no video link, and {station.name} holds video appointments only in "
+                              "rooms with one. Choose another slot.")
+    if video and request.officer_id is None:
+        raise ValidationError("A video appointment needs an officer on duty to take it. Choose a slot with one.")
     live = (Appointment.deleted.is_(False), Appointment.status.not_in(RELEASED_STATUSES),
             Appointment.start_at < end, Appointment.end_at > request.start,
             Appointment.start_at >= request.start - MAX_DURATION)
@@ -238,6 +264,10 @@ def book(ctx: ServiceContext, actor: Actor, request: BookingRequest) -> Appointm
             if not exc.message.startswith("That reference") or attempt == REFERENCE_ATTEMPTS - 1:
                 raise
             logger.info("reference collision while booking; drawing again")
+        except DBAPIError as exc:  # at the centre: a clashing booking committed at the same moment
+            if not lost_a_deadlock(exc) or attempt == REFERENCE_ATTEMPTS - 1:
+                raise
+            logger.info("booking lost a deadlock to a clashing booking; checking again")
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -283,6 +313,7 @@ def _book_once(ctx: ServiceContext, actor: Actor, request: BookingRequest, stati
             person_of_choice=request.person_of_choice,
             vulnerability_flags=list(request.vulnerability_flags),
             briefing_notes=request.briefing_notes,
+            meeting_link=request.meeting_link,
             previous_appointment_id=request.previous_appointment_id,
             status=Status.BOOKED.value,
             at_risk=False,

@@ -63,6 +63,9 @@ class SlotNeeds:
     #: An officer specialism, matched loosely ("sexual offences" matches "sexual offences (SOIT)").
     specialism: str | None = None
     duration_minutes: int = 60
+    #: A video appointment: at a station that requires it (``Station.video_room_required``) only
+    #: rooms with a video link; elsewhere any suitable room (the officer takes the call there).
+    video_call: bool = False
 
     def describe(self) -> str:
         """The needs in words, for "no free slot with …" messages."""
@@ -80,6 +83,8 @@ class SlotNeeds:
             parts.append(f"an officer who speaks {self.language}")
         if self.specialism:
             parts.append(f"a {self.specialism} trained officer")
+        if self.video_call:
+            parts.append("a video appointment")
         return ", ".join(parts)
 
 
@@ -97,7 +102,8 @@ class Slot:
     officer_id: uuid.UUID
     officer_label: str
     officer_languages: tuple[str, ...]
-    #: From the first station asked about (0 for that station itself).
+    #: From the first station asked about (0 for that station itself), or from the caller's place
+    #: when the search had an ``origin``.
     distance_km: float = 0.0
 
 
@@ -233,6 +239,7 @@ _SESSIONS_QUERY = select(
 _ROOMS_QUERY = select(
     Room.id, Room.station_id, Room.name, Room.step_free, Room.hearing_loop, Room.video_link, Room.child_friendly
 ).where(Room.station_id.in_(_STATIONS), Room.active.is_(True), Room.deleted.is_(False))
+_VIDEO_RULE_QUERY = select(Station.id, Station.video_room_required).where(Station.id.in_(_STATIONS))
 _IN_PERIOD = (Duty.station_id.in_(_STATIONS), Duty.deleted.is_(False), Duty.start_at < bindparam("end"),
               Duty.end_at > bindparam("start"))
 _DUTIES_QUERY = select(_raw(Duty.officer_id), _raw(Duty.station_id), _raw(Duty.start_at), _raw(Duty.end_at),
@@ -263,14 +270,21 @@ def _load_period(session: Session, station_ids: list[uuid.UUID], needs: SlotNeed
         sessions[sid.hex][weekday].append((s, e))
 
     wanted = [f for f in _ROOM_FEATURES if getattr(needs, f)]
+    video_rooms_only = {sid for sid, required in connection.execute(_VIDEO_RULE_QUERY, {"stations": station_ids})
+                        if required} if needs.video_call else set()
     # The plainest suitable room first: keep the step-free and family rooms for those who need them.
     found_rooms = sorted(
         (r for r in connection.execute(_ROOMS_QUERY, {"stations": station_ids})
-         if all(getattr(r, f) for f in wanted)),
+         if all(getattr(r, f) for f in wanted) and (r.video_link or r.station_id not in video_rooms_only)),
         key=lambda r: (_extras(r, needs), r.name.casefold()))
     rooms: dict[str, list[_RoomInfo]] = defaultdict(list)
     for room in found_rooms:
         rooms[room.station_id.hex].append(_RoomInfo(room.id.hex, room.id, room.name))
+    # A station with no suitable room offers nothing: its duties and bookings need not be read
+    # (a need no station meets, a hearing loop where none is fitted, read nothing more at all).
+    station_ids = [sid for sid in station_ids if sid.hex in rooms]
+    if not station_ids:
+        return _Period(sessions, rooms, {}, {}, {}, {})
 
     in_period = {"stations": station_ids, "start": start, "end": end}
     officers = {
@@ -373,8 +387,10 @@ def _station_slots(station: _StationInfo, period: _Period, days: list[date], ste
     return out
 
 
-def _nearest_first(session: Session, codes: list[str]) -> list[_StationInfo]:
-    """The stations asked about, the first one first and the rest by distance from it."""
+def _nearest_first(session: Session, codes: list[str],
+                   origin: tuple[float, float] | None = None) -> list[_StationInfo]:
+    """The stations asked about, the first one first and the rest by distance from it; with an
+    ``origin`` (the caller's place), all of them by distance from there."""
     by_code = {
         row.code: row
         for row in session.execute(
@@ -385,12 +401,12 @@ def _nearest_first(session: Session, codes: list[str]) -> list[_StationInfo]:
     if missing:
         raise NotFound(f"No station with code {missing[0]!r}.")
     rows = list(dict.fromkeys(by_code[c] for c in codes))
-    origin = rows[0]
-    stations = [_StationInfo(r.id, r.code, r.name,
-                             haversine_km(origin.latitude, origin.longitude, r.latitude, r.longitude))
+    first = rows[0]
+    lat, lon = origin if origin is not None else (first.latitude, first.longitude)
+    stations = [_StationInfo(r.id, r.code, r.name, haversine_km(lat, lon, r.latitude, r.longitude))
                 for r in rows]
     # Stable: stations at the same distance keep the order they were asked in.
-    stations.sort(key=lambda s: (s.distance_km, s.code != origin.code))
+    stations.sort(key=lambda s: (s.distance_km, origin is None and s.code != first.code))
     return stations
 
 
@@ -404,8 +420,10 @@ def find_slots(
     days: int = 1,
     limit: int = 10,
     not_before: datetime | None = None,
+    origin: tuple[float, float] | None = None,
 ) -> list[Slot]:
-    """Free slots, earliest first; with several stations, nearest to the first one first.
+    """Free slots, earliest first; with several stations, nearest to the first one first (or to
+    ``origin``, the caller's latitude and longitude, when given).
 
     One slot per station and time, with the plainest suitable room and the least-loaded suitable
     officer on duty. ``not_before`` (default now) drops slots that start earlier. Needs
@@ -438,7 +456,7 @@ def find_slots(
     guard(ctx, actor, Action.BOOK, action="booking.find_slots", record=None)
     found: list[Slot] = []
     with ctx.read() as session:
-        stations = _nearest_first(session, codes)
+        stations = _nearest_first(session, codes, origin)
         for station in stations:
             guard(ctx, actor, Action.BOOK, station_id=station.id, action="booking.find_slots",
                   record=f"station:{station.code}")

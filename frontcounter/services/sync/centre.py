@@ -137,12 +137,14 @@ def _decode(model: type[SyncedMixin], data: dict[str, Any]) -> dict[str, Any]:
     return decode_changes(model, data)  # type: ignore[arg-type]  # every synced model is a Base
 
 
-#: lock_not_available (lock_timeout) and query_canceled (statement_timeout).
-_TIMED_OUT = frozenset({"55P03", "57014"})
+#: lock_not_available (lock_timeout), query_canceled (statement_timeout) and deadlock_detected
+#: (two writers inserting clashing rows at once each wait on the other's exclusion-constraint
+#: check; PostgreSQL ends one: applied again, it meets the winner's row and is refused in words).
+_TIMED_OUT = frozenset({"55P03", "57014", "40P01"})
 
 
 def timed_out(exc: BaseException | None) -> bool:
-    """Did the centre give up waiting (a lock held elsewhere, a statement too slow)?"""
+    """Did the centre give up waiting (a lock held elsewhere, a statement too slow, a deadlock)?"""
     orig = getattr(exc, "orig", None) or exc
     return getattr(orig, "sqlstate", None) in _TIMED_OUT
 

@@ -68,8 +68,16 @@ def describe_url(url: str) -> str:
         return url.split(":", 1)[0] + "://…"
 
 
-def classify(exc: BaseException, url: str) -> FrontCounterError | None:
-    """A driver or socket error as the one-line message a user can act on, or None (a bug)."""
+#: What an unreachable centre means at a station (it carries on from its cache).
+STATION_CONSEQUENCE = "This station carries on offline; changes wait and sync when the link is back."
+#: What it means at the FCR desk, which works on the centre directly and holds no cache.
+FCR_CONSEQUENCE = ("The FCR desk holds no copy of its own, so nothing was booked or changed; what you typed is "
+                   "kept. Try again when the link is back.")
+
+
+def classify(exc: BaseException, url: str, *, consequence: str = STATION_CONSEQUENCE) -> FrontCounterError | None:
+    """A driver or socket error as the one-line message a user can act on, or None (a bug).
+    ``consequence`` ends the message of an unreachable centre: what happens meanwhile."""
     orig = getattr(exc, "orig", None) or exc
     low = str(orig).lower()
     label = describe_url(url)
@@ -96,8 +104,7 @@ def classify(exc: BaseException, url: str) -> FrontCounterError | None:
     if reason is None:
         return None
     return OfflineError(
-        f"The centre ({label}) cannot be reached: {reason}. This station carries on offline; changes wait "
-        "and sync when the link is back."
+        f"The centre ({label}) cannot be reached: {reason}. {consequence}"
     )
 
 

@@ -1,19 +1,15 @@
 """Book an appointment: the visitor's details, the slot finder's proposals, one confirmation.
 
-The FCR books at any station (and may search every station, nearest first); counter staff and
-supervisors book at their own. The finder proposes only slots that meet the visitor's needs (room
-features, an officer on duty who speaks the language and has the specialism, inside the station's
-opening sessions, evenings included); the booking itself goes through ``book``, which
-checks everything again and the database refuses any double booking.
-
-A station's own database holds only that station's duties and appointments, so an FCR searching
-other stations from a station workstation sees them only as that copy knows them: authoritative
-answers for other stations come from the centre. The form says so when that applies.
+The FCR books at any station (nearest first); counter staff and supervisors at their own. The
+finder proposes only slots that meet the visitor's needs (room features, an officer on duty who
+speaks the language and has the specialism, inside the opening sessions); ``book`` checks it all
+again and the database refuses any double booking. A station's cache holds only its own duties and
+bookings, so an FCR searching other stations from it sees them as last synced (the form says so);
+the FCR desk (ui/views/fcr_desk.py) searches the centre itself and adds the video meeting link.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime
 
 from PySide6.QtCore import QDate, QSize, Qt, Signal
@@ -54,8 +50,6 @@ from frontcounter.ui.kit.labels import reason_label
 from frontcounter.ui.kit.mnemonics import assign_mnemonics
 from frontcounter.ui.kit.screen_fit import fit_to_screen
 from frontcounter.ui.kit.slots import SlotList, slot_text
-
-logger = logging.getLogger(__name__)
 
 CHANNEL_LABELS = {
     Channel.CALL_101.value: "101 call",
@@ -339,7 +333,7 @@ class BookingForm(QWidget):
             video_link=self.video_link.isChecked(), child_friendly=self.child_friendly.isChecked(),
             language=self.interpreter.currentText().strip() or None,
             specialism=self.specialism.currentData(), duration_minutes=int(self.duration.currentData()),
-        )
+            video_call=self.channel.currentData() == Channel.VIDEO.value)
 
     def station_codes(self) -> list[str]:
         chosen = self.station.currentData()
@@ -363,8 +357,11 @@ class BookingForm(QWidget):
             needs_step_free=self.step_free.isChecked(), needs_hearing_loop=self.hearing_loop.isChecked(),
             access_needs=self.access.text() or None, person_of_choice=self.person_of_choice.text() or None,
             vulnerability_flags=flags, briefing_notes=self.notes.toPlainText() or None,
-        )
+            meeting_link=self.meeting_link_text())
         return validate(request)
+
+    def meeting_link_text(self) -> str | None:  # the FCR desk's form has the field
+        return None
 
     # -- slots ----------------------------------------------------------------------------------------
 
@@ -405,7 +402,10 @@ class BookingForm(QWidget):
         self.find_button.setEnabled(True)
         self.book_button.setEnabled(True)
         self.confirm_button.setEnabled(True)
-        self.banner.show_message(error_text(exc, self.tr("That did not work; please try again.")), "error")
+        self.banner.show_message(self.error_message(exc), "error")
+
+    def error_message(self, exc: BaseException) -> str:  # the FCR desk's says more of a lost centre
+        return error_text(exc, self.tr("That did not work; please try again."))
 
     # -- booking ---------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 from PySide6.QtCore import Signal
 from PySide6.QtPrintSupport import QPrinterInfo
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -71,6 +72,10 @@ class SettingsDialog(QDialog):
         self.sslmode.setAccessibleName(self.tr("TLS mode"))
         for mode in ("(from URL)", "disable", "prefer", "require", "verify-ca", "verify-full"):
             self.sslmode.addItem(mode, None if mode.startswith("(") else mode)
+        #: An FCR desk works on the centre directly, with no station cache (issue 14).
+        self.fcr_desk = QCheckBox(self.tr("This PC is an &FCR desk: work on the centre directly (no station cache)"))
+        self.fcr_desk.setChecked(settings.fcr_desk)
+        self.fcr_desk.setAccessibleName(self.tr("FCR desk"))
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText(self.tr("unchanged"))
@@ -108,7 +113,9 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Central &URL"), self.central_url)
         form.addRow(self.tr("T&LS"), self.sslmode)
         form.addRow(self.tr("&Password"), self.password)
-        note = QLabel(self.tr("The password is stored in the system keyring, never in a file."))
+        form.addRow(self.fcr_desk)
+        note = QLabel(self.tr("The password is stored in the system keyring, never in a file. An FCR desk needs "
+                              "an FCR database login ('db create-role --fcr') and takes effect at the next start."))
         note.setWordWrap(True)
         form.addRow(note)
         tabs.addTab(connection, self.tr("Connection"))
@@ -146,8 +153,8 @@ class SettingsDialog(QDialog):
 
     def set_up_fields(self) -> list[QWidget]:
         """The PC's set-up: what only an administrator changes."""
-        return [self.station, self.workstation, self.central_url, self.sslmode, self.password, self.idle_lock,
-                self.grace, self.early, self.marking]
+        return [self.station, self.workstation, self.central_url, self.sslmode, self.password, self.fcr_desk,
+                self.idle_lock, self.grace, self.early, self.marking]
 
     def _spin(self, low: int, high: int, value: int, suffix: str, name: str) -> QSpinBox:
         box = QSpinBox()
@@ -171,6 +178,7 @@ class SettingsDialog(QDialog):
             workstation=self.workstation.text().strip() or None,
             theme=self.theme.currentData(),
             central_url=secrets.strip_password(url) if url else None,
+            fcr_desk=self.fcr_desk.isChecked(),
             default_printer=self.printer.currentData(),
             idle_lock_minutes=self.idle_lock.value(),
             no_show_grace_minutes=self.grace.value(),

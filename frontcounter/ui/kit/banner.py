@@ -55,3 +55,16 @@ def error_text(exc: BaseException, fallback: str) -> str:
         return exc.message
     logger.error("unexpected error in a background task", exc_info=exc)
     return fallback
+
+
+def centre_error_text(exc: BaseException, url: str, fallback: str) -> str:
+    """At the FCR desk (working on the centre, no cache): a lost link in words, saying that nothing
+    was booked or changed and what was typed is kept; any other error as ``error_text``."""
+    from frontcounter.services.sync.connection import FCR_CONSEQUENCE, classify
+
+    if not isinstance(exc, FrontCounterError):
+        translated = classify(exc, url, consequence=FCR_CONSEQUENCE)
+        if translated is not None:
+            logger.warning("the centre could not be reached: %s", exc)
+            return translated.message
+    return error_text(exc, fallback)

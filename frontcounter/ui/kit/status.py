@@ -34,4 +34,6 @@ def status_text(view: AppointmentView) -> str:
     key = status_key(view)
     if key == "at_risk":
         return QGuiApplication.translate("AtRisk", "AT RISK")
+    if view.channel == "video" and view.status == Status.ARRIVED:  # on the call: "joined", not "arrived"
+        return QGuiApplication.translate("DayBoard", "Joined (video)")
     return status_label(view.status)

@@ -180,7 +180,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
 
-        self.sync_label = QLabel(self.tr("● Local only"))
+        self.sync_label = QLabel(self.tr("● Centre: working on it directly, no local copy")
+                                 if state.ctx.mode == "central" else self.tr("● Local only"))
         self.sync_label.setObjectName("syncLabel")
         self.sync_label.setAccessibleName(self.tr("Sync status"))
         self.mask_label = QLabel()
@@ -349,6 +350,9 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _update_title(self) -> None:
+        if self.state.ctx.mode == "central":  # the FCR desk: the centre, every station
+            self.setWindowTitle(f"FrontCounter — FCR desk (the centre) — {self.state.ctx.policy.protective_marking}")
+            return
         station = self.state.actor.station_code or self.state.ctx.station_code or ""
         name = station
         try:

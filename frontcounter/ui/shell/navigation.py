@@ -56,5 +56,17 @@ VIEWS: tuple[ViewSpec, ...] = (
 )
 
 
+#: The FCR desk (``ctx.mode == "central"``: the centre itself, no station cache): booking for a
+#: caller at any station, the force-wide at-risk list, any station's day board, force-wide reports.
+FCR_DESK_VIEWS: tuple[ViewSpec, ...] = (
+    ViewSpec("fcr", "FCR desk", "book", Action.BOOK, "views.fcr_desk:FcrDeskView", "Ctrl+1"),
+    ViewSpec("at_risk", "At risk (force)", "needs-attention", Action.VIEW_APPOINTMENTS,
+             "views.fcr_at_risk:AtRiskView", "Ctrl+2"),
+    ViewSpec("board", "Day board", "day-board", Action.VIEW_APPOINTMENTS, "views.day_board:DayBoardView", "Ctrl+3"),
+    ViewSpec("reports", "Reports", "reports", Action.VIEW_REPORTS, "views.reports:ReportsView", "Ctrl+6"),
+)
+
+
 def views_for(state: AppState) -> list[ViewSpec]:
-    return [v for v in VIEWS if v.visible_to(state)]
+    views = FCR_DESK_VIEWS if state.ctx.mode == "central" else VIEWS
+    return [v for v in views if v.visible_to(state)]

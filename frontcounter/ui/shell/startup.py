@@ -51,16 +51,22 @@ class Opened:
     never_synced: bool
 
 
-def open_for_sign_in(data_dir: Path, *, station_code: str | None, demo: bool) -> Opened:
+def open_for_sign_in(data_dir: Path, *, station_code: str | None, demo: bool, fcr: bool = False) -> Opened:
     """The worker's job: the demo if asked and missing, the migrated cache, the station's name kept
-    for the next start-up's first frame, and the main window's modules imported."""
+    for the next start-up's first frame, and the main window's modules imported.
+
+    ``fcr``: an FCR desk, which opens the centre itself (no cache, nothing to sync)."""
     from frontcounter.paths import Paths
-    from frontcounter.runtime import ensure_demo, open_station, remember_station_name
+    from frontcounter.runtime import ensure_demo, open_centre, open_station, remember_station_name
     from frontcounter.services.sync import push as sync_push
 
     paths = Paths(data_dir)
     if demo:  # created when missing, made afresh when its week has ended
         ensure_demo(paths, station_code=station_code or "HH")
+    if fcr:
+        centre = open_centre(paths)
+        importlib.import_module("frontcounter.services.security.auth")
+        return Opened(runtime=centre, never_synced=False)
     runtime = open_station(paths, station_code=station_code)
     try:
         remember_station_name(runtime)
@@ -135,7 +141,9 @@ class Startup(QObject):
         self.result = opened
         runtime = opened.runtime
         settings = runtime.settings
-        self.window.set_station(settings.station_name or runtime.ctx.station_code or "", settings.protective_marking)
+        place = self.window.tr("FCR desk (the centre)") if runtime.ctx.mode == "central" else \
+            settings.station_name or runtime.ctx.station_code or ""
+        self.window.set_station(place, settings.protective_marking)
         self.window.clear_message()
         if opened.never_synced:
             from frontcounter.ui.shell.sync_startup import first_sync_if_needed
@@ -243,11 +251,15 @@ class Startup(QObject):
 
         register_bundled_fonts()  # names in any script, not boxes (after the sign-in window's first frame)
         state = AppState(runtime.ctx, actor, runtime.settings, runtime.paths)
-        sync = start_sync(state, delay_ms=500)  # after the first paint of the main window
-        window = attach_to_window(MainWindow(state), sync)
-        # Idle lock, Lock now (Ctrl+L) and Switch user; another role gets a freshly built window.
-        self.session_lock = install_session_lock(window, state,
-                                                 rebuild=lambda: attach_to_window(MainWindow(state), sync))
+        if runtime.ctx.mode == "central":  # the FCR desk: the centre itself, nothing to sync
+            window = MainWindow(state)
+            self.session_lock = install_session_lock(window, state, rebuild=lambda: MainWindow(state))
+        else:
+            sync = start_sync(state, delay_ms=500)  # after the first paint of the main window
+            window = attach_to_window(MainWindow(state), sync)
+            # Idle lock, Lock now (Ctrl+L) and Switch user; another role gets a freshly built window.
+            self.session_lock = install_session_lock(
+                window, state, rebuild=lambda: attach_to_window(MainWindow(state), sync))
         self.main_window = window
         today = window.view("today") if window.current_key() == "today" else None
         loaded = getattr(today, "loaded", None)
@@ -279,18 +291,21 @@ def _is_database_error(exc: BaseException) -> bool:
 class StationOpener:
     """The default ``open_station`` seam: what ``open_for_sign_in`` needs, bound at start-up."""
 
-    def __init__(self, data_dir: Path, *, station_code: str | None, demo: bool) -> None:
+    def __init__(self, data_dir: Path, *, station_code: str | None, demo: bool, fcr: bool = False) -> None:
         self.data_dir = data_dir
         self.station_code = station_code
         self.demo = demo
+        self.fcr = fcr
 
     def __call__(self) -> Opened:
-        return open_for_sign_in(self.data_dir, station_code=self.station_code, demo=self.demo)
+        return open_for_sign_in(self.data_dir, station_code=self.station_code, demo=self.demo, fcr=self.fcr)
 
 
 def start(app: QApplication, data_dir: Path, *, station_code: str | None, demo: bool,
-          preset_user: str | None, open_station: Callable[[], Opened] | None = None) -> Startup:
-    """Paint the sign-in window from config.json, then open the station behind it."""
+          preset_user: str | None, open_station: Callable[[], Opened] | None = None,
+          fcr: bool = False) -> Startup:
+    """Paint the sign-in window from config.json, then open the station behind it (or, for an FCR
+    desk, ``fcr`` or ``fcr_desk`` in its settings, the centre)."""
     from frontcounter.config import Settings, load_settings
 
     try:
@@ -299,13 +314,16 @@ def start(app: QApplication, data_dir: Path, *, station_code: str | None, demo: 
         settings = Settings()
     code = station_code or settings.station_code or ("HH" if demo else "")
     is_demo = demo or settings.demo
-    username = preset_user or (f"counter.{code}" if is_demo and code else "")
-    window = SignInWindow(settings.station_name or code or "FrontCounter", settings.protective_marking,
-                          username=username)
+    fcr = fcr or settings.fcr_desk
+    role = "fcr" if fcr else "counter"
+    username = preset_user or (f"{role}.{code}" if is_demo and code else "")
+    title = "FCR desk (the centre)" if fcr else settings.station_name or code or "FrontCounter"
+    window = SignInWindow(title, settings.protective_marking, username=username)
     if is_demo:
         window.show_hint(window.tr("Demo: every user's password is 'demo' (counter.{0}, officer.{0}, "
                                    "supervisor.{0}, fcr.{0}, auditor.{0}, admin.{0}).").format(code or "HH"))
-    startup = Startup(window, open_station or StationOpener(data_dir, station_code=station_code, demo=demo),
+    startup = Startup(window, open_station or StationOpener(data_dir, station_code=station_code, demo=demo,
+                                                            fcr=fcr),
                       data_dir, preset_user=preset_user, preset_password=os.environ.get(ENV_PASSWORD), parent=app)
     window.show()
     return startup

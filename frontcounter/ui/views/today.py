@@ -55,6 +55,7 @@ from frontcounter.ui.views.today_banner import Banner, Cause
 from frontcounter.ui.views.today_details import DetailsPane, _set_property
 from frontcounter.ui.views.today_mouse import _RowMouse
 from frontcounter.ui.views.today_search import _SearchBox
+from frontcounter.ui.views.today_video import VideoPanel
 from frontcounter.ui.views.visit_actions import VisitActions
 
 logger = logging.getLogger(__name__)
@@ -141,12 +142,14 @@ class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
         self.empty.hide()
 
         self.details = DetailsPane()
+        self.video = VideoPanel(state, self.banner.show_message)  # apart: nobody walks in for these
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.table, 1)
         left_layout.addWidget(self.empty)
+        left_layout.addWidget(self.video)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(self.details)
@@ -349,7 +352,8 @@ class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
         self._loading = False
         self.banner.clear_for(Cause.LOAD)  # the list loads again: the failure is over
         selected = self.selected_view()
-        self.model.set_rows(views, self.state.ctx.clock.now())
+        self.model.set_rows([v for v in views if not v.is_video], self.state.ctx.clock.now())
+        self.video.set_views([v for v in views if v.is_video])
         self._loaded_day = day
         self.columns.refit()
         if self._pending_select and self.select_reference(self._pending_select):

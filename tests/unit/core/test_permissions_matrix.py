@@ -54,7 +54,7 @@ from frontcounter.services.documents.slip import slip_pdf
 from frontcounter.services.reports import figures as reports
 from frontcounter.services.reports.export import export_report
 from frontcounter.services.scheduling import changes as scheduling
-from frontcounter.services.scheduling import importer, roster
+from frontcounter.services.scheduling import contacts, importer, roster
 from frontcounter.services.scheduling import slots as booking
 from frontcounter.services.scheduling.premises import RoomInput, add_room, add_session
 from frontcounter.services.scheduling.reassignment import suitable_officers
@@ -81,8 +81,8 @@ EXPECTED: dict[Role, set[Action]] = {
     Role.SUPERVISOR: COUNTER | OFFICER | {A.RESCHEDULE, A.CANCEL, A.REASSIGN, A.MANAGE_ROSTER, A.MANAGE_ROOMS,
                                           A.MANAGE_SESSIONS, A.SETTLE_ATTENTION, A.IMPORT, A.VIEW_REPORTS,
                                           A.EXPORT_REPORTS},
-    Role.FCR: {A.VIEW_APPOINTMENTS, A.SEARCH, A.BOOK, A.RESCHEDULE, A.CANCEL, A.READ_BRIEFING, A.PRINT_SLIP,
-               A.IMPORT, A.VIEW_REPORTS, A.EXPORT_REPORTS, A.SYNC},
+    Role.FCR: {A.VIEW_APPOINTMENTS, A.SEARCH, A.BOOK, A.RESCHEDULE, A.CANCEL, A.READ_BRIEFING, A.RECORD_CONTACT,
+               A.PRINT_SLIP, A.IMPORT, A.VIEW_REPORTS, A.EXPORT_REPORTS, A.SYNC},
     Role.AUDITOR: {A.VIEW_AUDIT, A.EXPORT_AUDIT, A.SYNC},
     Role.ADMIN: {A.MANAGE_USERS, A.CONFIGURE_STATION, A.MANAGE_ROOMS, A.MANAGE_SESSIONS, A.PURGE, A.SYNC},
 }
@@ -90,7 +90,8 @@ EXPECTED: dict[Role, set[Action]] = {
 CASE_CONTENT = {A.VIEW_APPOINTMENTS, A.SEARCH, A.CHECK_IN, A.MARK_NO_SHOW, A.MARK_LEFT_UNSEEN, A.START_MEETING,
                 A.COMPLETE, A.BOOK, A.RESCHEDULE, A.CANCEL, A.REASSIGN, A.READ_BRIEFING, A.PRINT_BRIEFING,
                 A.PRINT_SLIP, A.PRINT_DAY_SHEET, A.PRINT_CONFIDENTIAL_DAY_SHEET, A.RECORD_FEEDBACK,
-                A.MANAGE_FOLLOW_UPS, A.SETTLE_ATTENTION, A.IMPORT, A.EXPORT_REPORTS, A.RESEND_REJECTED}
+                A.MANAGE_FOLLOW_UPS, A.SETTLE_ATTENTION, A.RECORD_CONTACT, A.IMPORT, A.EXPORT_REPORTS,
+                A.RESEND_REJECTED}
 BRIEFING_NOTES = {A.READ_BRIEFING, A.PRINT_BRIEFING, A.PRINT_CONFIDENTIAL_DAY_SHEET}
 
 
@@ -180,6 +181,11 @@ def _import_file(w: World) -> Path:
     return path
 
 
+def _appointment_id(w: World, reference: str) -> uuid.UUID:
+    with w.ctx.read() as s:
+        return s.scalars(select(Appointment.id).where(Appointment.reference == reference)).one()
+
+
 Probe = Callable[[World, Actor], object]
 PROBES: dict[Action, Probe] = {
     A.VIEW_APPOINTMENTS: lambda w, a: appointments.list_day(w.ctx, a, w.today),
@@ -209,6 +215,7 @@ PROBES: dict[Action, Probe] = {
     A.MANAGE_SESSIONS: lambda w, a: add_session(w.ctx, a, 6, time(8), time(9)),
     A.SETTLE_ATTENTION: lambda w, a: attention.list_items(w.ctx, a),
     A.RESEND_REJECTED: lambda w, a: rejections.list_not_accepted(w.ctx, a),
+    A.RECORD_CONTACT: lambda w, a: contacts.record_contact(w.ctx, a, _appointment_id(w, w.upcoming[6]), "no_answer"),
     A.IMPORT: lambda w, a: importer.import_file(w.ctx, a, _import_file(w)),
     A.VIEW_REPORTS: lambda w, a: reports.compute_report(w.ctx, a, w.today, w.today),
     A.EXPORT_REPORTS: lambda w, a: export_report(w.ctx, a, w.report, "csv"),
