@@ -24,6 +24,7 @@ from frontcounter.ui.app_state import AppState
 from frontcounter.ui.shell.main_window import MainWindow
 from frontcounter.ui.views.fcr_at_risk import AtRiskView
 from frontcounter.ui.views.fcr_desk import FcrBookingForm, FcrDeskView
+from tests.demo_keys import in_clear
 from tests.screens import screenshot_dir
 from tests.sync_support import actor_in
 
@@ -117,7 +118,10 @@ def test_a_call_booked_by_keyboard_alone(qtbot: QtBot, window: MainWindow, centr
     booked = signal.args[0]
     assert booked.reference in form.result_label.text()
     with centre.ctx.read() as s:  # straight into the centre: the stations get it at their next sync
-        row = s.scalars(select(Appointment).where(Appointment.reference == booked.reference)).one()
+        stored = s.scalars(select(Appointment).where(Appointment.reference == booked.reference)).one()
+        assert stored.briefing_notes.startswith("fcenc1:")  # sealed at the centre too (issue 21)
+        row = in_clear(s, stored)
+        assert row is not None
         searched = s.scalars(select(AuditEvent).where(AuditEvent.action == "booking.find_slots",
                                                       AuditEvent.username == "fcr.HH")).all()
     assert (row.station_id, row.start_at, row.room_id) == (chosen.station_id, chosen.start, chosen.room_id)
