@@ -18,13 +18,13 @@ import os
 import random
 import signal
 import sqlite3
-from contextlib import closing
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path

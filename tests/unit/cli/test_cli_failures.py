@@ -16,12 +16,12 @@ Output files are written whole or not at all, and a print is audited only when i
 
 from __future__ import annotations
 
-from contextlib import closing
 import shutil
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import keyring
