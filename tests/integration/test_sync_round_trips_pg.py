@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,13 +143,12 @@ def test_a_pooled_connection_the_server_closed_costs_no_failed_sync(station: Sta
 
 
 @pytest.fixture
-def bouncer_url(pg_url: str) -> Iterator[str]:
+def bouncer_url(pg_url: str, tmp_path: Path) -> Iterator[str]:
     if shutil.which("pgbouncer") is None:
         pytest.skip("pgbouncer is not installed (Debian: apt-get install pgbouncer)")
     from bench.bench_pgbouncer import pgbouncer
 
-    # Not under tmp_path: run as root, PgBouncer drops to nobody, who cannot enter pytest's 0700 folders.
-    with tempfile.TemporaryDirectory(prefix="fc-bouncer-") as folder, pgbouncer(Path(folder), pg_url) as url:
+    with pgbouncer(tmp_path, pg_url) as url:
         yield url
 
 
