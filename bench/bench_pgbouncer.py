@@ -195,16 +195,23 @@ def _run_clients(url: str, data_dirs: list[str], offsets: list[int], clients: in
                                 connect_args=_bouncer_connect_args())
         stations.append((ctx, actor, mine, central))
     warm_failures: list[str] = []
-    for ctx, _actor, _mine, central in stations:  # connected and warm before the clock starts
+
+    def warm(station: Any) -> None:
+        ctx = station[0]
         for attempt in range(3):  # hundreds of logins at once on a loaded machine: some time out
             try:
-                sync_once(ctx.engine, central, ctx.station_code or "", clock=clock)
-                break
+                sync_once(ctx.engine, station[3], ctx.station_code or "", clock=clock)
+                return
             except Exception as exc:
                 warm_failures.append(f"{type(exc).__name__}: {str(exc)[:120]}")
                 if attempt == 2:
                     raise
                 time.sleep(1.0)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # connected and warm before the clock starts
+        list(pool.map(warm, stations))
     Path(ready).touch()
     while not Path(go).exists():
         time.sleep(0.02)
@@ -282,8 +289,11 @@ def _copy_caches(templates: dict[str, Path], target: Path, count: int) -> list[s
     return dirs
 
 
-def _no_op_round_trips(url: str, data_dir: str) -> tuple[int, int]:
-    """Central round trips and statements of one no-op sync, counted in a libpq trace."""
+def _no_op_round_trips(url: str, data_dir: str, bench: Bench | None = None,
+                       runs: int = 200) -> tuple[int, int, float | None, float | None]:
+    """Central round trips and statements of one no-op sync, counted in a libpq trace; then (with
+    ``bench``) the server CPU and the client CPU of one uncontended no-op sync, in ms (means of
+    ``runs`` back to back)."""
     from psycopg import pq
     from sqlalchemy import create_engine, event
 
@@ -315,12 +325,21 @@ def _no_op_round_trips(url: str, data_dir: str) -> tuple[int, int]:
         handle.flush()
         sent = [line.split("\t")[2].split(" ")[0] for line in trace.read_text().splitlines()[before:]
                 if line.startswith("F\t") and len(line.split("\t")) > 2]
+        server_cpu = client_cpu = None
+        if bench is not None:
+            bench.cpu.start()
+            client = time.process_time()
+            for _ in range(runs):
+                sync_once(local, central, code, clock=clock)
+            client_cpu = (time.process_time() - client) * 1000 / runs
+            server_cpu = bench.cpu.seconds() * 1000 / runs
     finally:
         central.dispose()
         local.dispose()
         handle.close()
     # Outside a pipeline each Sync (extended protocol) or Query (simple) waits for its answer.
-    return sent.count("Sync") + sent.count("Query"), sent.count("Parse") + sent.count("Query")
+    return (sent.count("Sync") + sent.count("Query"), sent.count("Parse") + sent.count("Query"),
+            server_cpu, client_cpu)
 
 
 def _bare_round_trips(bench: Bench, url: str, runs: int) -> tuple[float, float, float]:
@@ -472,28 +491,40 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
     figures: dict[str, dict[str, Any]] = {}
     with bench_database(PG_URL) as url, tempfile.TemporaryDirectory(prefix="bench-bouncer-") as tmp_name:
         tmp = Path(tmp_name)
+        setup = time.monotonic()
         bench = Bench(url, tmp / "centre")
         try:
             templates = _make_templates(bench)
             _client_caches(bench, templates, 0)  # brings each template up to date
             with pgbouncer(tmp, url) as bouncer_url:
                 floors = _bare_round_trips(bench, bouncer_url, 201)
+                print(f"bench_pgbouncer: set up in {time.monotonic() - setup:.0f} s", file=sys.stderr, flush=True)
                 dirs = _copy_caches(templates, tmp / "clients", max(steps) + 1)  # the last: the separate PC
-                trips, statements = _no_op_round_trips(bouncer_url, dirs[0])
+                trips, statements, server_cpu, client_cpu = _no_op_round_trips(bouncer_url, dirs[0], bench)
                 figures["central round trips of a no-op sync"] = figure(
                     trips, "round trips", 1, "<= 2", statements=statements,
+                    uncontended_server_cpu_ms=round(server_cpu or 0, 3),
+                    uncontended_client_cpu_ms=round(client_cpu or 0, 3),
                     floor_is="a bare round trip (SELECT 1): the least any sync can cost",
                     note="counted in a libpq trace: each Sync or simple Query outside a pipeline waits for "
                          "its answer")
+                figures["server CPU of a no-op sync, uncontended"] = figure(
+                    server_cpu or 0.0, "ms", floors[1], "ratio <= 5",
+                    client_cpu_ms=round(client_cpu or 0, 3), client_floor_ms=round(floors[2], 3),
+                    floor_is="server CPU of one bare round trip (SELECT 1) through the same PgBouncer")
                 for stations in steps:
-                    if not deadline.allows(window + 15 + stations * 0.1):
+                    if not deadline.allows(window + 30 + stations * 0.25):
+                        print(f"bench_pgbouncer: no time left for {stations} stations", file=sys.stderr)
                         break
+                    began = time.monotonic()
                     try:
                         figures.update(_step(bench, bouncer_url, dirs, stations, window, tmp, floors))
                     except RuntimeError as exc:  # one step failing keeps the others' figures
                         figures[f"load: {stations} stations through PgBouncer every 10 s, p99"] = {
                             "value": None, "unit": "ms", "floor": round(floors[0], 3), "ratio": None,
                             "target": "<= 100 ms", "error": str(exc)[:300]}
+                    print(f"bench_pgbouncer: {stations} stations took {time.monotonic() - began:.0f} s "
+                          f"({deadline.left():.0f} s left)", file=sys.stderr, flush=True)
         finally:
             bench.central.dispose()
             bench.station.engine.dispose()
