@@ -263,17 +263,21 @@ def _run_clients(url: str, data_dirs: list[str], offsets: list[int], clients: in
                for o, s in zip(offsets, stations, strict=True)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(timeout=seconds + 120)
+    for thread in threads:  # a sync still hanging 30 s after the window is reported, not awaited
+        thread.join(timeout=max(0.1, ends + 30 - time.time()))
     client_cpu = time.process_time() - cpu_before
-    deadline = time.time() + 120
-    while not Path(release).exists() and time.time() < deadline:
+    unfinished = sum(thread.is_alive() for thread in threads)
+    deadline = time.time() + 60
+    while not unfinished and not Path(release).exists() and time.time() < deadline:
         time.sleep(0.05)
-    for ctx, _actor, _mine, central in stations:
-        central.dispose()
-        ctx.engine.dispose()
-    return {"times": times, "pushes": pushes, "off_cpu": off_cpu, "errors": errors, "client_cpu_s": client_cpu,
-            "warm_up_retries": len(warm_failures), "warm_up_errors": sorted(set(warm_failures))[:3]}
+    if not unfinished:
+        for ctx, _actor, _mine, central in stations:
+            central.dispose()
+            ctx.engine.dispose()
+    with lock:
+        return {"times": list(times), "pushes": list(pushes), "off_cpu": list(off_cpu), "errors": list(errors),
+                "client_cpu_s": client_cpu, "unfinished": unfinished, "warm_up_retries": len(warm_failures),
+                "warm_up_errors": sorted(set(warm_failures))[:3]}
 
 
 def _copy_caches(templates: dict[str, Path], target: Path, count: int) -> list[str]:
@@ -371,8 +375,9 @@ def _pct(values: list[float], share: float) -> float | None:
 
 
 def _step(bench: Bench, url: str, dirs: list[str], stations: int, window: float, tmp: Path,
-          floors: tuple[float, float, float]) -> dict[str, dict[str, Any]]:
-    """``stations`` stations for ``window`` seconds through PgBouncer: their figures."""
+          floors: tuple[float, float, float], budget: Deadline) -> dict[str, dict[str, Any]]:
+    """``stations`` stations for ``window`` seconds through PgBouncer: their figures. Every wait is
+    bounded by ``budget`` (the harness would otherwise stop the module with no figures at all)."""
     floor_ms, floor_cpu, floor_client = floors
     step_dir = tmp / f"step-{stations}"
     step_dir.mkdir()
@@ -398,10 +403,23 @@ def _step(bench: Bench, url: str, dirs: list[str], stations: int, window: float,
     probe = (subprocess.Popen([sys.executable, "-m", "bench.bench_pgbouncer", "--clients", str(spec_file)],
                               cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True), spec_file)
-    deadline = time.monotonic() + 120 + stations
+    everyone = [*procs, probe]
+
+    def stop_all(why: str) -> RuntimeError:
+        for proc, _spec in everyone:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        return RuntimeError(why)
+
+    deadline = time.monotonic() + min(120 + stations, budget.left() - window - 15)
     while not all((step_dir / f"ready-{p}").exists() for p in range(PROCESSES + 1)):
-        if time.monotonic() > deadline or any(proc.poll() is not None for proc, _ in [*procs, probe]):
+        if any(proc.poll() is not None for proc, _ in everyone):
             break
+        if time.monotonic() > deadline:
+            raise stop_all(f"{stations} stations were not all connected and warm in time "
+                           f"({sum((step_dir / f'ready-{p}').exists() for p in range(PROCESSES + 1))} of "
+                           f"{PROCESSES + 1} load processes ready)")
         time.sleep(0.05)
     start_epoch = time.time() + 1.0
     Path(go).write_text(repr(start_epoch))
@@ -418,8 +436,12 @@ def _step(bench: Bench, url: str, dirs: list[str], stations: int, window: float,
     errors: list[str] = []
     client_cpu = 0.0
     warm_retries = 0
+    unfinished = 0
     for proc, spec_file in procs:
-        _out, err = proc.communicate(timeout=window + 240 + stations)
+        try:
+            _out, err = proc.communicate(timeout=max(5.0, budget.left() - 10))
+        except subprocess.TimeoutExpired:
+            raise stop_all(f"the load processes of {stations} stations did not finish in time") from None
         if proc.returncode != 0:
             log = LOG[0].read_text(errors="replace").splitlines()[-5:] if LOG else []
             raise RuntimeError(f"a load process failed: {err.strip().splitlines()[-1:]}; "
@@ -431,7 +453,11 @@ def _step(bench: Bench, url: str, dirs: list[str], stations: int, window: float,
         errors += result["errors"]
         client_cpu += result["client_cpu_s"]
         warm_retries += result["warm_up_retries"]
-    probe_out, probe_err = probe[0].communicate(timeout=window + 240)
+        unfinished += result["unfinished"]
+    try:
+        _probe_out, probe_err = probe[0].communicate(timeout=max(5.0, budget.left() - 5))
+    except subprocess.TimeoutExpired:
+        raise stop_all("the separate-PC probe station did not finish in time") from None
     if probe[0].returncode != 0:
         raise RuntimeError(f"the probe station failed: {probe_err.strip().splitlines()[-1:]}")
     alone = json.loads(Path(str(probe[1]) + ".out").read_text())["times"]
@@ -445,7 +471,7 @@ def _step(bench: Bench, url: str, dirs: list[str], stations: int, window: float,
 
     extra = {"syncs": syncs, "with_a_change": len(pushes), "errors": len(errors), "window_s": window,
              "server_pool": SERVER_POOL, "pool_mode": "transaction", "load_processes": PROCESSES,
-             "warm_up_retries": warm_retries,
+             "warm_up_retries": warm_retries, "syncs_unfinished_30_s_after_the_window": unfinished,
              "client_cpu_ms_per_sync": round(client_cpu * 1000 / syncs, 2),
              "client_cpu_percent_of_one_core": round(100 * client_cpu / window, 1),
              "server_cpu_percent_of_one_core": round(100 * cpu / window, 1),
@@ -485,7 +511,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
     if shutil.which("pgbouncer") is None:
         raise RuntimeError("pgbouncer is not installed, so this bench cannot run (Debian: apt-get install pgbouncer)")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    deadline = Deadline.from_env(60 if quick else 300)
+    deadline = Deadline.from_env(60 if quick else 420)
     steps = STEPS[:1] if quick else STEPS
     window = 10.0 if quick else 30.0
     figures: dict[str, dict[str, Any]] = {}
@@ -518,7 +544,7 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
                         break
                     began = time.monotonic()
                     try:
-                        figures.update(_step(bench, bouncer_url, dirs, stations, window, tmp, floors))
+                        figures.update(_step(bench, bouncer_url, dirs, stations, window, tmp, floors, deadline))
                     except RuntimeError as exc:  # one step failing keeps the others' figures
                         figures[f"load: {stations} stations through PgBouncer every 10 s, p99"] = {
                             "value": None, "unit": "ms", "floor": round(floors[0], 3), "ratio": None,
@@ -537,5 +563,7 @@ if __name__ == "__main__":  # python -m bench.bench_pgbouncer [--full] | --clien
         spec_path = sys.argv[sys.argv.index("--clients") + 1]
         spec = json.loads(Path(spec_path).read_text())
         Path(spec_path + ".out").write_text(json.dumps(_run_clients(**spec)))
+        sys.stdout.flush()
+        os._exit(0)  # threads still stuck in a sync (reported as unfinished) must not hold the exit
     else:
         print(json.dumps(run("--full" not in sys.argv), indent=2))
