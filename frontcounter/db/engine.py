@@ -51,8 +51,13 @@ def _on_sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None) -> Engine:
+def make_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None,
+                pre_ping: bool = True) -> Engine:
     """An engine for a station cache or a centre, SQLite or PostgreSQL.
+
+    ``pre_ping=False`` (the station's sync link, services/sync/connection.open_central) saves a
+    round trip per checkout: the sync's first statement is retried once on a pooled connection the
+    server had closed meanwhile, instead.
 
     ``hide_parameters``: a database error's message never carries the bound values (a visitor's
     name or phone), so logging an error never logs personal data.
@@ -69,7 +74,7 @@ def make_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] | 
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
     args = {"connect_timeout": 10, **(connect_args or {})}
-    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=args, hide_parameters=True)
+    return create_engine(url, echo=echo, pool_pre_ping=pre_ping, connect_args=args, hide_parameters=True)
 
 
 def make_session_factory(engine: Engine, *, write: bool = False) -> sessionmaker[Session]:

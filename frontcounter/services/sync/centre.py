@@ -54,7 +54,7 @@ from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.rowcodec import decode_changes
 from frontcounter.services.core.sealing import seal_pending
 from frontcounter.services.core.status import LABELS, UNDO, can_transition
-from frontcounter.services.sync.centre_clock import SKEW_LIMIT, centre_now
+from frontcounter.services.sync.centre_clock import SKEW_LIMIT, centre_now, pinned_clock
 from frontcounter.services.sync.connection import LOCK_TIMEOUT_S, STATEMENT_TIMEOUT_S
 
 logger = logging.getLogger(__name__)
@@ -149,6 +149,11 @@ def timed_out(exc: BaseException | None) -> bool:
     return getattr(orig, "sqlstate", None) in _TIMED_OUT
 
 
+def pinned_clock_now() -> datetime | None:
+    clock = pinned_clock()
+    return clock.now() if clock is not None else None
+
+
 def _advisory_key(node: str) -> int:
     return zlib.crc32(f"frontcounter.push.{node}".encode()) - 2**31
 
@@ -183,24 +188,36 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
         # A station of this version sends ciphertext; one from before the upgrade may send a
         # confidential field in clear, which is sealed here before the centre stores it.
         sa_event.listen(session, "before_flush", lambda s, _c, _i: seal_pending(s))
-        if session.get_bind().dialect.name == "postgresql":
+        postgres = session.get_bind().dialect.name == "postgresql"
+        station_id: uuid.UUID | None = None
+        server_now: datetime | None = None
+        version = 0
+        if postgres:
             # One pusher per node at a time: a second process syncing the same cache waits here.
-            # The timeouts for this transaction only (pool-safe), in the same round trip.
-            session.execute(text("SELECT set_config('lock_timeout', :lt, true), "
-                                 "set_config('statement_timeout', :st, true), pg_advisory_xact_lock(:k)"),
-                            {"k": _advisory_key(op.node), "lt": f"{LOCK_TIMEOUT_S}s", "st": f"{STATEMENT_TIMEOUT_S}s"})
+            # In the same round trip: the timeouts for this transaction only (pool-safe), then,
+            # once the lock is held, this transaction's version (its id, migration 0002), the
+            # centre's time and the station's id. No shared clock row to queue on: the judge locks
+            # the row it changes (FOR UPDATE) and central commands lock what they read, so none
+            # judges a row another is about to change, and other stations never wait.
+            first = session.execute(
+                text("SELECT set_config('lock_timeout', :lt, true), set_config('statement_timeout', :st, true), "
+                     "pg_advisory_xact_lock(:k), fc_tx_version(), clock_timestamp(), "
+                     "(SELECT id FROM stations WHERE code = :code)"),
+                {"k": _advisory_key(op.node), "lt": f"{LOCK_TIMEOUT_S}s", "st": f"{STATEMENT_TIMEOUT_S}s",
+                 "code": op.station_code}).one()
+            version, server_now, station_id = int(first[3]), first[4], first[5]
         stored = session.get(AppliedOp, op.op_id)
         if stored is not None:
             return OpResult(op.op_id, stored.result, stored.message, stored.version,  # type: ignore[arg-type]
                             replayed=True)
-        station = session.scalars(select(Station).where(Station.code == op.station_code)).one_or_none()
-        if station is None:
+        if not postgres:
+            station_id = session.scalar(select(Station.id).where(Station.code == op.station_code))
+        if station_id is None:
             raise _unknown_station(op.station_code)
-        now = now or centre_now(session)  # the centre's time, never the station's
-        # No shared clock row to queue on (PostgreSQL: the transaction's id, migration 0002): the
-        # judge locks the row it changes (FOR UPDATE) and central commands lock what they read,
-        # so none judges a row another is about to change, and other stations never wait.
-        version = next_central_version(session)
+        # The centre's time, never the station's (a pinned clock stands in for it in tests).
+        now = now or pinned_clock_now() or server_now or centre_now(session)
+        if not postgres:
+            version = next_central_version(session)
         try:
             with session.begin_nested():
                 outcome = _judge(session, op, now)
@@ -227,9 +244,9 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
         else:
             message = outcome.message
         if outcome.result == "rejected" and not outcome.quiet:
-            _attention(session, op, station, "rejected", message or "", now, version)
+            _attention(session, op, station_id, "rejected", message or "", now, version)
         if outcome.flag:
-            _attention(session, op, station, "flagged", outcome.flag, now, version)
+            _attention(session, op, station_id, "flagged", outcome.flag, now, version)
         if outcome.result != "rejected":
             _settle_resent(session, op, now, version)
         session.add(AppliedOp(op_id=op.op_id, station_code=op.node, station_seq=op.seq, entity_id=op.entity_id,
@@ -487,10 +504,10 @@ def _restamp(session: Session, op: Operation, version: int) -> None:
 
 
 def _attention(
-    session: Session, op: Operation, station: Station, kind: str, message: str, now: datetime, version: int
+    session: Session, op: Operation, station_id: uuid.UUID, kind: str, message: str, now: datetime, version: int
 ) -> None:
     session.add(AttentionItem(
-        id=uuid.uuid4(), station_id=station.id,
+        id=uuid.uuid4(), station_id=station_id,
         appointment_id=op.entity_id if op.entity == "appointments" else None,
         op_id=op.op_id, kind=kind, message=message, created_at=now, updated_at=now, version=version,
         deleted=False,

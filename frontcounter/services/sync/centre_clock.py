@@ -103,11 +103,19 @@ def recorded_offset(local: Session) -> timedelta | None:
     return timedelta(seconds=float(row.value)) if row else None
 
 
-def record(local_engine: Engine, offset: timedelta, station_code: str, station_time: datetime) -> None:
-    """Keep the measured offset; audit a skew once, and again only after it was fixed and came back."""
-    with make_session_factory(local_engine)() as s:
-        before = recorded_offset(s)
-        audited = s.get(SyncMeta, SKEW_AUDITED) is not None
+def record(local_engine: Engine, offset: timedelta, station_code: str, station_time: datetime, *,
+           meta: dict[str, str] | None = None) -> None:
+    """Keep the measured offset; audit a skew once, and again only after it was fixed and came back.
+
+    ``meta``: the cache's sync_meta rows as the sync read them at its start (saves a local read;
+    only this function writes these two keys, and one sync of a cache runs at a time)."""
+    if meta is None:
+        with make_session_factory(local_engine)() as s:
+            before = recorded_offset(s)
+            audited = s.get(SyncMeta, SKEW_AUDITED) is not None
+    else:
+        before = timedelta(seconds=float(meta[CENTRE_OFFSET])) if CENTRE_OFFSET in meta else None
+        audited = SKEW_AUDITED in meta
     needs_audit = skewed(offset) and not audited
     back_in_line = audited and not skewed(offset)
     moved = before is None or abs(offset - before) > _RECORD_STEP

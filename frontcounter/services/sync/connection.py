@@ -4,9 +4,9 @@ whose schema differs (DESIGN.md section 4), and back off while offline."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -131,8 +131,10 @@ def open_central(url: str, *, password: str | None = None, connect_args: dict[st
         secret = password if password is not None else (None if parsed.password else secrets.load_password(url))
         if secret:
             parsed = parsed.set(password=secret)
+        # No pre-ping (a round trip on every checkout): a sync's first statement goes through
+        # first_contact, which retries once on a pooled connection the server closed meanwhile.
         return make_engine(parsed.render_as_string(hide_password=False),
-                           connect_args={**PG_CONNECT_ARGS, **(connect_args or {})})
+                           connect_args={**PG_CONNECT_ARGS, **(connect_args or {})}, pre_ping=False)
     return make_engine(url)  # the embedded SQLite centre: a local file, nothing to tune
 
 
@@ -147,9 +149,35 @@ def _known_revisions() -> set[str]:
     return {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
+T = TypeVar("T")
+
+
+def stale(exc: BaseException) -> bool:
+    """A pooled connection the server (or PgBouncer) closed while it sat idle: SQLAlchemy has
+    invalidated it (and the pool), and the statement may simply be sent again on a new one. A
+    failure to connect at all has no statement and is not retried."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated and exc.statement is not None
+
+
+def first_contact(engine: Engine, read: Callable[[Any], T]) -> T:
+    """Run ``read(connection)``, the first statement of a sync: on PostgreSQL in autocommit (one
+    statement is its own transaction and snapshot: one round trip, no BEGIN or COMMIT, nothing
+    left on a pooled server connection), retried once if the pooled connection was stale.
+
+    ``read`` must only read (it may run twice)."""
+    bind = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else engine
+    for attempt in (1, 2):
+        try:
+            with bind.connect() as conn:
+                return read(conn)
+        except DBAPIError as exc:
+            if attempt == 2 or not stale(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
 def central_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return _revision_in(conn)
+    return first_contact(engine, _revision_in)
 
 
 def _revision_in(conn: Any) -> str | None:

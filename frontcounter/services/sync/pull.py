@@ -28,6 +28,7 @@ seen completely, so an interrupted pull re-reads at most one version.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,7 +37,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, delete, exists, false, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    String,
+    Uuid,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from frontcounter.db.engine import make_session_factory
@@ -254,12 +271,65 @@ class CentreClock:
     time: datetime | None
 
 
+_CLOCK_COLUMNS = 3
+
+
+def _clock_columns() -> list[Any]:
+    """PostgreSQL's clock token (the snapshot), the watermark and the time, as select columns."""
+    return [func.pg_current_snapshot().cast(String), func.fc_version_watermark(), func.clock_timestamp()]
+
+
+def _clock_of(row: Any) -> CentreClock:
+    return CentreClock(f"pg:{row[0]}", int(row[1]), row[2])
+
+
 def read_clock_and_time(central: Session) -> CentreClock:
     if central.get_bind().dialect.name != "postgresql":
         return CentreClock(str(read_clock(central)), None, None)
-    row = central.execute(select(func.pg_current_snapshot().cast(String), func.fc_version_watermark(),
-                                 func.clock_timestamp())).one()
-    return CentreClock(f"pg:{row[0]}", int(row[1]), row[2])
+    return _clock_of(central.execute(select(*_clock_columns())).one())
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The no-op sync's one question to a PostgreSQL centre, asked in one autocommit statement
+    (one snapshot, one round trip): its schema version, its clock, and which tables hold news for
+    this station since its cursors. Nothing new (the usual case) ends the sync there."""
+
+    revision: str | None
+    centre: CentreClock
+    news: list[type[SyncedMixin]]
+
+    def nothing_new(self, pulled_clock: str | None) -> bool:
+        return self.centre.token == pulled_clock or not self.news
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_statement() -> Any:
+    """Built once, with the station and its cursors as bound parameters (the probe runs every
+    sync of every station: building and compiling it each time was most of its client CPU)."""
+    revision: Any = literal_column("(SELECT version_num FROM alembic_version)")
+    cursors = {m.__tablename__: bindparam(f"cursor_{m.__tablename__}", type_=BigInteger)  # type: ignore[attr-defined]
+               for m in SYNCED_MODELS}
+    return select(revision, *_clock_columns(), *_news_checks(bindparam("station_id", type_=Uuid), cursors))
+
+
+def probe(conn: Any, station_id: uuid.UUID, cursors: dict[str, int]) -> Probe:
+    """Ask ``conn`` (PostgreSQL, best in autocommit) the probe's question; see ``Probe``."""
+    params: dict[str, Any] = {f"cursor_{m.__tablename__}": cursors.get(m.__tablename__, 0)  # type: ignore[attr-defined]
+                              for m in SYNCED_MODELS}
+    params["station_id"] = station_id
+    row = conn.execute(_probe_statement(), params).one()
+    news = row[1 + _CLOCK_COLUMNS:]
+    return Probe(None if row[0] is None else str(row[0]), _clock_of(row[1:]),
+                 [m for m, found in zip(SYNCED_MODELS, news, strict=True) if found])
+
+
+def read_clock_and_news(central: Session, station_id: uuid.UUID,
+                        cursors: dict[str, int]) -> tuple[CentreClock, list[type[SyncedMixin]]]:
+    """The clock and the tables with news in one round trip (PostgreSQL)."""
+    row = central.execute(select(*_clock_columns(), *_news_checks(station_id, cursors))).one()
+    news = row[_CLOCK_COLUMNS:]
+    return _clock_of(row), [m for m, found in zip(SYNCED_MODELS, news, strict=True) if found]
 
 
 @dataclass
@@ -287,6 +357,13 @@ def tables_with_news(central: Session, station_id: uuid.UUID, cursors: dict[str,
     When others' changes moved the clock but nothing of this station's changed (the usual case
     with many stations), a sync costs this one round trip instead of one per table.
     """
+    row = central.execute(select(*_news_checks(station_id, cursors))).one()
+    return [m for m, news in zip(SYNCED_MODELS, row, strict=True) if news]
+
+
+def _news_checks(station_id: Any, cursors: dict[str, Any]) -> list[Any]:
+    """One EXISTS per synced table: a row in this station's scope past the table's cursor (values
+    or bound parameters)."""
     checks = []
     for model in SYNCED_MODELS:
         table = model.__table__  # type: ignore[attr-defined]
@@ -295,8 +372,7 @@ def tables_with_news(central: Session, station_id: uuid.UUID, cursors: dict[str,
         if scope is not None:
             condition = and_(scope, condition)
         checks.append(exists().where(condition).label(table.name))
-    row = central.execute(select(*checks)).one()
-    return [m for m, news in zip(SYNCED_MODELS, row, strict=True) if news]
+    return checks
 
 
 def pull(
@@ -311,12 +387,15 @@ def pull(
     state: LocalPullState | None = None,
     first_check: Callable[[Session], object] | None = None,
     persist_clock: bool = True,
+    probed: Probe | None = None,
 ) -> PullResult:
     """Pull every synced table for ``station_code``; each page commits with its cursor.
 
     ``state`` saves a local read when the caller already has it; ``first_check`` runs inside the
     central snapshot before anything is read (the schema check, saving a round trip); with
-    ``persist_clock=False`` the caller records ``result.clock`` itself (in its own last write).
+    ``persist_clock=False`` the caller records ``result.clock`` itself (in its own last write);
+    ``probed`` is the answer of ``probe`` asked just before: when it says nothing is new, the pull
+    reads nothing more.
     """
     local_write = make_session_factory(local_engine, write=True)
     if state is None:
@@ -324,22 +403,30 @@ def pull(
             state = read_local_state(local, station_code)
     cursors = dict(state.cursors)
     result = PullResult()
+    if probed is not None and probed.nothing_new(state.pulled_clock):
+        # Nothing committed anywhere since the last complete pull, or nothing of this station's.
+        result.clock, result.centre_time = probed.centre.token, probed.centre.time
+        return result
     with central_snapshot(central_engine) as central:
         if first_check is not None:
             first_check(central)
-        centre = read_clock_and_time(central)
+        result.first = not cursors
+        news: list[type[SyncedMixin]] | None = None
+        if state.station_id is not None and not result.first and central_engine.dialect.name == "postgresql":
+            centre, news = read_clock_and_news(central, state.station_id, cursors)  # one round trip
+        else:
+            centre = read_clock_and_time(central)
         clock, result.centre_time, watermark = centre.token, centre.time, centre.watermark
         result.clock = clock
         if state.pulled_clock == clock:
             return result  # nothing committed anywhere since the last complete pull
         station_id = state.station_id or _central_station_id(central, station_code)
-        result.first = not cursors
         if result.first and progress is not None:
             models = list(SYNCED_MODELS)
             total = sum(count_after(central, m, station_id, 0) for m in SYNCED_MODELS)
             progress(0, total)
         else:
-            models, total = tables_with_news(central, station_id, cursors), 0
+            models, total = (news if news is not None else tables_with_news(central, station_id, cursors)), 0
         done = 0
         for model in models:
             entity = model.__tablename__  # type: ignore[attr-defined]
