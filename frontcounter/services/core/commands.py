@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import JSON, String, func, insert, select, text, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, insert, select, text, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -294,6 +294,20 @@ def complete_row(model: type[SyncedMixin], values: dict[str, Any]) -> dict[str, 
     return out
 
 
+_TEXT_COLUMNS: dict[type, list[tuple[str, int | None]]] = {}
+
+
+def _check_text(model: type[SyncedMixin], row: dict[str, Any]) -> None:
+    """``text_rules.check_values`` for a new row, looking only at the text and list columns."""
+    columns = _TEXT_COLUMNS.get(model)
+    if columns is None:
+        mapper: Any = sa_inspect(model)
+        columns = _TEXT_COLUMNS[model] = [
+            (a.key, getattr(a.columns[0].type, "length", None)) for a in mapper.column_attrs
+            if isinstance(a.columns[0].type, String | JSON)]
+    check_values(model, {key: row[key] for key, _ in columns if row.get(key) is not None})
+
+
 @dataclass
 class BatchScope:
     """What a batch's body gets: ``created`` records one command's new row, audit event and outbox entry.
@@ -330,7 +344,7 @@ class BatchScope:
         row = complete_row(model, {**values, "updated_at": self.now})
         if self.central_version is not None:
             row["version"] = self.central_version
-        check_values(model, row)
+        _check_text(model, row)
         self._rows.setdefault(model, []).append(row)
         self._events.append({
             "id": uuid.uuid4(), "local_seq": self.next_seq, "at": self.now, "username": self.actor.username,

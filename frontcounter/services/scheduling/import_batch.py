@@ -1,8 +1,8 @@
 """Writing an import's rows a batch at a time: rooms, officers and double bookings checked set-based.
 
 Per batch a handful of queries load what the batch's rows can collide with -- the appointments
-overlapping any of them, the duties covering any of them, each officer's count that day -- joined
-against the batch's own times (a VALUES list), so the cost follows the batch, not the cache.
+overlapping any of them, the duties covering any of them, each officer's count that day -- over
+the batch's own time windows (an index range each), so the cost follows the batch, not the cache.
 Rooms, officers and opening sessions are read once per file. The rows are then placed in Python
 against that picture (and against each other), and the batch is written in one transaction
 (``core.commands.command_batch``). The database's own guards (the exclusion constraints on
@@ -14,12 +14,13 @@ fault is found and rejected, and every other row goes in.
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left, insort
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Uuid, and_, column, func, or_, select, values
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,7 +34,6 @@ from frontcounter.db.models import (
     Station,
     Status,
 )
-from frontcounter.db.types import UTCDateTime
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import local, local_day_bounds
 from frontcounter.services.core.commands import BatchScope, command_batch, translate_integrity_error
@@ -102,59 +102,97 @@ class Premises:
         return False
 
 
+class Busy:
+    """Intervals per room or officer, sorted by start: is [start, end) free? in log time.
+
+    No appointment lasts longer than MAX_LENGTH, so only intervals starting in
+    (start - MAX_LENGTH, end) can overlap; bisect finds them.
+    """
+
+    def __init__(self) -> None:
+        self._by: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
+
+    def add(self, key: uuid.UUID, start: datetime, end: datetime) -> None:
+        insort(self._by[key], (start, end))
+
+    def overlaps(self, key: uuid.UUID, start: datetime, end: datetime) -> bool:
+        intervals = self._by.get(key)
+        if not intervals:
+            return False
+        i = bisect_left(intervals, (start - MAX_LENGTH,))
+        while i < len(intervals) and intervals[i][0] < end:
+            if intervals[i][1] > start:
+                return True
+            i += 1
+        return False
+
+
 @dataclass
 class _Picture:
-    """What the batch's rows can collide with, loaded in three set-based queries."""
+    """What the batch's rows can collide with, loaded in a few set-based queries."""
 
-    room_busy: dict[uuid.UUID, list[tuple[datetime, datetime]]]
-    officer_busy: dict[uuid.UUID, list[tuple[datetime, datetime]]]
+    room_busy: Busy
+    officer_busy: Busy
     duties: dict[uuid.UUID, list[tuple[uuid.UUID, datetime, datetime, datetime | None]]]
     load: Counter[tuple[uuid.UUID, datetime]]
 
 
-def _overlaps(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
-    return any(s < end and e > start for s, e in intervals)
+#: Time windows per query: a sorted file's batch is one window; a shuffled one is many, in chunks.
+_WINDOWS_PER_QUERY = 200
+
+
+def windows(rows: list[Row]) -> list[tuple[uuid.UUID, datetime, datetime]]:
+    """The batch's rows as few (station, from, to) windows: rows less than MAX_LENGTH apart share one."""
+    out: list[tuple[uuid.UUID, datetime, datetime]] = []
+    for station_id, start, end in sorted((r.station.id, r.start, r.end) for r in rows):
+        if out and out[-1][0] == station_id and start - out[-1][2] < MAX_LENGTH:
+            if end > out[-1][2]:
+                out[-1] = (station_id, out[-1][1], end)
+        else:
+            out.append((station_id, start, end))
+    return out
+
+
+def _in_windows(start_col: Any, station_col: Any, chunk: list[tuple[uuid.UUID, datetime, datetime]],
+                *, before: timedelta = MAX_LENGTH, end_col: Any = None) -> Any:
+    """Rows of a table that may overlap one of the windows (an index range each)."""
+    if end_col is None:
+        return or_(*(and_(station_col == st, start_col > lo - before, start_col < hi) for st, lo, hi in chunk))
+    return or_(*(and_(station_col == st, start_col < hi, end_col > lo) for st, lo, hi in chunk))
 
 
 def _picture(session: Session, rows: list[Row]) -> _Picture:
-    spans = sorted({(r.station.id, r.start - MAX_LENGTH, r.start, r.end) for r in rows})
-    batch = values(column("station", Uuid()), column("lo", UTCDateTime()), column("s", UTCDateTime()),
-                   column("e", UTCDateTime()), name="batch").data(spans).cte("batch")
-    room_busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
-    officer_busy: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
-    taken = select(Appointment.id, Appointment.room_id, Appointment.officer_id, Appointment.start_at,
-                   Appointment.end_at).join(batch, and_(
-                       Appointment.station_id == batch.c.station, Appointment.start_at > batch.c.lo,
-                       Appointment.start_at < batch.c.e, Appointment.end_at > batch.c.s)).where(
-                       Appointment.deleted.is_(False), Appointment.status.not_in(RELEASED_STATUSES)).distinct()
-    for _id, room_id, officer_id, start, end in session.execute(taken):
-        if room_id is not None:
-            room_busy[room_id].append((start, end))
-        if officer_id is not None:
-            officer_busy[officer_id].append((start, end))
+    spans = windows(rows)
+    room_busy, officer_busy = Busy(), Busy()
     duties: dict[uuid.UUID, list[tuple[uuid.UUID, datetime, datetime, datetime | None]]] = defaultdict(list)
-    covering = select(Duty.id, Duty.station_id, Duty.officer_id, Duty.start_at, Duty.end_at,
-                      Duty.withdrawn_at).join(batch, and_(
-                          Duty.station_id == batch.c.station, Duty.start_at <= batch.c.s,
-                          Duty.end_at >= batch.c.e)).where(
-                          Duty.deleted.is_(False),
-                          or_(Duty.withdrawn_at.is_(None), Duty.withdrawn_at >= batch.c.e)).distinct()
-    for _id, station_id, officer_id, start, end, withdrawn in session.execute(covering):
-        duties[station_id].append((officer_id, start, end, withdrawn))
+    for i in range(0, len(spans), _WINDOWS_PER_QUERY):
+        chunk = spans[i:i + _WINDOWS_PER_QUERY]
+        taken = select(Appointment.room_id, Appointment.officer_id, Appointment.start_at, Appointment.end_at).where(
+            _in_windows(Appointment.start_at, Appointment.station_id, chunk),
+            Appointment.deleted.is_(False), Appointment.status.not_in(RELEASED_STATUSES))
+        for room_id, officer_id, start, end in session.execute(taken):
+            if room_id is not None:
+                room_busy.add(room_id, start, end)
+            if officer_id is not None:
+                officer_busy.add(officer_id, start, end)
+        covering = select(Duty.station_id, Duty.officer_id, Duty.start_at, Duty.end_at, Duty.withdrawn_at).where(
+            _in_windows(Duty.start_at, Duty.station_id, chunk, end_col=Duty.end_at), Duty.deleted.is_(False))
+        for station_id, officer_id, start, end, withdrawn in session.execute(covering):
+            duties[station_id].append((officer_id, start, end, withdrawn))
     load: Counter[tuple[uuid.UUID, datetime]] = Counter()
-    on_duty = {d[0] for ds in duties.values() for d in ds}
+    on_duty = sorted({d[0] for ds in duties.values() for d in ds})
     if on_duty:
-        days = sorted({(r.station.id, *local_day_bounds(local(r.start).date())) for r in rows})
-        day_list = values(column("station", Uuid()), column("d0", UTCDateTime()), column("d1", UTCDateTime()),
-                          name="days").data(days).cte("days")
-        counts = select(Appointment.officer_id, day_list.c.d0, func.count()).join(day_list, and_(
-            Appointment.station_id == day_list.c.station, Appointment.start_at >= day_list.c.d0,
-            Appointment.start_at < day_list.c.d1)).where(
-            Appointment.officer_id.is_not(None), Appointment.deleted.is_(False),
-            Appointment.status.not_in(RELEASED_STATUSES)).group_by(Appointment.officer_id, day_list.c.d0)
-        for officer_id, day_start, n in session.execute(counts):
-            load[(officer_id, day_start)] = int(n)
-    return _Picture(dict(room_busy), dict(officer_busy), dict(duties), load)
+        days = sorted({local_day_bounds(local(r.start).date()) for r in rows})
+        for i in range(0, len(days), _WINDOWS_PER_QUERY):
+            chunk_days = days[i:i + _WINDOWS_PER_QUERY]
+            counts = select(Appointment.officer_id, Appointment.start_at).where(
+                Appointment.officer_id.in_(on_duty), Appointment.deleted.is_(False),
+                Appointment.status.not_in(RELEASED_STATUSES),
+                or_(*(and_(Appointment.start_at >= d0, Appointment.start_at < d1) for d0, d1 in chunk_days)))
+            for officer_id, start in session.execute(counts):
+                if officer_id is not None:
+                    load[(officer_id, local_day_bounds(local(start).date())[0])] += 1
+    return _Picture(room_busy, officer_busy, dict(duties), load)
 
 
 def _room(premises: Premises, picture: _Picture, row: Row, errors: list[str]) -> Room | None:
@@ -170,7 +208,7 @@ def _room(premises: Premises, picture: _Picture, row: Row, errors: list[str]) ->
         return problems
 
     def busy(r: Room) -> bool:
-        return _overlaps(picture.room_busy.get(r.id, []), row.start, row.end)
+        return picture.room_busy.overlaps(r.id, row.start, row.end)
 
     if row.room_name:
         room = next((r for r in rooms if r.name.casefold() == row.room_name.casefold()), None)
@@ -206,7 +244,7 @@ def _officer(premises: Premises, picture: _Picture, row: Row, appt: Appointment,
             errors.append(f"no officer with collar number {row.collar}")
         elif not officer.active:
             errors.append(f"officer {row.collar} is not active")
-        elif _overlaps(picture.officer_busy.get(officer.id, []), row.start, row.end):
+        elif picture.officer_busy.overlaps(officer.id, row.start, row.end):
             errors.append(f"officer {row.collar} already has an appointment then")
         else:
             risk = None if officer.id in on_duty else f"Imported: officer {row.collar} is not on appointment duty then"
@@ -215,7 +253,7 @@ def _officer(premises: Premises, picture: _Picture, row: Row, appt: Appointment,
     day_start = local_day_bounds(local(row.start).date())[0]
     candidates = [
         o for i in on_duty if (o := premises.officers.get(i)) is not None and o.active and not o.deleted
-        and not _overlaps(picture.officer_busy.get(i, []), row.start, row.end) and unsuitable_because(o, appt) is None
+        and not picture.officer_busy.overlaps(i, row.start, row.end) and unsuitable_because(o, appt) is None
     ]
     if not candidates:
         return None, "Imported: no suitable officer on duty and free; assign one"
@@ -266,9 +304,9 @@ def _place(scope: BatchScope, premises: Premises, rows: list[Row],
             continue
         if risk is None and not premises.open_at(row.station.id, row.start, row.end):
             risk = f"Imported: outside {row.station.name}'s opening hours"
-        picture.room_busy.setdefault(room.id, []).append((row.start, row.end))
+        picture.room_busy.add(room.id, row.start, row.end)
         if officer is not None:
-            picture.officer_busy.setdefault(officer.id, []).append((row.start, row.end))
+            picture.officer_busy.add(officer.id, row.start, row.end)
             picture.load[(officer.id, local_day_bounds(local(row.start).date())[0])] += 1
         scope.created(Appointment, {
             "id": uuid.uuid4(), "version": 0, "deleted": False, "reference": reference,

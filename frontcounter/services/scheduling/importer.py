@@ -436,7 +436,7 @@ def import_file(
     *,
     progress: Progress | None = None,
     cancel: Callable[[], bool] | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
 ) -> ImportReport:
     """Validate and import every row of ``path``, a batch at a time; what was imported, skipped, rejected.
 
@@ -458,7 +458,7 @@ def import_file(
     reported: tuple[int, int, int] | None = None
     try:
         try:
-            for number, records in enumerate(_batches(iter(source), max(1, batch_rows))):
+            for number, records in enumerate(_batches(iter(source), max(1, batch_rows or BATCH_ROWS))):
                 if cancel is not None and cancel():
                     cancelled = True
                     break
