@@ -84,9 +84,11 @@ class ImportDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("Every row is checked; bad rows are listed with their line numbers and "
-                                        "nothing of them is written. Importing the same file again skips what "
-                                        "is already here.")))
+        intro = QLabel(self.tr("Every row is checked; bad rows are listed with their line numbers and "
+                               "nothing of them is written. Importing the same file again skips what "
+                               "is already here, so a cancelled import carries on where it stopped."))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addLayout(row)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)

@@ -204,3 +204,41 @@ def test_json_is_streamed_with_the_line_of_each_object_and_a_broken_tail_keeps_w
     assert "rows before it were imported" in message and "\n" not in message
     assert _count(station, Appointment, Appointment.external_id.like("H-%")) == 800, "the batches before the damage"
 
+
+
+@pytest.mark.wallclock
+def test_cli_prints_progress_on_stderr_and_ctrl_c_stops_cleanly_then_carries_on(
+    demo_dir: Path, clock: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontcounter.cli.main import main as cli_main
+
+    monkeypatch.setenv("FRONTCOUNTER_PASSWORD", "demo")
+    monkeypatch.setattr(importer, "BATCH_ROWS", BATCH)
+    rows = generated_rows(N)
+    rows[5]["reason"] = "burglary"
+    path = write_csv(tmp_path / "cad.csv", rows)
+    args = ["--data-dir", str(demo_dir), "--user", "supervisor.HH", "import", str(path)]
+    real = import_batch._place
+    calls: list[int] = []
+
+    def interrupted(*a: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*a)
+
+    monkeypatch.setattr(import_batch, "_place", interrupted)
+    assert cli_main(args) == 130
+    captured = capsys.readouterr()
+    assert "cad.csv: 1,199 imported, 0 skipped (already imported), 1 rejected" in captured.out
+    lines = captured.err.splitlines()
+    assert lines[0].startswith(f"{BATCH:,}/") and " rows/s · 1 rejected · about " in lines[0], lines
+    assert "stopped after 1,200 rows (whole batches only); run the same command again to carry on" in lines[-1]
+    assert "Traceback" not in captured.err
+    monkeypatch.setattr(import_batch, "_place", real)
+    assert cli_main(args) == 1, "the one rejected row is rejected again"
+    captured = capsys.readouterr()
+    assert f"cad.csv: {N - 1200:,} imported, 1,199 skipped (already imported), 1 rejected" in captured.out
+    assert "rejected line 7 (G-000005): reason 'burglary'" in captured.out
+    assert f"{N:,}/{N:,} rows" in captured.err.splitlines()[-1] and "done" in captured.err.splitlines()[-1]
+    assert str(tmp_path / "cad.rejected.csv") in captured.out
