@@ -280,18 +280,45 @@ def command(
 # --- Many commands in one transaction (an import's batch) --------------------------------------------
 
 
+_TEMPLATES: dict[type, dict[str, Any]] = {}
+
+
 def complete_row(model: type[SyncedMixin], values: dict[str, Any]) -> dict[str, Any]:
     """Every column of ``model`` for a new row: ``values``, then each column's scalar default, else None."""
-    mapper: Any = sa_inspect(model)
-    out: dict[str, Any] = {}
-    for attr in mapper.column_attrs:
-        if attr.key in values:
-            out[attr.key] = values[attr.key]
-            continue
-        default = attr.columns[0].default
-        arg = getattr(default, "arg", None) if default is not None and default.is_scalar else None
-        out[attr.key] = list(arg) if isinstance(arg, list) else arg
+    template = _TEMPLATES.get(model)
+    if template is None:
+        mapper: Any = sa_inspect(model)
+        template = _TEMPLATES[model] = {}
+        for attr in mapper.column_attrs:
+            default = attr.columns[0].default
+            template[attr.key] = getattr(default, "arg", None) if default is not None and default.is_scalar else None
+    out = {**template, **values}
+    for key, value in template.items():
+        if isinstance(value, list) and key not in values:
+            out[key] = list(value)
     return out
+
+
+_PLANS: dict[type, list[tuple[str, bool]]] = {}
+_PLAIN_TYPES = (str, int, bool, float, list, dict)
+
+
+def _needs_encoding(attr: Any) -> bool:
+    """False for a column whose values are already JSON (text, numbers, flags, JSON); True otherwise."""
+    try:
+        return attr.columns[0].type.python_type not in _PLAIN_TYPES
+    except NotImplementedError:  # a type that cannot say: encode_value decides per value
+        return True
+
+
+def encode_row(model: type[SyncedMixin], row: dict[str, Any]) -> dict[str, Any]:
+    """``row_to_dict`` for a row given as a dict: what the outbox carries (the local-only columns left out)."""
+    plan = _PLANS.get(model)
+    if plan is None:
+        mapper: Any = sa_inspect(model)
+        plan = _PLANS[model] = [(a.key, _needs_encoding(a)) for a in mapper.column_attrs
+                                if a.key not in LOCAL_ONLY_COLUMNS]
+    return {key: (encode_value(row[key]) if convert and row[key] is not None else row[key]) for key, convert in plan}
 
 
 _TEXT_COLUMNS: dict[type, list[tuple[str, int | None]]] = {}
@@ -360,7 +387,7 @@ class BatchScope:
                 "entity": model.__tablename__,  # type: ignore[attr-defined]
                 "entity_id": row["id"], "base_version": 0, "created_at": self.now,
                 "payload": {"created": True, "also_created": [],
-                            "row": {k: encode_value(v) for k, v in row.items() if k not in LOCAL_ONLY_COLUMNS}},
+                            "row": encode_row(model, row)},
             })
         return row
 

@@ -18,7 +18,7 @@ from bisect import bisect_left, insort
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -60,6 +60,15 @@ class Row:
     room_name: str | None
     collar: str | None
     fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Needs:
+    """What the officer checks (``unsuitable_because``, the soft preferences) read of an appointment."""
+
+    reason: str
+    interpreter_language: str | None
+    preferred_language: str | None
 
 
 @dataclass
@@ -296,9 +305,9 @@ def _place(scope: BatchScope, premises: Premises, rows: list[Row],
     for row, reference in zip(fresh, _references(session, fresh), strict=True):
         errors: list[str] = []
         room = _room(premises, picture, row, errors)
-        probe = Appointment(reason=row.fields["reason"], interpreter_language=row.fields["interpreter_language"],
-                            preferred_language=row.fields["preferred_language"])
-        officer, risk = _officer(premises, picture, row, probe, errors)
+        needs = cast(Appointment, _Needs(row.fields["reason"], row.fields["interpreter_language"],
+                                         row.fields["preferred_language"]))
+        officer, risk = _officer(premises, picture, row, needs, errors)
         if errors or room is None:
             rejected.append((row, errors))
             continue
