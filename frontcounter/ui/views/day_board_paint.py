@@ -5,6 +5,8 @@ this paints what it laid out (everything axis-aligned, from geometry worked out 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
@@ -16,7 +18,7 @@ from PySide6.QtGui import (
     QPen,
 )
 
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local, local_day_bounds
 from frontcounter.ui.views.day_board_layout import _Block, _Lane
 
 
@@ -155,6 +157,11 @@ class _BoardPainting:
             painter.drawLine(QPointF(x, self.HEADER), QPointF(x, bottom))
         self._paint_hour_labels(painter, 0.0)
 
+    def hour_label(self, hour: int) -> str:
+        """The wall time ``hour`` real hours into the day: "01:00 BST" then "01:00 GMT" in October."""
+        assert self._layout is not None
+        return hhmm(local_day_bounds(self._layout.day)[0] + timedelta(hours=hour))
+
     def _paint_hour_labels(self, painter: QPainter, top: float) -> None:
         """The day and the hours along a band at ``top`` (over the lanes once scrolled down)."""
         c = self._colours
@@ -168,7 +175,7 @@ class _BoardPainting:
         for hour in range(self._first_hour, self._last_hour):
             x = self.GUTTER + (hour - self._first_hour) * self._hour_px
             painter.drawText(QRectF(x + 4, top, self._hour_px - 8, self.HEADER), Qt.AlignmentFlag.AlignVCenter,
-                             f"{hour:02d}:00")
+                             self.hour_label(hour))
         if left > 0:  # the corner over the lane names
             painter.fillRect(QRectF(left, top, float(self.GUTTER), self.HEADER), c.base)
         painter.setPen(c.header)
@@ -229,7 +236,7 @@ class _BoardPainting:
         painter.setBrush(c.now)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawPolygon([QPointF(x - 6, self.HEADER - 7), QPointF(x + 6, self.HEADER - 7), QPointF(x, self.HEADER)])
-        label = self.tr("now {0}").format(f"{local(self._now):%H:%M}")
+        label = self.tr("now {0}").format(hhmm(self._now))
         fm = painter.fontMetrics()
         box = QRectF(x - fm.horizontalAdvance(label) / 2 - 4, bottom + 2, fm.horizontalAdvance(label) + 8,
                      fm.height() + 4)
