@@ -5,7 +5,7 @@ this paints what it laid out (everything axis-aligned, from geometry worked out 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -21,6 +21,11 @@ from PySide6.QtGui import (
 from frontcounter.services.core.clock import hhmm, local, local_day_bounds
 from frontcounter.ui.views.day_board_layout import _Block, _Lane
 
+
+def hour_label(day: date, hour: int) -> str:
+    """The wall time ``hour`` real hours into ``day``: "01:00 BST" then "01:00 GMT" in October, and
+    no 01:00 in March (the board's hours are real hours from the day's first instant)."""
+    return hhmm(local_day_bounds(day)[0] + timedelta(hours=hour))
 
 class _BoardPainting:
     """The paint methods of DayBoardCanvas (which inherits this before QWidget)."""
@@ -158,9 +163,8 @@ class _BoardPainting:
         self._paint_hour_labels(painter, 0.0)
 
     def hour_label(self, hour: int) -> str:
-        """The wall time ``hour`` real hours into the day: "01:00 BST" then "01:00 GMT" in October."""
         assert self._layout is not None
-        return hhmm(local_day_bounds(self._layout.day)[0] + timedelta(hours=hour))
+        return hour_label(self._layout.day, hour)
 
     def _paint_hour_labels(self, painter: QPainter, top: float) -> None:
         """The day and the hours along a band at ``top`` (over the lanes once scrolled down)."""

@@ -21,7 +21,13 @@ from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import LONDON, FixedClock, hhmm, local
 from frontcounter.services.core.errors import NotFound, ValidationError
 from frontcounter.services.scheduling import slots as finder
-from frontcounter.services.scheduling.booking import BookingRequest, WalkInRequest, book, book_walk_in, next_free_slot
+from frontcounter.services.scheduling.booking import (
+    BookingRequest,
+    WalkInRequest,
+    book,
+    book_walk_in,
+    next_free_slot,
+)
 from frontcounter.services.scheduling.premises import add_session
 from frontcounter.services.scheduling.roster import day_layout
 from frontcounter.services.scheduling.slots import SlotNeeds
@@ -111,7 +117,7 @@ def test_march_never_offers_a_time_the_clocks_skip(
     assert sunday_night, "the small hours of Saturday's session"
     for s in sunday_night:
         here = local(s.start)
-        assert not (here.hour == 1), f"{hhmm(s.start)} does not exist on 28 March"
+        assert here.hour != 1, f"{hhmm(s.start)} does not exist on 28 March"
         assert wall(SPRING_SUN, here.hour, here.minute) == s.start, "the wall time names this very instant"
         assert s.end - s.start == timedelta(hours=1), "an hour is an hour"
     labels = [hhmm(s.start) for s in sunday_night]
@@ -157,3 +163,40 @@ def test_a_session_that_overlaps_the_next_days_across_midnight_is_refused(
     add_session(station.ctx, supervisor, FRIDAY.weekday(), time(22), time(2))
     with pytest.raises(ValidationError, match="overlaps"):
         add_session(station.ctx, supervisor, SATURDAY.weekday(), time(1), time(3))
+
+
+def _text(pdf: bytes) -> str:
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        return " ".join(" ".join((page.extract_text() or "").split()) for page in doc.pages)  # (a narrow cell wraps)
+
+
+def test_the_day_sheet_slip_and_report_name_the_repeated_hour(
+    station: StationRuntime, supervisor: Actor, counter: Actor
+) -> None:
+    from frontcounter.services.documents.day_sheet import day_sheet_pdf
+    from frontcounter.services.documents.slip import slip_pdf
+    from frontcounter.services.reports.text import appointment_row
+
+    night_session(station, supervisor, AUTUMN_SAT, start=time(22), end=time(4))
+    offers = finder.find_slots(station.ctx, counter, SlotNeeds(), start_day=AUTUMN_SUN, days=1, limit=200)
+    made = [book(station.ctx, counter, BookingRequest.for_slot(next(s for s in offers if hhmm(s.start) == label),
+                                                                 f"Autumn {label}"))
+            for label in ("01:30 BST", "01:30 GMT")]
+    sheet = _text(day_sheet_pdf(station.ctx, supervisor, AUTUMN_SUN))
+    assert "01:30 BST" in sheet and "01:30 GMT" in sheet and "to 01:30 GMT" in sheet and "to 02:30" in sheet
+    slip = _text(slip_pdf(station.ctx, counter, made[1].reference))
+    assert "01:30 GMT – 02:30" in slip
+    rows = [appointment_row(m) for m in made]
+    assert [(r[3], r[4]) for r in rows] == [("01:30 BST", "01:30 GMT"), ("01:30 GMT", "02:30")]
+
+
+def test_the_board_labels_real_hours_across_the_clock_changes() -> None:
+    from frontcounter.ui.views.day_board_paint import hour_label
+
+    assert [hour_label(AUTUMN_SUN, h) for h in range(0, 4)] == ["00:00", "01:00 BST", "01:00 GMT", "02:00"]
+    assert [hour_label(SPRING_SUN, h) for h in range(0, 3)] == ["00:00", "02:00", "03:00"]
+    assert hour_label(FRIDAY, 18) == "18:00"
