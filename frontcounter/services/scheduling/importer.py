@@ -71,7 +71,7 @@ from frontcounter.services.core.commands import audit, guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.permissions import Action, allowed
-from frontcounter.services.scheduling.import_batch import Premises, Row, write_batch
+from frontcounter.services.scheduling.import_batch import Placed, Premises, Row, write_batch
 from frontcounter.services.scheduling.import_files import COLUMNS, REQUIRED, Record, open_records
 
 logger = logging.getLogger(__name__)
@@ -389,6 +389,8 @@ class _Importer:
                     select(Appointment.external_id).where(Appointment.external_id.in_(ids[i:i + 500]))) if e)
         problems: list[tuple[int, str | None, list[str]]] = []
         rows: list[Row] = []
+        repeats: list[Row] = []  # a second row with an id already in this batch: after the first
+        in_batch: set[str] = set()
         for line, record in records:
             external_id = record.get("external_id", "").strip() or None
             if external_id is not None and external_id in existing:
@@ -405,11 +407,29 @@ class _Importer:
                 errors, row = [f"you may not import appointments for {row.station.name}"], None
             if row is None:
                 problems.append((line, external_id, errors))
+            elif row.external_id in in_batch:
+                repeats.append(row)
             else:
-                existing.add(row.external_id)  # a second row with the same id in this batch is skipped
+                in_batch.add(row.external_id)
                 rows.append(row)
-        placed, refused = write_batch(self.ctx, self.actor, self.premises, rows)
-        problems += [(row.line, row.external_id, errors) for row, errors in refused]
+        placed: list[Placed] = []
+        while rows:
+            done, refused = write_batch(self.ctx, self.actor, self.premises, rows)
+            placed += done
+            problems += [(row.line, row.external_id, errors) for row, errors in refused]
+            # A repeated id is skipped when its first row went in, and tried in its place when not.
+            went_in = {p.row.external_id for p in placed}
+            rows, later, in_batch = [], [], set()
+            for row in repeats:
+                if row.external_id in went_in:
+                    self.tally.skipped += 1
+                    _keep(self.tally.first_skipped, (row.line, row.external_id))
+                elif row.external_id in in_batch:
+                    later.append(row)
+                else:
+                    in_batch.add(row.external_id)
+                    rows.append(row)
+            repeats = later
         for line, external_id, errors in sorted(problems, key=lambda p: p[0]):
             self.reject(line, external_id, errors)
         for p in sorted(placed, key=lambda p: p.row.line):

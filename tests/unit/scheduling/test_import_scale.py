@@ -242,3 +242,17 @@ def test_cli_prints_progress_on_stderr_and_ctrl_c_stops_cleanly_then_carries_on(
     assert "rejected line 7 (G-000005): reason 'burglary'" in captured.out
     assert f"{N:,}/{N:,} rows" in captured.err.splitlines()[-1] and "done" in captured.err.splitlines()[-1]
     assert str(tmp_path / "cad.rejected.csv") in captured.out
+
+
+def test_a_repeated_id_is_skipped_after_its_first_row_went_in_and_tried_when_the_first_was_refused(
+    station: StationRuntime, supervisor: Actor, tmp_path: Path
+) -> None:
+    rows = generated_rows(30)
+    first_bad = {**rows[3], "room": "No Such Room"}  # refused by placement, not by validation
+    rows[3:4] = [first_bad, {**rows[3]}]  # then the same id again, fit to go in
+    rows.append({**rows[10]})  # and a plain repeat of a row that went in
+    path = write_csv(tmp_path / "cad.csv", rows)
+    report = importer.import_file(station.ctx, supervisor, path, batch_rows=BATCH)
+    assert [p.line for p in report.rejected] == [5] and "no room 'No Such Room'" in report.rejected[0].errors[0]
+    assert report.skipped == ((len(rows) + 1, rows[10]["external_id"]),)
+    assert report.imported_count == 30 and _imported(station) == 30
