@@ -49,17 +49,13 @@ is the line where the row's object starts.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import logging
-import os
 import re
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import select
 
@@ -73,6 +69,7 @@ from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.permissions import Action, allowed
 from frontcounter.services.scheduling.import_batch import Placed, Premises, Row, write_batch
 from frontcounter.services.scheduling.import_files import COLUMNS, REQUIRED, Record, open_records
+from frontcounter.services.scheduling.import_rejected import RejectedRows
 
 logger = logging.getLogger(__name__)
 
@@ -278,63 +275,6 @@ def validate_record(
 # --- Writing ---------------------------------------------------------------------------------------
 
 
-def rejected_rows_path(path: Path) -> Path:
-    """Where the rejected rows of ``path`` go: beside it, ``<name>.rejected.csv``."""
-    return path.with_name(f"{path.stem}.rejected.csv")
-
-
-class _RejectedRows:
-    """The rejected rows, written to ``<name>.rejected.csv`` as they are found (a temporary name
-    until the import ends, then renamed whole). A folder the importer may read but not write (a
-    read-only share) keeps the import going: the report lists the rows, the log says why."""
-
-    def __init__(self, source: Path) -> None:
-        self.target = rejected_rows_path(source)
-        self._temporary = self.target.with_name(f".{self.target.name}.{secrets.token_hex(4)}.part")
-        self._handle: IO[str] | None = None
-        self._writer: Any = None
-        self._broken = False
-        self.count = 0
-
-    def add(self, problem: RowProblem) -> None:
-        self.count += 1
-        if self._broken:
-            return
-        try:
-            if self._handle is None:
-                self._handle = self._temporary.open("x", encoding="utf-8-sig", newline="")
-                self._writer = csv.writer(self._handle, lineterminator="\r\n")
-                self._writer.writerow(["line", "external_id", "reason"])
-            self._writer.writerow([problem.line, problem.external_id or "", "; ".join(problem.errors)])
-        except OSError as exc:
-            logger.warning("rejected rows not written to %s: %s", self.target, exc.strerror or exc)
-            self._broken = True
-            self._discard()
-
-    def _discard(self) -> None:
-        if self._handle is not None:
-            with contextlib.suppress(OSError):
-                self._handle.close()
-            self._handle = None
-        with contextlib.suppress(OSError):
-            self._temporary.unlink()
-
-    def finish(self) -> Path | None:
-        if self._handle is None or self._broken:
-            return None
-        try:
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-            self._handle.close()
-            self._handle = None
-            os.replace(self._temporary, self.target)
-        except OSError as exc:
-            logger.warning("rejected rows not written to %s: %s", self.target, exc.strerror or exc)
-            self._discard()
-            return None
-        return self.target
-
-
 def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
     batch: list[Record] = []
     for record in records:
@@ -373,12 +313,12 @@ class _Importer:
                 session.expunge(s)
             self.premises = Premises.load(session)
         self.tally = _Tally()
-        self.rejected = _RejectedRows(path)
+        self.rejected = RejectedRows(path)
 
     def reject(self, line: int, external_id: str | None, errors: list[str] | tuple[str, ...]) -> None:
         problem = RowProblem(line, external_id, tuple(errors))
         _keep(self.tally.first_rejected, problem)
-        self.rejected.add(problem)
+        self.rejected.add(line, external_id, problem.errors)
 
     def batch(self, records: list[Record]) -> None:
         ids = list({r.get("external_id", "").strip() for _, r in records} - {""})
