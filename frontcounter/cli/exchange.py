@@ -18,37 +18,85 @@ from frontcounter.cli.common import (
 from frontcounter.services.core.errors import FrontCounterError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Engine
 
     from frontcounter.runtime import StationRuntime
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import a command-and-control export; exit 1 if any row was rejected (the rest still go in)."""
+    """Import a command-and-control export; exit 1 if any row was rejected (the rest still go in).
+
+    Into this station's cache, or with ``--central URL`` into the centre (any station's rows).
+    The progress goes to stderr: one line rewritten in place on a terminal, a line per batch
+    otherwise. Ctrl+C stops after rolling back the batch being written (exit 130); the same
+    command again carries on where it stopped.
+    """
     from frontcounter.services.scheduling import importer
 
-    runtime = _open(args)
-    actor = _sign_in(args, runtime)
-    show_progress = sys.stderr.isatty()
+    runtime = _central_runtime(args) if args.central else _open(args)
+    try:
+        actor = _sign_in(args, runtime)
+        report = importer.import_file(runtime.ctx, actor, args.file, progress=_progress_printer())
+    finally:
+        if args.central:
+            runtime.ctx.engine.dispose()
+    for warning in report.warnings:
+        print(f"warning: {warning}")
+    print(f"{report.file_name}: {report.imported_count:,} imported, {report.skipped_count:,} skipped "
+          f"(already imported), {report.rejected_count:,} rejected")
+    if report.at_risk_count:
+        shown = ", ".join(report.at_risk[:SHOW])
+        more = f" and {report.at_risk_count - SHOW:,} more" if report.at_risk_count > SHOW else ""
+        print(f"{report.at_risk_count:,} imported at risk (no officer on duty and free): {shown}{more}")
+    for problem in report.rejected[:SHOW]:
+        print(f"rejected {problem.describe()}")
+    if report.rejected_count > SHOW:
+        print(f"... and {report.rejected_count - SHOW:,} more rejected rows.")
+    if report.rejected_file is not None:
+        print(f"The rejected rows, with their line numbers and reasons, are in {report.rejected_file}")
+    if report.cancelled:
+        print(f"frontcounter: stopped after {report.rows:,} rows (whole batches only); run the same command again "
+              "to carry on.", file=sys.stderr)
+        return 130
+    return 1 if report.rejected_count else 0
+
+
+#: Rejected rows and at-risk references printed; the rest are counted (and all are in the CSV).
+SHOW = 50
+
+
+def _central_runtime(args: argparse.Namespace) -> object:
+    """The centre as a runtime-like object (``ctx``, ``settings``), as ``purge --central`` opens it."""
+    from types import SimpleNamespace
+
+    from frontcounter.cli.common import _paths
+    from frontcounter.config import load_settings
+    from frontcounter.services.core.context import ServiceContext
+    from frontcounter.services.security.auth import workstation_name
+    from frontcounter.services.security.secrets import central_engine
+
+    paths = _paths(args)
+    paths.ensure()
+    settings = load_settings(paths.config_file)
+    ctx = ServiceContext(engine=central_engine(args.central), station_code=None, mode="central",
+                         workstation=settings.workstation or workstation_name(), policy=settings.policy())
+    return SimpleNamespace(ctx=ctx, settings=settings)
+
+
+def _progress_printer() -> Callable[[int, int, int], None]:
+    in_place = sys.stderr.isatty()
     started = time.monotonic()  # (a duration for the rate, not the time of day: no clock involved)
 
     def progress(done: int, total: int, rejected: int) -> None:
-        if show_progress and (done == total or done % 50 == 0):
-            print(f"\r{progress_line(done, total, rejected, time.monotonic() - started)}",
-                  end="\n" if done == total else "", file=sys.stderr, flush=True)
+        line = progress_line(done, total, rejected, time.monotonic() - started)
+        if in_place:
+            print(f"\r{line}\033[K", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
-    report = importer.import_file(runtime.ctx, actor, args.file, progress=progress)
-    for warning in report.warnings:
-        print(f"warning: {warning}")
-    print(f"{report.file_name}: {len(report.imported)} imported, {len(report.skipped)} skipped "
-          f"(already imported), {len(report.rejected)} rejected")
-    if report.at_risk:
-        print(f"{len(report.at_risk)} imported at risk (no officer on duty and free): {', '.join(report.at_risk)}")
-    for problem in report.rejected:
-        print(f"rejected {problem.describe()}")
-    if report.rejected_file is not None:
-        print(f"The rejected rows, with their line numbers and reasons, are in {report.rejected_file}")
-    return 1 if report.rejected else 0
+    return progress
 
 
 def progress_line(done: int, total: int, rejected: int, seconds: float) -> str:

@@ -158,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(verb, parents=[common], help=help_text)
         p.add_argument("reference")
 
-    p = sub.add_parser("import", parents=[common], help="import appointments from command and control (CSV/JSON)")
+    p = sub.add_parser("import", parents=[common], help="import appointments from command and control (CSV/JSON; "
+                       "into the centre, any station, with --central)")
     p.add_argument("file", type=Path)
 
     p = sub.add_parser("purge", parents=[common], help="erase personal data past its retention period "

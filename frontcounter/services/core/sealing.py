@@ -242,6 +242,18 @@ def seal_appointment(session: Session, row: Appointment, key: SessionKey | None 
     return False
 
 
+def seal_new_values(values: dict[str, Any], readers: dict[uuid.UUID, str]) -> None:
+    """A new appointment given as a dict, sealed in place: an import's batch inserts its rows set-based,
+    past the ORM flush that ``seal_pending`` hooks, so it seals here (fresh data key, ``readers``)."""
+    plain = {f: values[f] for f in CONFIDENTIAL_FIELDS if _is_plain(values.get(f))}
+    if not plain:
+        return
+    data_key = os.urandom(32)
+    for field_name, value in plain.items():
+        values[field_name] = encrypt_field(data_key, field_name, value)
+    values["sealed_keys"] = seal_data_key(data_key, readers)
+
+
 def seal_pending(session: Session, key: SessionKey | None = None) -> None:
     """The flush hook of every writer: seal each new or changed appointment that holds plain text."""
     rows = [r for r in (*session.new, *session.dirty) if isinstance(r, Appointment) and not r.purged_at]

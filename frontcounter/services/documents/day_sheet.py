@@ -15,7 +15,7 @@ from reportlab.platypus import (
 )
 
 from frontcounter.services.core.actor import Actor
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.documents import contents as briefing
 from frontcounter.services.documents.contents import DaySheetData
@@ -84,7 +84,7 @@ def build_day_sheet_pdf(sheet: DaySheetData, marking: str, printed_by: str, prin
             group_starts.append(len(rows) + 1)
         previous = r.start
         row = [
-            rich([(f"{local(r.start):%H:%M}", "bold"), (f"\nto {local(r.end):%H:%M}", "sans")], "cell")
+            rich([(hhmm(r.start), "bold"), (f"\nto {hhmm(r.end)}", "sans")], "cell")
             if first else cell(""),
             cell(r.room_name),
             para(r.visitor_name or "—", "cell"),

@@ -19,7 +19,7 @@ from reportlab.platypus import (
 )
 
 from frontcounter.services.core.actor import Actor
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.documents import contents as briefing
 from frontcounter.services.documents.contents import SlipData
@@ -95,7 +95,7 @@ def build_slip_pdf(slip: SlipData, marking: str, printed_at: datetime) -> bytes:
     when = [
         para("DATE AND TIME", "kicker"),
         para(f"{s:%A} {s.day} {s:%B %Y}", "slip_date"),
-        para(f"{s:%H:%M} – {local(slip.end):%H:%M}", "slip_time"),
+        para(f"{hhmm(slip.start)} – {hhmm(slip.end)}", "slip_time"),
         Spacer(1, 3 * mm),
         *(_joining(slip) if slip.meeting_link else [
             para("WHERE", "kicker"),

@@ -37,7 +37,7 @@ from reportlab.platypus import (
 
 from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.services.core.status import LABELS as STATUS_LABELS
 from frontcounter.services.documents.bidi_paragraph import BidiParagraph
 from frontcounter.services.documents.fonts import fonts, has_rtl, markup
@@ -472,7 +472,7 @@ def build_appointments_pdf(views: Sequence[AppointmentView], title: str, marking
     for v in views:
         wait = wait_minutes_of(v)
         status = _status_label(v.status)
-        rows.append([v.reference, f"{local(v.start):%a %d %b %Y}", f"{local(v.start):%H:%M}–{local(v.end):%H:%M}",
+        rows.append([v.reference, f"{local(v.start):%a %d %b %Y}", f"{hhmm(v.start)}–{hhmm(v.end)}",
                      v.station_code, v.room_name, v.officer_label if v.officer_id else "", status,
                      v.visitor_name or "", "" if wait is None else f"{wait} min"])
     widths = [0.09, 0.12, 0.09, 0.06, 0.12, 0.18, 0.09, 0.18, 0.07]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from frontcounter.services.core.appointments import AppointmentView
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.services.reports.drill_down import wait_minutes_of
 from frontcounter.services.reports.model import (
     OUTCOME_LABELS,
@@ -206,8 +206,8 @@ def report_csv(report: Report, marking: str) -> str:
 def appointment_row(v: AppointmentView) -> list[str]:
     wait = wait_minutes_of(v)
     return [
-        v.reference, v.station_code, f"{local(v.start):%Y-%m-%d}", f"{local(v.start):%H:%M}",
-        f"{local(v.end):%H:%M}", v.status, v.room_name, v.officer_label if v.officer_id else "",
+        v.reference, v.station_code, f"{local(v.start):%Y-%m-%d}", hhmm(v.start),
+        hhmm(v.end), v.status, v.room_name, v.officer_label if v.officer_id else "",
         v.visitor_name or "", v.channel, v.reason, v.cancel_reason or "", "yes" if v.at_risk else "",
         f"{local(v.arrived_at):%H:%M}" if v.arrived_at else "", f"{local(v.seen_at):%H:%M}" if v.seen_at else "",
         "" if wait is None else str(wait),

@@ -29,7 +29,7 @@ from frontcounter.db.models import (
 from frontcounter.services.core import text_rules
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.appointments import AppointmentView, view_of
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.services.core.commands import command, guard, lost_a_deadlock
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import DoubleBooking, NotFound, ValidationError
@@ -190,7 +190,7 @@ def check_meeting_link(channel: str, link: str | None) -> str | None:
 
 
 def _when(at: datetime) -> str:
-    return f"{local(at):%H:%M on %a %d %b}"
+    return f"{hhmm(at)} on {local(at):%a %d %b}"
 
 
 def _check_room_and_officer(session: Session, request: BookingRequest, station: Station) -> tuple[Room, Officer | None]:

@@ -1,10 +1,17 @@
 """Import appointments exported from the command-and-control system (CSV or JSON).
 
 Every row is validated and every problem of a row is reported with its line number; a rejected row
-writes nothing. Each accepted row is its own command (``appointment.import``, the whole row sent
-to the centre), so a crash half-way leaves whole rows imported and the rest untouched. The
-command-and-control id (``external_id``) is unique, so importing the same file again skips what
-is already here instead of booking the visitor twice.
+writes nothing. The file is streamed (``import_files``) and written in batches of
+``BATCH_ROWS`` rows (``import_batch``), each batch one transaction: every row in it is still a
+command of its own -- its own ``appointment.import`` audit event and, at a station, its own outbox
+entry carrying the whole row, which the centre accepts or refuses alone -- but a batch commits
+together or not at all. So a crash, Cancel or Ctrl+C leaves whole batches imported and the rest
+untouched, and the command-and-control id (``external_id``, unique) makes importing the same file
+again skip what is already here and carry on with the rest. Rejected rows go, as they are found,
+to ``<name>.rejected.csv`` beside the file (line, id, why in words).
+
+At the centre (``ServiceContext`` in central mode, ``import --central URL``) every station's rows
+may be imported; a station's cache takes only its own station's rows.
 
 Columns (header names are case-insensitive; the order does not matter):
 
@@ -42,57 +49,37 @@ is the line where the row's object starts.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from frontcounter.db.models import (
-    RELEASED_STATUSES,
-    Appointment,
-    Channel,
-    Officer,
-    OpeningSession,
-    Reason,
-    Room,
-    Station,
-    Status,
-)
+from frontcounter.db.models import Appointment, Channel, Reason, Station
 from frontcounter.services.core import text_rules
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.clock import LONDON, local
-from frontcounter.services.core.commands import audit, command, guard
+from frontcounter.services.core.commands import audit, guard
 from frontcounter.services.core.context import ServiceContext
-from frontcounter.services.core.errors import FrontCounterError
-from frontcounter.services.core.files import write_atomically
+from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.permissions import Action, allowed
-from frontcounter.services.core.references import new_reference
-from frontcounter.services.scheduling.changes import (
-    busy_officer_ids,
-    free_suitable_officers,
-    on_duty_officer_ids,
-)
-from frontcounter.services.scheduling.import_files import (
-    COLUMNS,
-    REQUIRED,
-    read_records,
-)
-from frontcounter.services.scheduling.roster import session_intervals
+from frontcounter.services.scheduling.import_batch import Placed, Premises, Row, write_batch
+from frontcounter.services.scheduling.import_files import COLUMNS, REQUIRED, Record, open_records
+from frontcounter.services.scheduling.import_rejected import RejectedRows
 
 logger = logging.getLogger(__name__)
 
-#: (rows done, rows in the file, rows rejected so far)
-Progress = Callable[..., None]
+#: (rows done, rows in the file -- an estimate from how much of it has been read --, rejected so far)
+Progress = Callable[[int, int, int], None]
+#: Rows written per transaction: large enough that a transaction's cost is spread thin, small
+#: enough that a cancelled import loses a second's work and the batch's picture stays small.
+BATCH_ROWS = 2000
+#: How many of each kind of row the report lists (the counts are whole; the rejected file has all).
+KEEP = 1000
 
 
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,24}$")
@@ -120,6 +107,8 @@ class RowProblem:
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
+    """What an import did. The tuples list the first ``KEEP`` of each; the counts are whole."""
+
     file_name: str
     rows: int
     imported: tuple[str, ...]
@@ -129,27 +118,28 @@ class ImportReport:
     warnings: tuple[str, ...] = ()
     #: The rejected rows as CSV beside the input (line, id, reason), to correct and import again.
     rejected_file: Path | None = None
+    imported_count: int = -1
+    skipped_count: int = -1
+    rejected_count: int = -1
+    at_risk_count: int = -1
+    #: Stopped early (Cancel, Ctrl+C): whole batches went in; the same file again carries on.
+    cancelled: bool = False
+
+    def __post_init__(self) -> None:
+        for name, items in (("imported_count", self.imported), ("skipped_count", self.skipped),
+                            ("rejected_count", self.rejected), ("at_risk_count", self.at_risk)):
+            if getattr(self, name) < 0:
+                object.__setattr__(self, name, len(items))
 
     def describe(self) -> str:
-        text = (f"{len(self.imported)} imported, {len(self.skipped)} skipped (already imported), "
-                f"{len(self.rejected)} rejected")
-        if self.at_risk:
-            text += f"; {len(self.at_risk)} imported at risk (no officer on duty and free)"
-        return text + "."
-
-
-@dataclass
-class _Row:
-    """A row that passed validation, in the model's terms."""
-
-    line: int
-    external_id: str
-    station: Station
-    start: datetime
-    end: datetime
-    room_name: str | None
-    collar: str | None
-    fields: dict[str, Any] = field(default_factory=dict)
+        text = (f"{self.imported_count:,} imported, {self.skipped_count:,} skipped (already imported), "
+                f"{self.rejected_count:,} rejected")
+        if self.at_risk_count:
+            text += f"; {self.at_risk_count:,} imported at risk (no officer on duty and free)"
+        text += "."
+        if self.cancelled:
+            text += f" Stopped after {self.rows:,} rows: import the same file again to carry on."
+        return text
 
 
 # --- Validating a row -------------------------------------------------------------------------------
@@ -203,7 +193,7 @@ def _clean(value: str | None) -> str | None:
 
 def validate_record(
     line: int, record: dict[str, str], stations: dict[str, Station], now: datetime
-) -> tuple[_Row | None, list[str]]:
+) -> tuple[Row | None, list[str]]:
     """Every problem with one row (not just the first), or the row in model terms."""
     errors: list[str] = []
     if "__error__" in record:
@@ -278,205 +268,190 @@ def validate_record(
         "vulnerability_flags": [f.strip() for f in get["vulnerability_flags"].split(";") if f.strip()],
         "briefing_notes": get["notes"].strip() or None,
     }
-    return _Row(line, get["external_id"].strip(), station, start, start + timedelta(minutes=duration),
+    return Row(line, get["external_id"].strip(), station, start, start + timedelta(minutes=duration),
                 _clean(get["room"]), _clean(get["officer"]), fields), []
 
 
 # --- Writing ---------------------------------------------------------------------------------------
 
 
-class _Rejected(FrontCounterError):
-    """A row the database-backed checks refuse (all its problems, joined)."""
-
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
-
-
-def _room_for(session: Session, row: _Row, errors: list[str]) -> Room | None:
-    rooms = list(session.scalars(select(Room).where(Room.station_id == row.station.id, Room.deleted.is_(False))))
-    busy = set(session.scalars(
-        select(Appointment.room_id).where(
-            Appointment.room_id.in_([r.id for r in rooms]), Appointment.deleted.is_(False),
-            Appointment.status.not_in(RELEASED_STATUSES), Appointment.start_at < row.end,
-            Appointment.end_at > row.start)
-    )) if rooms else set()
-    needs_step_free, needs_loop = row.fields["needs_step_free"], row.fields["needs_hearing_loop"]
-
-    def suits(r: Room) -> list[str]:
-        problems = []
-        if needs_step_free and not r.step_free:
-            problems.append(f"room {r.name!r} is not step-free and the visitor needs it")
-        if needs_loop and not r.hearing_loop:
-            problems.append(f"room {r.name!r} has no hearing loop and the visitor needs one")
-        return problems
-
-    if row.room_name:
-        room = next((r for r in rooms if r.name.casefold() == row.room_name.casefold()), None)
-        if room is None:
-            errors.append(f"no room {row.room_name!r} at {row.station.name}")
-            return None
-        if not room.active:
-            errors.append(f"room {room.name!r} is out of use")
-        errors.extend(suits(room))
-        if room.id in busy:
-            errors.append(f"room {room.name!r} is already booked at {local(row.start):%H:%M on %d %b}")
-        return room
-    fitting = sorted((r for r in rooms if r.active and not suits(r) and r.id not in busy),
-                     key=lambda r: (r.step_free + r.hearing_loop + r.child_friendly, r.name))
-    if not fitting:
-        errors.append(f"no suitable room free at {row.station.name} at {local(row.start):%H:%M on %d %b}")
-        return None
-    return fitting[0]
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
-def _in_session(session: Session, row: _Row) -> bool:
-    day = local(row.start).date()
-    found = []
-    for d in (day - timedelta(days=1), day):  # a session may run past midnight
-        times = session.execute(
-            select(OpeningSession.start_time, OpeningSession.end_time).where(
-                OpeningSession.station_id == row.station.id, OpeningSession.deleted.is_(False),
-                OpeningSession.weekday == d.weekday())
-        ).all()
-        found += session_intervals([(s, e) for s, e in times], d)
-    return any(s <= row.start and row.end <= e for s, e in found)
+@dataclass
+class _Tally:
+    done: int = 0
+    imported: int = 0
+    skipped: int = 0
+    at_risk: int = 0
+    first_imported: list[str] = field(default_factory=list)
+    first_skipped: list[tuple[int, str]] = field(default_factory=list)
+    first_rejected: list[RowProblem] = field(default_factory=list)
+    first_at_risk: list[str] = field(default_factory=list)
 
 
-def _write(ctx: ServiceContext, actor: Actor, row: _Row) -> tuple[str, str | None]:
-    """One row, one command; returns (reference, at-risk reason or None)."""
-    with ctx.read() as session:
-        reference = new_reference(row.station.code)
-        while session.scalar(select(Appointment.id).where(Appointment.reference == reference)):
-            reference = new_reference(row.station.code)
-    with command(ctx, actor, category="collection", action="appointment.import",
-                 record=f"appointment:{reference}",
-                 details={"external_id": row.external_id, "line": row.line}) as scope:
-        session = scope.session
-        errors: list[str] = []
-        if session.scalar(select(Appointment.id).where(Appointment.external_id == row.external_id)):
-            raise _Rejected(["already imported (by someone else just now)"])
-        room = _room_for(session, row, errors)
-        appt = Appointment(id=uuid.uuid4(), version=0, deleted=False, reference=reference,
-                           station_id=row.station.id, room_id=room.id if room else None, officer_id=None,
-                           start_at=row.start, end_at=row.end, external_id=row.external_id,
-                           status=Status.BOOKED.value, at_risk=False, created_at=scope.now,
-                           created_by=actor.username, **row.fields)
-        risk: str | None = None
-        if row.collar:
-            officer = session.scalars(select(Officer).where(Officer.collar_number == row.collar)).one_or_none()
-            if officer is None or officer.deleted:
-                errors.append(f"no officer with collar number {row.collar}")
-            elif not officer.active:
-                errors.append(f"officer {row.collar} is not active")
-            elif officer.id in busy_officer_ids(session, row.start, row.end):
-                errors.append(f"officer {row.collar} already has an appointment then")
-            else:
-                appt.officer_id = officer.id
-                if officer.id not in on_duty_officer_ids(session, row.station.id, row.start, row.end):
-                    risk = f"Imported: officer {row.collar} is not on appointment duty then"
-        if errors:
-            raise _Rejected(errors)
-        if appt.officer_id is None:
-            candidates = free_suitable_officers(session, appt)
-            if candidates:
-                appt.officer_id = candidates[0].id
-            else:
-                risk = "Imported: no suitable officer on duty and free; assign one"
-        if risk is None and not _in_session(session, row):
-            risk = f"Imported: outside {row.station.name}'s opening hours"
-        if risk is not None:
-            appt.at_risk, appt.at_risk_reason = True, risk
-        session.add(appt)
-        scope.changed(appt, "appointment.import", base_version=0, created=True)
-    return reference, risk
+def _keep(items: list[Any], item: Any) -> None:
+    if len(items) < KEEP:
+        items.append(item)
 
 
-def rejected_rows_path(path: Path) -> Path:
-    """Where the rejected rows of ``path`` go: beside it, ``<name>.rejected.csv``."""
-    return path.with_name(f"{path.stem}.rejected.csv")
+class _Importer:
+    def __init__(self, ctx: ServiceContext, actor: Actor, path: Path) -> None:
+        self.ctx, self.actor, self.path = ctx, actor, path
+        self.now = ctx.clock.now()
+        with ctx.read() as session:
+            self.stations = {s.code: s for s in session.scalars(select(Station).where(Station.deleted.is_(False)))}
+            for s in self.stations.values():
+                session.expunge(s)
+            self.premises = Premises.load(session)
+        self.tally = _Tally()
+        self.rejected = RejectedRows(path)
 
+    def reject(self, line: int, external_id: str | None, errors: list[str] | tuple[str, ...]) -> None:
+        problem = RowProblem(line, external_id, tuple(errors))
+        _keep(self.tally.first_rejected, problem)
+        self.rejected.add(line, external_id, problem.errors)
 
-def write_rejected_rows(path: Path, rejected: list[RowProblem]) -> Path | None:
-    """The rejected rows, one a line (line number, the row's id, why in words), written whole.
-
-    A folder the importer may read but not write (a read-only share) keeps the import going: the
-    report lists the rows anyway, and the log says why the file is missing.
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["line", "external_id", "reason"])
-    for problem in rejected:
-        writer.writerow([problem.line, problem.external_id or "", "; ".join(problem.errors)])
-    target = rejected_rows_path(path)
-    try:
-        return write_atomically(target, buffer.getvalue().encode("utf-8-sig"))
-    except FrontCounterError as exc:
-        logger.warning("rejected rows not written: %s", exc.message)
-        return None
-
-
-def import_file(ctx: ServiceContext, actor: Actor, path: Path | str, *, progress: Progress | None = None) -> ImportReport:
-    """Validate and import every row of ``path``; returns what was imported, skipped and rejected.
-
-    Raises ``ValidationError`` only when the file as a whole cannot be read (format, missing
-    columns); a bad row is reported in the result and the other rows still go in.
-    """
-    path = Path(path)
-    guard(ctx, actor, Action.IMPORT, action="appointment.import", record=f"file:{path.name}"[:120])
-    warnings: list[str] = []
-    records = read_records(path, warnings)
-    now = ctx.clock.now()
-    with ctx.read() as session:
-        stations = {s.code: s for s in session.scalars(select(Station).where(Station.deleted.is_(False)))}
-        for s in stations.values():
-            session.expunge(s)
-        ids = [r.get("external_id", "").strip() for _, r in records if r.get("external_id", "").strip()]
+    def batch(self, records: list[Record]) -> None:
+        ids = list({r.get("external_id", "").strip() for _, r in records} - {""})
         existing: set[str] = set()
-        for i in range(0, len(ids), 500):
-            existing.update(e for e in session.scalars(
-                select(Appointment.external_id).where(Appointment.external_id.in_(ids[i:i + 500]))) if e)
-    imported: list[str] = []
-    skipped: list[tuple[int, str]] = []
-    rejected: list[RowProblem] = []
-    at_risk: list[str] = []
-    total = len(records)
-    for done, (line, record) in enumerate(records, start=1):
-        external_id = record.get("external_id", "").strip() or None
-        if external_id is not None and external_id in existing:
-            skipped.append((line, external_id))
-        else:
-            row, errors = validate_record(line, record, stations, now)
+        with self.ctx.read() as session:
+            for i in range(0, len(ids), 500):
+                existing.update(e for e in session.scalars(
+                    select(Appointment.external_id).where(Appointment.external_id.in_(ids[i:i + 500]))) if e)
+        problems: list[tuple[int, str | None, list[str]]] = []
+        rows: list[Row] = []
+        repeats: list[Row] = []  # a second row with an id already in this batch: after the first
+        in_batch: set[str] = set()
+        for line, record in records:
+            external_id = record.get("external_id", "").strip() or None
+            if external_id is not None and external_id in existing:
+                self.tally.skipped += 1
+                _keep(self.tally.first_skipped, (line, external_id))
+                continue
+            row, errors = validate_record(line, record, self.stations, self.now)
+            ctx = self.ctx
             if row is not None and ctx.mode == "station" and ctx.station_code and row.station.code != ctx.station_code:
                 errors = [f"this station's copy holds only {ctx.station_code}; import {row.station.code} rows "
                           "at the centre"]
                 row = None
-            if row is not None and not allowed(actor, Action.IMPORT, row.station.id):
+            if row is not None and not allowed(self.actor, Action.IMPORT, row.station.id):
                 errors, row = [f"you may not import appointments for {row.station.name}"], None
             if row is None:
-                rejected.append(RowProblem(line, external_id, tuple(errors)))
+                problems.append((line, external_id, errors))
+            elif row.external_id in in_batch:
+                repeats.append(row)
             else:
-                try:
-                    reference, risk = _write(ctx, actor, row)
-                except _Rejected as exc:
-                    rejected.append(RowProblem(line, external_id, tuple(exc.errors)))
-                except FrontCounterError as exc:  # the database refused a double booking
-                    rejected.append(RowProblem(line, external_id, (exc.message,)))
-                except IntegrityError:
-                    rejected.append(RowProblem(line, external_id, ("conflicts with an appointment already here",)))
+                in_batch.add(row.external_id)
+                rows.append(row)
+        placed: list[Placed] = []
+        while rows:
+            done, refused = write_batch(self.ctx, self.actor, self.premises, rows)
+            placed += done
+            problems += [(row.line, row.external_id, errors) for row, errors in refused]
+            # A repeated id is skipped when its first row went in, and tried in its place when not.
+            went_in = {p.row.external_id for p in placed}
+            rows, later, in_batch = [], [], set()
+            for row in repeats:
+                if row.external_id in went_in:
+                    self.tally.skipped += 1
+                    _keep(self.tally.first_skipped, (row.line, row.external_id))
+                elif row.external_id in in_batch:
+                    later.append(row)
                 else:
-                    imported.append(reference)
-                    existing.add(row.external_id)
-                    if risk:
-                        at_risk.append(reference)
-        if progress is not None:
-            progress(done, total, len(rejected))
-    rejected_file = write_rejected_rows(path, rejected) if rejected else None
-    report = ImportReport(path.name, total, tuple(imported), tuple(skipped), tuple(rejected), tuple(at_risk),
-                          tuple(warnings), rejected_file)
+                    in_batch.add(row.external_id)
+                    rows.append(row)
+            repeats = later
+        for line, external_id, errors in sorted(problems, key=lambda p: p[0]):
+            self.reject(line, external_id, errors)
+        for p in sorted(placed, key=lambda p: p.row.line):
+            self.tally.imported += 1
+            _keep(self.tally.first_imported, p.reference)
+            if p.risk:
+                self.tally.at_risk += 1
+                _keep(self.tally.first_at_risk, p.reference)
+        self.tally.done += len(records)
+
+
+def _check_fields_present(name: str, records: list[Record]) -> None:
+    """A JSON file none of whose first rows has a required field is the wrong file: refused whole."""
+    present = {k for _, r in records for k in r}
+    missing = [c for c in REQUIRED if c not in present]
+    if missing and any("__error__" not in r for _, r in records):
+        raise ValidationError(f"{name} has no field(s) {', '.join(missing)} in any appointment.")
+
+
+def import_file(
+    ctx: ServiceContext,
+    actor: Actor,
+    path: Path | str,
+    *,
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    batch_rows: int | None = None,
+) -> ImportReport:
+    """Validate and import every row of ``path``, a batch at a time; what was imported, skipped, rejected.
+
+    ``progress(done, total, rejected)`` is called after each batch (``total`` estimated from how
+    much of the file has been read, exact at the end); ``cancel()`` is asked before each batch,
+    and Ctrl+C (KeyboardInterrupt) stops the same way: the batch being written is rolled back
+    whole, the rest stays, and the report says ``cancelled``.
+
+    Raises ``ValidationError`` when the file as a whole cannot be read (format, missing columns,
+    malformed JSON -- with the rows of the batches before it already in); a bad row is reported in
+    the result and the other rows still go in.
+    """
+    path = Path(path)
+    guard(ctx, actor, Action.IMPORT, action="appointment.import", record=f"file:{path.name}"[:120])
+    warnings: list[str] = []
+    source = open_records(path, warnings)
+    job = _Importer(ctx, actor, path)
+    cancelled = False
+    reported: tuple[int, int, int] | None = None
+    try:
+        try:
+            for number, records in enumerate(_batches(iter(source), max(1, batch_rows or BATCH_ROWS))):
+                if cancel is not None and cancel():
+                    cancelled = True
+                    break
+                if number == 0 and source.kind == "json":
+                    _check_fields_present(path.name, records)
+                job.batch(records)
+                if progress is not None:
+                    fraction = source.fraction
+                    total = job.tally.done if fraction >= 1 else max(job.tally.done, round(job.tally.done / fraction))
+                    reported = (job.tally.done, total, job.rejected.count)
+                    progress(*reported)
+        except KeyboardInterrupt:
+            cancelled = True
+        except ValidationError as exc:
+            if not job.tally.done:
+                raise
+            raise ValidationError(f"{exc.message} The {job.tally.imported:,} rows before it were imported; correct "
+                                  "the file and import it again to carry on.") from exc
+    finally:
+        source.close()
+        rejected_file = job.rejected.finish()
+    source.unknown_columns_warning()
+    t = job.tally
+    if progress is not None and not cancelled and reported != (t.done, t.done, job.rejected.count):
+        progress(t.done, t.done, job.rejected.count)
+    report = ImportReport(path.name, t.done, tuple(t.first_imported), tuple(t.first_skipped), tuple(t.first_rejected),
+                          tuple(t.first_at_risk), tuple(warnings), rejected_file, imported_count=t.imported,
+                          skipped_count=t.skipped, rejected_count=job.rejected.count, at_risk_count=t.at_risk,
+                          cancelled=cancelled)
     audit(ctx, actor, category="collection", action="import.file", record=f"file:{path.name}"[:120],
-          outcome="success" if not rejected else "failed",
-          details={"rows": total, "imported": len(imported), "skipped": len(skipped), "rejected": len(rejected)})
-    logger.info("import: %d rows, %d imported, %d skipped, %d rejected", total, len(imported), len(skipped),
-                len(rejected))
+          outcome="failed" if job.rejected.count else "success",
+          details={"rows": t.done, "imported": t.imported, "skipped": t.skipped, "rejected": job.rejected.count,
+                   "cancelled": cancelled})
+    logger.info("import: %d rows, %d imported, %d skipped, %d rejected%s", t.done, t.imported, t.skipped,
+                job.rejected.count, " (cancelled)" if cancelled else "")
     return report

@@ -119,18 +119,23 @@ def _check_session(weekday: int, start_time: time, end_time: time) -> None:
 
 def _session_clash(session: Session, station_id: uuid.UUID, weekday: int, start_time: time, end_time: time,
                    ignore: uuid.UUID | None = None) -> OpeningSession | None:
+    """An existing session this one would overlap: on its own day, or across midnight with the day
+    before's or after's (Friday 21:00-02:00 and Saturday 01:00-03:00 overlap)."""
     def span(s: time, e: time) -> tuple[int, int]:
         a, b = s.hour * 60 + s.minute, e.hour * 60 + e.minute
         return (a, b if b > a else b + 24 * 60)
 
     mine = span(start_time, end_time)
-    query = select(OpeningSession).where(OpeningSession.station_id == station_id, OpeningSession.weekday == weekday,
+    neighbours = {(weekday + shift) % 7: shift for shift in (-1, 0, 1)}
+    query = select(OpeningSession).where(OpeningSession.station_id == station_id,
+                                         OpeningSession.weekday.in_(list(neighbours)),
                                          OpeningSession.deleted.is_(False))
     for other in session.scalars(query):
         if other.id == ignore:
             continue
-        theirs = span(other.start_time, other.end_time)
-        if mine[0] < theirs[1] and theirs[0] < mine[1]:
+        start, end = span(other.start_time, other.end_time)
+        offset = neighbours[other.weekday] * 24 * 60
+        if mine[0] < end + offset and start + offset < mine[1]:
             return other
     return None
 

@@ -290,13 +290,26 @@ def day_layout(ctx: ServiceContext, actor: Actor, day: date, *, station_code: st
             for oid, ds in sorted(by_officer.items(), key=lambda kv: (kv[1][0].start, officers[kv[0]].name))
             if oid in officers
         )
-        sessions = session.execute(
-            select(OpeningSession.start_time, OpeningSession.end_time).where(
-                OpeningSession.station_id == station.id, OpeningSession.deleted.is_(False),
-                OpeningSession.weekday == day.weekday())
-        ).all()
         return DayLayout(station.id, station.code, station.name, day, tuple(rooms), on_duty,
-                         tuple(session_intervals([(s, e) for s, e in sessions], day)))
+                         tuple(open_on(session, station.id, day)))
+
+
+def open_on(session: Session, station_id: uuid.UUID, day: date) -> list[tuple[datetime, datetime]]:
+    """When the station is open on ``day``, as UTC intervals within the day: its own sessions, and
+    the small hours of the day before's sessions that run past midnight (20:00-02:00)."""
+    day_start, day_end = local_day_bounds(day)
+    previous = day - timedelta(days=1)
+    rows = session.execute(
+        select(OpeningSession.weekday, OpeningSession.start_time, OpeningSession.end_time).where(
+            OpeningSession.station_id == station_id, OpeningSession.deleted.is_(False),
+            OpeningSession.weekday.in_([previous.weekday(), day.weekday()]))
+    ).all()
+    out = []
+    for d in (previous, day):
+        for start, end in session_intervals([(s, e) for w, s, e in rows if w == d.weekday()], d):
+            if end > day_start and start < day_end:
+                out.append((max(start, day_start), min(end, day_end)))
+    return sorted(out)
 
 
 # --- Duty roster ------------------------------------------------------------------------------------

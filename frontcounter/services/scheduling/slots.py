@@ -345,6 +345,16 @@ class _StationInfo:
 
 def _station_slots(station: _StationInfo, period: _Period, days: list[date], step: timedelta,
                    duration: timedelta, not_before: datetime, limit: int) -> list[Slot]:
+    """The station's free slots on ``days``, earliest first.
+
+    Times are instants (UTC), never wall-clock arithmetic: a session's wall times are turned into
+    instants on each date (``_session_slots``), so October's repeated hour gives its slots twice
+    (01:30 BST, then 01:30 GMT) and March's skipped hour gives none. A slot belongs to the London
+    day it starts on, so a session that runs past midnight (20:00-02:00) gives the next day its
+    small hours -- the day before's session is read too, or a walk-in at 00:10 would find nothing --
+    and every check (bookings, duties) looks at the days the slot itself touches, not at the day
+    its session began on, or a booking at 00:30 would not be seen and the slot offered again.
+    """
     key = station.id.hex
     rooms = period.rooms.get(key, [])
     if not rooms:
@@ -353,37 +363,56 @@ def _station_slots(station: _StationInfo, period: _Period, days: list[date], ste
     nothing: list[Interval] = []
     room_busy, officer_busy, officers = period.room_busy, period.officer_busy, period.officers
     distance = round(station.distance_km, 1)
-    for day in days:
-        duties = period.duties.get((key, day))
-        if not duties:
+    wanted_days = set(days)
+    weekly = period.sessions.get(key, {})
+    times = sorted({
+        slot for d in (days[0] - timedelta(days=1), *days) for s, e in weekly.get(d.weekday(), [])
+        for slot in _session_slots(d, s, e, step, duration) if slot[0] >= not_before
+    })
+    # Per day, the rooms and officers with their bookings, looked up once rather than per time; the
+    # least-loaded officer that day first (then by collar number), so visitors are shared out.
+    rooms_on: dict[date, list[tuple[_RoomInfo, list[Interval]]]] = {}
+    officers_on: dict[date, list[tuple[list[Interval], _OfficerInfo, datetime, datetime]]] = {}
+
+    def day_rooms(day: date) -> list[tuple[_RoomInfo, list[Interval]]]:
+        if day not in rooms_on:
+            rooms_on[day] = [(room, room_busy.get((room.key, day), nothing)) for room in rooms]
+        return rooms_on[day]
+
+    def day_officers(day: date) -> list[tuple[list[Interval], _OfficerInfo, datetime, datetime]]:
+        if day not in officers_on:
+            officers_on[day] = sorted(
+                ((officer_busy.get((o, day), nothing), officers[o], d_start, d_end)
+                 for o, d_start, d_end in period.duties.get((key, day), [])),
+                key=lambda d: (len(d[0]), d[1].collar))
+        return officers_on[day]
+
+    for start, end in times:
+        touched = _days_of(start, end)
+        day = touched[0]
+        if day not in wanted_days:
             continue
-        times = sorted(
-            {slot for s, e in period.sessions.get(key, {}).get(day.weekday(), [])
-             for slot in _session_slots(day, s, e, step, duration)}
-        )
-        # The day's rooms and officers with their bookings, looked up once rather than per time;
-        # the least-loaded officer that day first (then by collar number), so visitors are shared out.
-        day_rooms = [(room, room_busy.get((room.key, day), nothing)) for room in rooms]
-        day_officers = sorted(
-            ((officer_busy.get((o, day), nothing), officers[o], d_start, d_end) for o, d_start, d_end in duties),
-            key=lambda d: (len(d[0]), d[1].collar))
-        for start, end in times:
-            if start < not_before:
-                continue
-            room = next((r for r, busy in day_rooms if not _overlaps(busy, start, end)), None)
-            if room is None:
-                continue
-            officer = next((o for busy, o, d_start, d_end in day_officers
-                            if d_start <= start and end <= d_end and not _overlaps(busy, start, end)), None)
-            if officer is None:
-                continue
-            out.append(Slot(
-                station_id=station.id, station_code=station.code, station_name=station.name, start=start,
-                end=end, room_id=room.id, room_name=room.name, officer_id=officer.id,
-                officer_label=officer.label, officer_languages=officer.languages, distance_km=distance,
-            ))
-            if len(out) >= limit:
-                return out
+        on_duty = day_officers(day)
+        if not on_duty:
+            continue
+        later = touched[1:]  # a slot across midnight: the next day's bookings count too
+        room = next((r for r, busy in day_rooms(day) if not _overlaps(busy, start, end)
+                     and not any(_overlaps(room_busy.get((r.key, d), nothing), start, end) for d in later)), None)
+        if room is None:
+            continue
+        officer = next((o for busy, o, d_start, d_end in on_duty
+                        if d_start <= start and end <= d_end and not _overlaps(busy, start, end)
+                        and not any(_overlaps(officer_busy.get((o.key, d), nothing), start, end) for d in later)),
+                       None)
+        if officer is None:
+            continue
+        out.append(Slot(
+            station_id=station.id, station_code=station.code, station_name=station.name, start=start,
+            end=end, room_id=room.id, room_name=room.name, officer_id=officer.id,
+            officer_label=officer.label, officer_languages=officer.languages, distance_km=distance,
+        ))
+        if len(out) >= limit:
+            return out
     return out
 
 
@@ -463,7 +492,8 @@ def find_slots(
         batch, done = 1, 0
         while stations and len(found) < limit:
             chunk, stations = stations[:batch], stations[batch:]
-            period = _load_period(session, [s.id for s in chunk], needs, period_start, period_end)
+            # (to the end of the last day's last slot, which may run past midnight)
+            period = _load_period(session, [s.id for s in chunk], needs, period_start, period_end + duration)
             for station in chunk:
                 found += _station_slots(station, period, day_list, step, duration, not_before, limit - len(found))
                 if len(found) >= limit:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.services.core.permissions import Action
 from frontcounter.services.core.status import LABELS as STATUS_LABELS
 from frontcounter.services.reports.drill_down import appointments_behind, wait_minutes_of
@@ -123,7 +123,7 @@ class DrillDownDialog(QDialog):
                 status = v.status
             if v.at_risk:
                 status = self.tr("{0} · at risk").format(status)
-            cells = (v.reference, f"{local(v.start):%a %d %b %Y}", f"{local(v.start):%H:%M}–{local(v.end):%H:%M}",
+            cells = (v.reference, f"{local(v.start):%a %d %b %Y}", f"{hhmm(v.start)}–{hhmm(v.end)}",
                      v.station_code, v.room_name, v.officer_label if v.officer_id else self.tr("unassigned"),
                      status, mask_name(v.visitor_name, masked), "" if wait is None else self.tr("{0} min").format(wait))
             for c, text in enumerate(cells):

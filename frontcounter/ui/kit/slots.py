@@ -9,14 +9,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local
 from frontcounter.services.scheduling.slots import Slot
 
 
 def slot_text(slot: Slot, *, with_station: bool) -> str:
     languages = [lang for lang in slot.officer_languages if lang.casefold() != "english"]
     spoken = f" ({', '.join(languages)})" if languages else ""
-    text = f"{local(slot.start):%a %d %b  %H:%M}–{local(slot.end):%H:%M}"
+    text = f"{local(slot.start):%a %d %b}  {hhmm(slot.start)}–{hhmm(slot.end)}"
     if with_station:
         distance = f", {slot.distance_km:.0f} km" if slot.distance_km else ""
         text += f"  ·  {slot.station_name}{distance}"

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.db.models import RELEASED_STATUSES
 from frontcounter.services.core.appointments import AppointmentView
-from frontcounter.services.core.clock import LONDON, hhmm
+from frontcounter.services.core.clock import LONDON, hhmm, local_day_bounds
 from frontcounter.services.scheduling.roster import DayLayout
 from frontcounter.ui.app_state import mask_name
 from frontcounter.ui.kit.labels import reason_label
@@ -155,8 +155,10 @@ class DayBoardCanvas(_BoardPainting, QWidget):
 
     def _hour_range(self) -> tuple[int, int]:
         assert self._layout is not None
-        day = self._layout.day
-        day_start = datetime.combine(day, time(0), tzinfo=LONDON)
+        # Hours are real hours from the day's first instant (a London day has 23, 24 or 25 of them),
+        # never wall-clock hours: October's repeated hour gets its own column, March's skipped none.
+        day_start, day_end = local_day_bounds(self._layout.day)
+        day_hours = round((day_end - day_start).total_seconds() / 3600)
         moments: list[datetime] = []
         for start, end in self._layout.sessions:
             moments += [start, end]
@@ -164,14 +166,14 @@ class DayBoardCanvas(_BoardPainting, QWidget):
             moments += [v.start, v.end]
         for on_duty in self._layout.officers:
             for d in on_duty.duties:
-                moments += [max(d.start, day_start), min(d.end, day_start + timedelta(days=1))]
+                moments += [max(d.start, day_start), min(d.end, day_end)]
         if not moments:
             return 9, 21
         hours = [(m - day_start).total_seconds() / 3600 for m in moments]
         first = max(0, math.floor(min(hours)))
-        last = min(24, math.ceil(max(hours)))
+        last = min(day_hours, math.ceil(max(hours)))
         if last - first < 4:
-            last = min(24, first + 4)
+            last = min(day_hours, first + 4)
         return first, last
 
     def _relayout(self) -> None:
@@ -183,7 +185,7 @@ class DayBoardCanvas(_BoardPainting, QWidget):
         self._first_hour, self._last_hour = self._hour_range()
         hours = self._last_hour - self._first_hour
         self._hour_px = max(float(self.MIN_HOUR_PX), (self.width() - self.GUTTER - 12) / hours)
-        self._origin = datetime.combine(self._layout.day, time(self._first_hour), tzinfo=LONDON)
+        self._origin = local_day_bounds(self._layout.day)[0] + timedelta(hours=self._first_hour)
         y = float(self.HEADER)
         lane_of: dict[tuple[str, uuid.UUID], int] = {}
         for room in self._layout.rooms:

@@ -5,6 +5,8 @@ this paints what it laid out (everything axis-aligned, from geometry worked out 
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
@@ -16,9 +18,14 @@ from PySide6.QtGui import (
     QPen,
 )
 
-from frontcounter.services.core.clock import local
+from frontcounter.services.core.clock import hhmm, local, local_day_bounds
 from frontcounter.ui.views.day_board_layout import _Block, _Lane
 
+
+def hour_label(day: date, hour: int) -> str:
+    """The wall time ``hour`` real hours into ``day``: "01:00 BST" then "01:00 GMT" in October, and
+    no 01:00 in March (the board's hours are real hours from the day's first instant)."""
+    return hhmm(local_day_bounds(day)[0] + timedelta(hours=hour))
 
 class _BoardPainting:
     """The paint methods of DayBoardCanvas (which inherits this before QWidget)."""
@@ -155,6 +162,10 @@ class _BoardPainting:
             painter.drawLine(QPointF(x, self.HEADER), QPointF(x, bottom))
         self._paint_hour_labels(painter, 0.0)
 
+    def hour_label(self, hour: int) -> str:
+        assert self._layout is not None
+        return hour_label(self._layout.day, hour)
+
     def _paint_hour_labels(self, painter: QPainter, top: float) -> None:
         """The day and the hours along a band at ``top`` (over the lanes once scrolled down)."""
         c = self._colours
@@ -171,7 +182,7 @@ class _BoardPainting:
         for hour in range(self._first_hour, self._last_hour):
             x = self.GUTTER + (hour - self._first_hour) * self._hour_px
             painter.drawText(QRectF(x + 4, top, self._hour_px - 8, self.HEADER), Qt.AlignmentFlag.AlignVCenter,
-                             f"{hour:02d}:00")
+                             self.hour_label(hour))
         if left > 0:  # the corner over the lane names
             painter.fillRect(QRectF(left, top, float(self.GUTTER), self.HEADER), c.base)
         painter.setPen(c.header)
@@ -232,7 +243,7 @@ class _BoardPainting:
         painter.setBrush(c.now)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawPolygon([QPointF(x - 6, self.HEADER - 7), QPointF(x + 6, self.HEADER - 7), QPointF(x, self.HEADER)])
-        label = self.tr("now {0}").format(f"{local(self._now):%H:%M}")
+        label = self.tr("now {0}").format(hhmm(self._now))
         fm = painter.fontMetrics()
         box = QRectF(x - fm.horizontalAdvance(label) / 2 - 4, bottom + 2, fm.horizontalAdvance(label) + 8,
                      fm.height() + 4)

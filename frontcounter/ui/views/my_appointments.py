@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from frontcounter.db.models import Status
 from frontcounter.services.core.appointments import AppointmentView
-from frontcounter.services.core.clock import local, local_day_bounds, local_today
+from frontcounter.services.core.clock import hhmm, local, local_day_bounds, local_today
 from frontcounter.services.counter import checkin, visit
 from frontcounter.services.scheduling.agenda import my_appointments, my_officer
 from frontcounter.ui.app_state import AppState, mask_name
@@ -81,7 +81,7 @@ class ArrivalNotice(QDialog):
         """The screen mask turned on or off while the notice is up: initials, or the name."""
         view = self.view
         self.text.setText(self.tr("{0} has arrived for {1} ({2}, {3}).").format(
-            mask_name(view.visitor_name, masked), f"{local(view.start):%H:%M}", view.reference, view.room_name))
+            mask_name(view.visitor_name, masked), hhmm(view.start), view.reference, view.room_name))
 
     def _on_open_button_clicked(self) -> None:
         self.briefing_requested.emit(self.view)
@@ -221,7 +221,7 @@ class MyAppointmentsView(QWidget):
         masked = self.state.masked
         waiting = [(v, visit.waiting_minutes(v, now)) for v in self._views]
         lines = [self.tr("{0} ({1}, {2}) — {3} min").format(
-            mask_name(v.visitor_name, masked), v.reference, f"{local(v.start):%H:%M}", m)
+            mask_name(v.visitor_name, masked), v.reference, hhmm(v.start), m)
             for v, m in waiting if m is not None]
         self.waiting_label.setText(self.tr("● Waiting for you: {0}").format(" · ".join(lines)) if lines else "")
         self.waiting_frame.setVisible(bool(lines))
@@ -272,7 +272,7 @@ class MyAppointmentsView(QWidget):
     def _show_arrived(self, masked: bool) -> None:
         arrived = getattr(self, "_arrived_views", [])
         if arrived:
-            names = ", ".join(f"{mask_name(v.visitor_name, masked)} ({v.reference}, {local(v.start):%H:%M})"
+            names = ", ".join(f"{mask_name(v.visitor_name, masked)} ({v.reference}, {hhmm(v.start)})"
                               for v in arrived)
             self.arrival_label.setText(self.tr("● Arrived and waiting: {0}").format(names))
 
@@ -284,7 +284,7 @@ class MyAppointmentsView(QWidget):
         waiting = 0
         for v in self._views:
             tree = self.today if local(v.start).date() == today else self.upcoming
-            when = f"{local(v.start):%H:%M}" if tree is self.today else f"{local(v.start):%a %d %b %H:%M}"
+            when = hhmm(v.start) if tree is self.today else f"{local(v.start):%a %d %b} {hhmm(v.start)}"
             key = status_key(v)
             item = QTreeWidgetItem([
                 when, v.reference, mask_name(v.visitor_name, self.state.masked), reason_label(v.reason),

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from frontcounter.db.models import Role
 from frontcounter.services.core import appointments
 from frontcounter.services.core.appointments import AppointmentView
-from frontcounter.services.core.clock import local, local_today
+from frontcounter.services.core.clock import hhmm, local, local_today
 from frontcounter.services.core.errors import FrontCounterError
 from frontcounter.services.core.permissions import Action
 from frontcounter.services.counter import checkin
@@ -386,7 +386,7 @@ class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
         self._arrivals_since = max(a.arrived_at for a in arrivals if a.arrived_at is not None)
         lines = [
             self.tr("{0} {1} ({2}) is waiting for you — {3}.").format(
-                f"{local(a.start):%H:%M}", a.reference, a.visitor_name or "", a.room_name)
+                hhmm(a.start), a.reference, a.visitor_name or "", a.room_name)
             for a in arrivals
         ]
         text = self.tr("Your visitor has arrived: ") + " ".join(lines)
@@ -439,7 +439,7 @@ class TodayView(_RowMouse, _SearchBox, _CounterActions, QWidget):
             parts.append(at_risk_text(at_risk))
         upcoming = [v.start for v, s in zip(self.model.views(), self._states(), strict=True) if s == RowState.NEXT]
         if upcoming:
-            parts.append(self.tr("▶ next at {0}").format(f"{local(upcoming[0]):%H:%M}"))
+            parts.append(self.tr("▶ next at {0}").format(hhmm(upcoming[0])))
         finished = counts[RowState.DONE] + counts[RowState.RELEASED]
         if finished and self.model.first_finished is not None:
             parts.append(self.tr("{0} finished, below the line").format(finished))

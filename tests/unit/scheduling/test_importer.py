@@ -74,9 +74,11 @@ def test_a_good_file_is_imported_row_by_row_and_again_creates_no_duplicates(
     ]) + "\n")
     before = counts(station)
     seen: list[tuple[int, int]] = []
-    report = importer.import_file(station.ctx, supervisor, path, progress=lambda d, t, _rejected: seen.append((d, t)))
+    report = importer.import_file(station.ctx, supervisor, path, progress=lambda d, t, _rejected: seen.append((d, t)),
+                                  batch_rows=2)
     assert (len(report.imported), len(report.skipped), len(report.rejected)) == (3, 0, 0), report.rejected
-    assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert [d for d, _ in seen] == [2, 3] and seen[-1] == (3, 3), "progress after each batch of 2"
+    assert all(t >= d for d, t in seen)
     assert counts(station) == (before[0] + 4, before[1] + 3), "a command per row, and the file's own audit"
     assert [e.op_type for e in last_outbox(station, 3)] == ["appointment.import"] * 3
     assert all(e.payload["created"] for e in last_outbox(station, 3))
@@ -213,7 +215,9 @@ def test_json_rows_report_the_line_each_object_starts_on(
 @pytest.mark.parametrize(("name", "text", "message"), [
     ("empty.csv", "", "empty"),
     ("cols.csv", "id,when,who\n1,2,3\n", "no column(s) external_id, station, start, reason, visitor_name"),
-    ("broken.json", "[{\"a\": 1,", "line 1: not valid JSON"),
+    ("broken.json", "[{\"a\": 1,", "broken.json line 1 column 2: not valid JSON (the file ends before this value is closed)"),
+    ("comma.json", "[{\"a\": 1}\n {\"b\": 2}]", "comma.json line 2 column 2: not valid JSON (expected ',' or ']'"),
+    ("value.json", "[\n  {\"a\": tru}]", "value.json line 2 column 9: not valid JSON (Expecting value)"),
     ("object.json", "{\"x\": 1}", "must hold a list"),
 ])
 def test_a_file_that_cannot_be_read_is_refused_whole(
