@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from frontcounter.db.models import AuditEvent, OutboxEntry, SyncClock, SyncedMixin
+from frontcounter.db.models import AuditEvent, OutboxEntry, SyncClock, SyncedMixin, VisitorMessage
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import (
@@ -33,6 +33,7 @@ from frontcounter.services.core.errors import (
 from frontcounter.services.core.permissions import Action, require
 from frontcounter.services.core.rowcodec import encode_changes, row_to_dict
 from frontcounter.services.core.text_rules import check_row, clean
+from frontcounter.services.core.visitor_messages import queue_for_changes
 
 logger = logging.getLogger(__name__)
 
@@ -209,11 +210,14 @@ class CommandScope:
             return
         for row, _ in self._changes:
             row.version = self.central_version
+        # A central change is authoritative at once: the visitor messages it owes are queued in
+        # this same transaction (issue 16). A station's change queues at the centre on its push.
+        queue_for_changes(self.session, [row for row, _ in self._changes], self.central_version, self.now)
 
 
 def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> None:
     for row in (*session.new, *session.dirty):
-        if not isinstance(row, AuditEvent | OutboxEntry):
+        if not isinstance(row, AuditEvent | OutboxEntry | VisitorMessage):
             check_row(row)
 
 

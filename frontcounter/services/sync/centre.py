@@ -52,6 +52,7 @@ from frontcounter.services.core.context import Policy
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.rowcodec import decode_changes
 from frontcounter.services.core.status import LABELS, UNDO, can_transition
+from frontcounter.services.core.visitor_messages import queue_for_changes
 from frontcounter.services.sync.centre_clock import SKEW_LIMIT, centre_now
 from frontcounter.services.sync.connection import LOCK_TIMEOUT_S, STATEMENT_TIMEOUT_S
 
@@ -225,6 +226,8 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
             _attention(session, op, station, "flagged", outcome.flag, now, version)
         if outcome.result != "rejected":
             _settle_resent(session, op, now, version)
+            # The visitor messages the accepted change owes, in this same transaction (issue 16).
+            queue_for_changes(session, outcome.touched, version, now)
         session.add(AppliedOp(op_id=op.op_id, station_code=op.node, station_seq=op.seq, entity_id=op.entity_id,
                               applied_at=now, result=outcome.result, message=message, version=version))
         session.flush()
