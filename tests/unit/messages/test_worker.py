@@ -6,8 +6,10 @@ message is queued where the centre applies the push, never at the station.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -21,7 +23,7 @@ from frontcounter.services.messages import history
 from frontcounter.services.messages.personalisation import FIELDS
 from frontcounter.services.messages.worker import PassReport
 from frontcounter.services.scheduling import changes
-from tests.messages_support import Centre, book_here, centre_beside, template_id
+from tests.messages_support import Centre, book_here, centre_beside, forbid_texts_on_every_path, template_id
 from tests.notify_fake import FakeNotify, fake_notify
 
 pytestmark = pytest.mark.wallclock
@@ -175,3 +177,23 @@ def test_a_hanging_server_and_a_late_answer_send_nothing_twice(
     refs = fake.by_reference()
     assert sorted(refs.values()) == [1, 1] and fake.posts == 3
     assert {m.appointment_id for m in centre.messages() if m.state == "sent"} == {hung.id, late.id}
+
+
+def test_a_visitor_who_forbids_texts_gets_no_sms_on_any_path(
+    centre: Centre, fake: FakeNotify, tmp_path: Path
+) -> None:
+    made = forbid_texts_on_every_path(centre, tmp_path)
+    assert_no_texts(centre, fake, made)
+
+
+def assert_no_texts(centre: Centre, fake: FakeNotify, made: dict[str, uuid.UUID]) -> None:
+    mine = {str(m.id): m for i in made.values() for m in centre.messages(i)}
+    kinds = {(name, m.kind) for name, i in made.items() for m in centre.messages(i)}
+    assert {("reschedule", "reschedule"), ("import", "confirmation"), ("at risk (station)", "at_risk"),
+            ("booking at the centre", "at_risk"), ("at risk, nothing allowed", "at_risk")} <= kinds
+    sent_to_them = [n for n in fake.created if n["reference"] in mine]
+    assert sent_to_them and all(n["type"] == "email" and n["phone_number"] is None for n in sent_to_them)
+    for name in ("booking, nothing allowed", "at risk, nothing allowed"):
+        assert {m.state for m in centre.messages(made[name])} == {"not_sent"}
+    [risk] = [m for m in centre.messages(made["at risk, nothing allowed"]) if m.kind == "at_risk"]
+    assert risk.phone_instead and "person of choice" in (risk.detail or "")
