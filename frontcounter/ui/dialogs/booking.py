@@ -49,6 +49,7 @@ from frontcounter.services.scheduling.changes import REASON_SPECIALISM
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.contact_consent import ContactConsentBox
 from frontcounter.ui.kit.labels import reason_label
 from frontcounter.ui.kit.mnemonics import assign_mnemonics
 from frontcounter.ui.kit.screen_fit import fit_to_screen
@@ -197,6 +198,7 @@ class BookingForm(QWidget):
         confirm_layout.addWidget(self.back_button)
         self.confirm_frame.hide()
 
+        self.contact = ContactConsentBox(self.phone, self.email)
         self.result_frame = QFrame()
         self.result_frame.setProperty("banner", "info")
         self.result_label = QLabel()
@@ -269,6 +271,7 @@ class BookingForm(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(columns)
+        layout.addWidget(self.contact)
         layout.addWidget(finder, 1)
         layout.addWidget(self.banner)
         layout.addWidget(self.confirm_frame)
@@ -314,7 +317,7 @@ class BookingForm(QWidget):
         for edit in (self.name, self.preferred, self.dob, self.phone, self.email, self.crime_ref, self.access,
                      self.safe_contact, self.person_of_choice, self.flags):
             edit.clear()
-        for text in (self.address, self.notes):
+        for text in (self.address, self.notes, self.contact):
             text.clear()
         for box in (self.step_free, self.hearing_loop, self.video_link, self.child_friendly):
             box.setChecked(False)
@@ -360,8 +363,7 @@ class BookingForm(QWidget):
             interpreter_language=self.interpreter.currentText() or None,
             needs_step_free=self.step_free.isChecked(), needs_hearing_loop=self.hearing_loop.isChecked(),
             access_needs=self.access.text() or None, person_of_choice=self.person_of_choice.text() or None,
-            vulnerability_flags=flags, briefing_notes=self.notes.toPlainText() or None,
-        )
+            vulnerability_flags=flags, briefing_notes=self.notes.toPlainText() or None, **self.contact.values())
         return validate(request)
 
     # -- slots ----------------------------------------------------------------------------------------
