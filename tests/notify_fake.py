@@ -46,6 +46,7 @@ class FakeNotify:
 def _handler(fake: FakeNotify) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
 
         def log_message(self, *_args: Any) -> None:
             return

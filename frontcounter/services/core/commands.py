@@ -155,6 +155,7 @@ class CommandScope:
     #: central writers queue one after another and never overwrite each other's reads.
     central_version: int | None = None
     _changes: list[tuple[SyncedMixin, str]] = field(default_factory=list)
+    _created: set[uuid.UUID] = field(default_factory=set)
 
     def changed(
         self,
@@ -176,6 +177,7 @@ class CommandScope:
         the centre accepts it).
         """
         extra = also_created or []
+        self._created.update(r.id for r in ((row, *extra) if created else extra))
         for touched in (row, *extra):
             touched.updated_at = self.now
             self._changes.append((touched, op_type))
@@ -212,7 +214,8 @@ class CommandScope:
             row.version = self.central_version
         # A central change is authoritative at once: the visitor messages it owes are queued in
         # this same transaction (issue 16). A station's change queues at the centre on its push.
-        queue_for_changes(self.session, [row for row, _ in self._changes], self.central_version, self.now)
+        queue_for_changes(self.session, [row for row, _ in self._changes], self.central_version, self.now,
+                          created=self._created)
 
 
 def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> None:

@@ -55,19 +55,26 @@ def owed(appt: Appointment, existing: set[tuple[str, datetime]]) -> list[str]:
     return []
 
 
-def queue_for_changes(session: Session, rows: Iterable[object], version: int, now: datetime) -> list[VisitorMessage]:
-    """Queue what the appointments among ``rows`` are owed, in the caller's transaction."""
+def queue_for_changes(session: Session, rows: Iterable[object], version: int, now: datetime,
+                      *, created: Iterable[uuid.UUID] = ()) -> list[VisitorMessage]:
+    """Queue what the appointments among ``rows`` are owed, in the caller's transaction.
+
+    ``created`` names rows this transaction made: they can have no message yet, so a booking
+    costs one INSERT and no look-up (the look-up is for changes to existing appointments).
+    """
     appts = [r for r in rows if isinstance(r, Appointment)]
     if not appts:
         return []
-    session.flush()
-    ids = [a.id for a in appts]
-    existing: dict[uuid.UUID, set[tuple[str, datetime]]] = {i: set() for i in ids}
-    for appointment_id, kind, start in session.execute(
-        select(VisitorMessage.appointment_id, VisitorMessage.kind, VisitorMessage.for_start_at)
-        .where(VisitorMessage.appointment_id.in_(ids))
-    ):
-        existing[appointment_id].add((kind, start))
+    new = set(created)
+    ids = [a.id for a in appts if a.id not in new]
+    existing: dict[uuid.UUID, set[tuple[str, datetime]]] = {a.id: set() for a in appts}
+    if ids:
+        session.flush()
+        for appointment_id, kind, start in session.execute(
+            select(VisitorMessage.appointment_id, VisitorMessage.kind, VisitorMessage.for_start_at)
+            .where(VisitorMessage.appointment_id.in_(ids))
+        ):
+            existing[appointment_id].add((kind, start))
     queued = []
     for appt in appts:
         for kind in owed(appt, existing[appt.id]):
@@ -79,6 +86,4 @@ def queue_for_changes(session: Session, rows: Iterable[object], version: int, no
             session.add(message)
             existing[appt.id].add((kind, appt.start_at))
             queued.append(message)
-    if queued:
-        session.flush()
     return queued

@@ -52,6 +52,9 @@ class NotifySettings:
     #: How often a sent message's delivery status is asked for.
     status_every_seconds: float = 300.0
     batch: int = 50
+    #: Messages claimed (and then recorded) per transaction: fewer commits, a few more to ask
+    #: Notify about after a kill.
+    claim_batch: int = 20
     extra: dict[str, Any] = field(default_factory=dict)
 
     def template(self, kind: str, channel: str) -> str:
@@ -84,6 +87,7 @@ def parse_settings(data: Any, source: str = "the notify settings") -> NotifySett
         how_to_rebook=str(data.get("how_to_rebook") or NotifySettings.how_to_rebook),
         max_attempts=int(data.get("max_attempts", 8)),
         batch=int(data.get("batch", 50)),
+        claim_batch=int(data.get("claim_batch", 20)),
         **numbers,  # type: ignore[arg-type]
     )
 

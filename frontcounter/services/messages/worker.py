@@ -3,10 +3,11 @@
 Each pass: recover what a killed worker left half-sent, schedule the reminders now owed, send
 what is due, and ask Notify how the sent ones fared. Sent once, never twice:
 
-- a message is *claimed* (state ``sending``, committed) before its request goes out, with its own
-  id as Notify's ``reference``; the answer is committed after. A worker killed in between leaves
-  ``sending`` rows, and the next worker (one at a time: a PostgreSQL advisory lock) asks Notify
-  for that reference before anything is sent again. A retry after a timeout or a 5xx asks too;
+- messages are *claimed* (state ``sending``, committed; a chunk of ``claim_batch`` per
+  transaction) before their requests go out, each with its own id as Notify's ``reference``;
+  the answers are committed after. A worker killed in between leaves ``sending`` rows, and the
+  next worker (one at a time: a PostgreSQL advisory lock) asks Notify for each reference before
+  anything is sent again. A retry after a timeout or a 5xx asks too;
 - a message made stale by a later change (a reminder for a cancelled appointment) is marked so
   and not sent, judged against the appointment as it is at sending time;
 - what may be sent, and where, is ``safe_contact.decide`` on the appointment's structured
@@ -125,10 +126,12 @@ class Worker:
         report = PassReport()
         self._recover(report)
         self._schedule_reminders(report)
-        for message_id in self._due():
+        due = self._due()
+        step = max(1, self.settings.claim_batch)
+        for start in range(0, len(due), step):
             if report.stopped:
                 break
-            self._send_one(message_id, report)
+            self._send_chunk(due[start:start + step], report)
         if report.stopped is None:
             self._poll_statuses(report)
         return report
@@ -189,12 +192,18 @@ class Worker:
                     (VisitorMessage.next_attempt_at.is_(None)) | (VisitorMessage.next_attempt_at <= now))
                 .order_by(VisitorMessage.due_at, VisitorMessage.created_at).limit(self.settings.batch)))
 
-    def _claim(self, session: Session, message_id: uuid.UUID, report: PassReport) -> _Plan | None:
+    def _load(self, session: Session, ids: list[uuid.UUID]) -> tuple[list[VisitorMessage], dict[uuid.UUID, Appointment]]:
+        """The chunk's messages (locked) and their appointments, in two statements."""
+        messages = list(session.scalars(select(VisitorMessage).where(VisitorMessage.id.in_(ids))
+                                        .order_by(VisitorMessage.due_at, VisitorMessage.created_at).with_for_update()))
+        appts = {a.id: a for a in session.scalars(select(Appointment).where(
+            Appointment.id.in_({m.appointment_id for m in messages})))}
+        return messages, appts
+
+    def _claim(self, session: Session, m: VisitorMessage, appt: Appointment | None, report: PassReport) -> _Plan | None:
         now = self.ctx.clock.now()
-        m = session.get(VisitorMessage, message_id, with_for_update=True)
-        if m is None or m.state != "queued":
+        if m.state != "queued":
             return None
-        appt = session.get(Appointment, m.appointment_id)
         m.updated_at = now
         why = stale_reason(m, appt, now)
         if why is not None or appt is None:
@@ -217,57 +226,81 @@ class Worker:
         m.state = "sending"
         return _Plan(m.id, decision.channel, decision.to, m.template_id, dict(m.personalisation), retry)
 
-    def _send_one(self, message_id: uuid.UUID, report: PassReport) -> None:
+    def _send_chunk(self, ids: list[uuid.UUID], report: PassReport) -> None:
+        """Claim a few messages in one transaction, send them, record the answers in one more.
+
+        Two commits per chunk rather than per message: a worker killed in between leaves the
+        chunk ``sending``, and the next one asks Notify about each before sending anything again.
+        """
         with self.ctx.write.begin() as session:
-            plan = self._claim(session, message_id, report)
-        if plan is None:
-            return
-        answer: Answer | None = None
+            messages, appts = self._load(session, ids)
+            with session.no_autoflush:
+                plans = [p for p in (self._claim(session, m, appts.get(m.appointment_id), report) for m in messages)
+                         if p is not None]
+        answers: list[tuple[_Plan, Answer | None]] = []
+        stop = False
+        for plan in plans:
+            answer = None if stop else self._attempt(plan)
+            stop = stop or (answer is not None and answer.verdict in ("refused_key", "rate_limited"))
+            answers.append((plan, answer))
+        by_id = {plan.message_id: answer for plan, answer in answers}
+        with self.ctx.write.begin() as session:
+            messages, appts = self._load(session, list(by_id))
+            for m in messages:
+                answer = by_id[m.id]
+                if answer is None:  # never attempted (a 429 or 403 came first): as it was
+                    if m.state == "sending":
+                        m.state, m.attempts = "queued", max(0, m.attempts - 1)
+                else:
+                    self._record_in(session, m, appts.get(m.appointment_id), answer, report)
+
+    def _attempt(self, plan: _Plan) -> Answer:
         if plan.retry:  # the last attempt may have reached Notify (a timeout, a 5xx): ask first
             try:
                 found = self.gateway.find(str(plan.message_id))
             except Exception as exc:
-                answer = classify(exc)
-            else:
-                if found:
-                    answer = Answer("sent", found, "found at GOV.UK Notify after an unanswered attempt")
-        if answer is None:
-            answer = self.gateway.send(plan.channel, plan.to, plan.template_id, plan.fields, str(plan.message_id))
-        self._record(plan.message_id, answer, report)
+                return classify(exc)
+            if found:
+                return Answer("sent", found, "found at GOV.UK Notify after an unanswered attempt")
+        return self.gateway.send(plan.channel, plan.to, plan.template_id, plan.fields, str(plan.message_id))
 
     def _backoff(self, attempts: int) -> float:
         return float(min(self.settings.backoff_cap_seconds, self.settings.backoff_seconds * 2 ** max(0, attempts - 1)))
 
     def _record(self, message_id: uuid.UUID, answer: Answer, report: PassReport) -> None:
-        now = self.ctx.clock.now()
         with self.ctx.write.begin() as session:
-            m = session.get(VisitorMessage, message_id, with_for_update=True)
-            if m is None or m.state != "sending":
-                return
-            appt = session.get(Appointment, m.appointment_id)
-            m.updated_at, m.detail = now, answer.detail
-            if answer.verdict == "sent":
-                m.state, m.notify_id, m.sent_at = "sent", answer.notify_id, now
-                report.sent += 1
-                append_audit(session, self.ctx, self.actor, category="disclosure", action="message.sent",
-                             record=appt.reference if appt else str(m.appointment_id),
-                             details={"kind": m.kind, "channel": m.channel, "to": m.masked_to,
-                                      "template_id": m.template_id, "message_id": str(m.id),
-                                      "notify_id": m.notify_id})
-            elif answer.verdict == "rejected" or (answer.verdict == "retry" and m.attempts >= self.settings.max_attempts):
-                self._fail(m, appt, answer.detail if answer.verdict == "rejected"
-                           else f"gave up after {m.attempts} attempts: {answer.detail}")
-                report.failed += 1
-            elif answer.verdict == "refused_key":
-                m.state, m.attempts = "queued", max(0, m.attempts - 1)  # not this message's fault
-                report.stopped = answer.detail
-            else:
-                wait = self._backoff(m.attempts)
-                if answer.verdict == "rate_limited":
-                    wait = max(wait, answer.retry_after or 0.0)
-                    report.stopped = f"{answer.detail}; next try in {wait:.0f} s"
-                m.state, m.next_attempt_at = "queued", now + timedelta(seconds=wait)
-                report.retry_later += 1
+            messages, appts = self._load(session, [message_id])
+            for m in messages:
+                self._record_in(session, m, appts.get(m.appointment_id), answer, report)
+
+    def _record_in(self, session: Session, m: VisitorMessage, appt: Appointment | None, answer: Answer,
+                   report: PassReport) -> None:
+        now = self.ctx.clock.now()
+        if m.state != "sending":
+            return
+        m.updated_at, m.detail = now, answer.detail
+        if answer.verdict == "sent":
+            m.state, m.notify_id, m.sent_at = "sent", answer.notify_id, now
+            report.sent += 1
+            append_audit(session, self.ctx, self.actor, category="disclosure", action="message.sent",
+                         record=appt.reference if appt else str(m.appointment_id),
+                         details={"kind": m.kind, "channel": m.channel, "to": m.masked_to,
+                                  "template_id": m.template_id, "message_id": str(m.id),
+                                  "notify_id": m.notify_id})
+        elif answer.verdict == "rejected" or (answer.verdict == "retry" and m.attempts >= self.settings.max_attempts):
+            self._fail(m, appt, answer.detail if answer.verdict == "rejected"
+                       else f"gave up after {m.attempts} attempts: {answer.detail}")
+            report.failed += 1
+        elif answer.verdict == "refused_key":
+            m.state, m.attempts = "queued", max(0, m.attempts - 1)  # not this message's fault
+            report.stopped = answer.detail
+        else:
+            wait = self._backoff(m.attempts)
+            if answer.verdict == "rate_limited":
+                wait = max(wait, answer.retry_after or 0.0)
+                report.stopped = f"{answer.detail}; next try in {wait:.0f} s"
+            m.state, m.next_attempt_at = "queued", now + timedelta(seconds=wait)
+            report.retry_later += 1
 
     def _fail(self, m: VisitorMessage, appt: Appointment | None, detail: str | None) -> None:
         instead = reach_by_phone(ContactConsent.of(appt)) if appt is not None else None
@@ -279,7 +312,7 @@ class Worker:
         due = now - timedelta(seconds=self.settings.status_every_seconds)
         with self.ctx.read() as session:
             rows = session.execute(select(VisitorMessage.id, VisitorMessage.notify_id).where(
-                VisitorMessage.state == "sent", VisitorMessage.notify_id.is_not(None),
+                VisitorMessage.state == "sent", VisitorMessage.notify_id.is_not(None), VisitorMessage.sent_at <= due,
                 (VisitorMessage.status_checked_at.is_(None)) | (VisitorMessage.status_checked_at <= due))
                 .limit(self.settings.batch)).all()
         for message_id, notify_id in rows:

@@ -227,7 +227,10 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
         if outcome.result != "rejected":
             _settle_resent(session, op, now, version)
             # The visitor messages the accepted change owes, in this same transaction (issue 16).
-            queue_for_changes(session, outcome.touched, version, now)
+            made = ([] if not op.payload.get("created") else [op.entity_id]) + [
+                uuid.UUID(str((c.get("row") or {}).get("id"))) for c in op.payload.get("also_created") or []
+                if (c.get("row") or {}).get("id")]
+            queue_for_changes(session, outcome.touched, version, now, created=made)
         session.add(AppliedOp(op_id=op.op_id, station_code=op.node, station_seq=op.seq, entity_id=op.entity_id,
                               applied_at=now, result=outcome.result, message=message, version=version))
         session.flush()
