@@ -37,6 +37,8 @@ class FakeNotify:
     lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
     unauthorised: int = 0
+    #: Numbers Notify refuses (400), whatever the script says.
+    refuse: set[str] = field(default_factory=set)
 
     def by_reference(self) -> Counter[str]:
         with self.lock:
@@ -78,6 +80,8 @@ def _handler(fake: FakeNotify) -> type[BaseHTTPRequestHandler]:
             with fake.lock:
                 fake.posts += 1
                 step = fake.script.pop(0) if fake.script else None
+                if body.get("phone_number") in fake.refuse:
+                    step = 400
             if step == "hang":
                 time.sleep(30)
                 return

@@ -182,3 +182,42 @@ def test_kill_9_of_the_worker_30_times_loses_none_and_sends_none_twice(
     print(f"kill -9: {kills} kills, {sent_during_kills} sent before the last kill, "
           f"{recovered} found at Notify after a kill between its answer and our record")
     assert recovered >= 1, "no kill landed between Notify's answer and the worker's record"
+
+
+def test_a_push_under_the_stations_own_role_queues_its_message_and_sees_only_its_own(
+    centre: Centre, pg_url: str
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ProgrammingError
+
+    from frontcounter.db import rls
+    from frontcounter.services.security import secrets
+    from frontcounter.services.sync.connection import open_central
+    from frontcounter.services.sync.station import sync_once
+
+    rls.install_row_level_security(centre.engine)
+    role = f"fc_msg_{uuid.uuid4().hex[:8]}_hh"
+    rls.create_station_role(centre.engine, "HH", "hh-secret", role=role)
+    role_url = make_url(pg_url).set(username=role).render_as_string(hide_password=False)
+    secrets.store_password(role_url, "hh-secret")
+    engine = open_central(role_url)
+    try:
+        fcr_sg = actor_in(centre.ctx, "fcr.SG")
+        elsewhere = book_here(centre.ctx, fcr_sg, **TEXTS)  # another station's message, queued by the FCR
+        counter = actor_in(centre.station.ctx, "counter.HH")
+        mine = book_here(centre.station.ctx, counter, **TEXTS)
+        report = sync_once(centre.station.engine, engine, "HH", clock=centre.clock)
+        assert report.rejected == 0
+        assert [m.kind for m in centre.messages(mine.id)] == ["confirmation"]
+        assert [m.kind for m in centre.messages(elsewhere.id)] == ["confirmation"]
+        with engine.connect() as conn:
+            seen = set(conn.execute(text("SELECT appointment_id FROM visitor_messages")).scalars())
+            assert mine.id in seen and elsewhere.id not in seen
+            with pytest.raises(ProgrammingError):
+                conn.execute(text("UPDATE visitor_messages SET state = 'sent'"))
+    finally:
+        engine.dispose()
+        with centre.engine.begin() as c:
+            c.execute(text(f'DROP OWNED BY "{role}"'))
+            c.execute(text(f'DROP ROLE "{role}"'))
