@@ -1,4 +1,5 @@
-"""Reading the messages: one appointment's history, and the failures the FCR should phone about."""
+"""Reading the messages: one appointment's history, and the failures the FCR should phone about
+(``frontcounter notify --failures``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from frontcounter.db.models import Appointment, Role, Station, VisitorMessage
+from frontcounter.db.models import Appointment, Station, VisitorMessage
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.permissions import Action, require
@@ -49,20 +50,6 @@ def history(ctx: ServiceContext, actor: Actor, appointment_id: uuid.UUID) -> lis
         rows = session.scalars(select(VisitorMessage).where(VisitorMessage.appointment_id == appointment_id)
                                .order_by(VisitorMessage.created_at, VisitorMessage.kind))
         return [_row(m, appt.reference if appt else None) for m in rows]
-
-
-def to_phone(ctx: ServiceContext, actor: Actor, *, limit: int = 500) -> list[MessageRow]:
-    """Messages that failed or could not be sent where the visitor must still be reached (FCR's list)."""
-    with ctx.read() as session:
-        require(actor, Action.VIEW_APPOINTMENTS, None)
-        found = session.execute(
-            select(VisitorMessage, Appointment.reference, Station.code)
-            .join(Appointment, Appointment.id == VisitorMessage.appointment_id)
-            .join(Station, Station.id == Appointment.station_id)
-            .where(VisitorMessage.phone_instead.is_(True), VisitorMessage.state.in_(("failed", "not_sent")),
-                   *([Appointment.station_id == actor.station_id] if actor.role is not Role.FCR else []))
-            .order_by(VisitorMessage.created_at.desc()).limit(limit)).all()
-        return [_row(m, ref, code) for m, ref, code in found]
 
 
 def failures(ctx: ServiceContext, *, limit: int = 500) -> list[MessageRow]:
