@@ -190,6 +190,7 @@ def _bench_queue_cost(ctx: Any, quick: bool) -> dict[str, Any]:
                        "of earlier messages; on a loaded machine the extra round trip's wait dominates)")
 
 
+@contextmanager
 def _pg_database() -> Iterator[str | None]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
