@@ -43,7 +43,8 @@ def load_history(state: AppState, view: AppointmentView) -> list[MessageRow] | N
         return None
     from frontcounter.services.sync.connection import open_central
 
-    engine = open_central(url)
+    # A short wait: the dialog is open, and an offline centre should say so soon.
+    engine = open_central(url, connect_args={"connect_timeout": 3} if url.startswith("postgresql") else None)
     try:
         return history.history(replace(state.ctx, engine=engine, mode="central", on_committed=[]), state.actor,
                                view.id)
@@ -82,7 +83,7 @@ class MessagesPanel(QGroupBox):
         state.tasks.run(lambda _p: load_history(state, view), on_done=self.show_history,
                         on_error=lambda exc: self.status.setText(self.tr(
                             "The message history is kept at the centre, which could not be reached: {0}").format(
-                            error_text(exc, self.tr("try again later")))))
+                            error_text(exc, self.tr("try again later")))), owner=self)
 
     def _on_mask_changed(self, masked: bool) -> None:
         c = self.view.contact
