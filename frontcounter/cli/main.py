@@ -171,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=200)
 
+    p = sub.add_parser("notify", parents=[common],
+                       help="send visitor confirmations and reminders through GOV.UK Notify (at the centre)")
+    p.add_argument("--once", action="store_true", help="one pass (send what is due, poll statuses), then exit")
+    p.add_argument("--interval", type=float, default=30.0, metavar="S", help="seconds between passes (default 30)")
+    p.add_argument("--settings", default=None, metavar="FILE",
+                   help="template ids and timings (default DATA_DIR/notify.json; docs/MESSAGES.md)")
+    p.add_argument("--failures", action="store_true", help="list failed messages for the FCR to phone, then exit")
+    p.add_argument("--set-key", action="store_true", help="ask for the Notify API key and keep it in the OS keyring")
+
     # After "report", --station names the station reported on (not the cache to open): "resolve"
     # lets it replace the global option of the same name for this subcommand only.
     # A parent of its own: "resolve" edits the parent's shared option objects in place, and on the
@@ -220,6 +229,7 @@ COMMANDS: dict[str, str] = {
     "import": "exchange:cmd_import",
     "purge": "security:cmd_purge",
     "report": "exchange:cmd_report",
+    "notify": "messages:cmd_notify",
 }
 
 

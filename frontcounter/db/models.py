@@ -239,6 +239,17 @@ class Appointment(SyncedMixin, Base):
     needs_hearing_loop: Mapped[bool] = mapped_column(Boolean, default=False)
     access_needs: Mapped[str | None] = mapped_column(Text)
     person_of_choice: Mapped[str | None] = mapped_column(String(200))
+    # Safe contact as structured consent (migration 0009, issue 16): what the visitor agreed to be
+    # contacted by, and on which number or address. Everything defaults to "no": an appointment
+    # booked before these fields existed is never messaged.
+    contact_may_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_may_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_may_phone: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_may_voicemail: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: "Only contact via the person of choice": nothing is sent to the visitor at all.
+    contact_via_person_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_text_number: Mapped[str | None] = mapped_column(String(40))
+    contact_email_address: Mapped[str | None] = mapped_column(String(200))
     vulnerability_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Confidential: only roles with the ``read_briefing`` permission ever receive it.
     briefing_notes: Mapped[str | None] = mapped_column(Text)
@@ -291,6 +302,13 @@ class Appointment(SyncedMixin, Base):
         # The no-double-booking guard (an exclusion constraint on PostgreSQL, triggers on SQLite)
         # is written in the migration, since SQLAlchemy metadata cannot express it portably.
     )
+
+
+#: The structured safe-contact fields, in the order the forms and the import file show them.
+CONTACT_FIELDS: tuple[str, ...] = (
+    "contact_may_text", "contact_may_email", "contact_may_phone", "contact_may_voicemail",
+    "contact_via_person_only", "contact_text_number", "contact_email_address",
+)
 
 
 class FollowUp(SyncedMixin, Base):
@@ -389,6 +407,49 @@ class OutboxEntry(Base):
     state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
     result_message: Mapped[str | None] = mapped_column(Text)
     acked_at: Mapped[datetime | None]
+
+
+class VisitorMessage(Base):
+    """A message to a visitor, queued at the centre with the change that causes it (issue 16).
+
+    Centre side only; never synced, never written by a station's own cache. At most one row per
+    (appointment, kind, appointment version): queuing the same change twice does nothing. No
+    message body is kept: only the template id and the personalisation fields sent.
+    """
+
+    __tablename__ = "visitor_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    appointment_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    #: confirmation, reminder_24h (one per configured offset), reschedule, cancellation, at_risk.
+    kind: Mapped[str] = mapped_column(String(24))
+    appointment_version: Mapped[int] = mapped_column(BigInteger)
+    #: The slot the message is about: a reminder for a slot since moved is stale.
+    for_start_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    #: queued, sending, sent, delivered, failed, not_sent, stale.
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    channel: Mapped[str | None] = mapped_column(String(8))  # sms or email, decided when sent
+    masked_to: Mapped[str | None] = mapped_column(String(80))
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    personalisation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    notify_id: Mapped[str | None] = mapped_column(String(64))
+    #: Why it was not sent, or failed, in words (for the FCR), or Notify's status.
+    detail: Mapped[str | None] = mapped_column(Text)
+    #: The FCR should phone instead (it failed or could not be sent, and phoning is allowed).
+    phone_instead: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    status_checked_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "kind", "appointment_version", name="uq_visitor_messages_once"),
+        Index("ix_visitor_messages_due", "state", "due_at"),
+    )
 
 
 class AppliedOp(Base):

@@ -154,6 +154,15 @@ def install_row_level_security(engine: Engine) -> None:
             _policy(conn, table, "station_update_own",
                     f"FOR UPDATE TO {STATION_GROUP} USING (station_id = {own}) WITH CHECK (station_id = {own})")
             _policy(conn, table, "fcr_all_rows", f"FOR ALL TO {FCR_GROUP} USING (true) WITH CHECK (true)")
+        # The centre's visitor-message outbox (issue 16): a push or an FCR booking queues messages
+        # in its own transaction, so those logins insert (their own station's, for a station) and
+        # read what is queued; only the notify worker (the owner's login) updates a message.
+        conn.execute(text("ALTER TABLE visitor_messages ENABLE ROW LEVEL SECURITY"))
+        _policy(conn, "visitor_messages", "station_own_read", f"FOR SELECT TO {STATION_GROUP} USING (station_id = {own})")
+        _policy(conn, "visitor_messages", "station_own_insert",
+                f"FOR INSERT TO {STATION_GROUP} WITH CHECK (station_id = {own})")
+        _policy(conn, "visitor_messages", "fcr_read", f"FOR SELECT TO {FCR_GROUP} USING (true)")
+        _policy(conn, "visitor_messages", "fcr_insert", f"FOR INSERT TO {FCR_GROUP} WITH CHECK (true)")
         # applied_ops names the pushing cache ("node": the station code's first two letters and a
         # suffix, services/sync/station.py node_id), so it is matched by that prefix.
         own_node = f"(station_code LIKE left({own_code}, 2) || '%')"
@@ -183,7 +192,7 @@ def _install_grants(conn: Connection) -> None:
         # Row-scoped by the policies below. No DELETE anywhere: rows are tombstoned, never removed.
         _grant(conn, "SELECT, INSERT, UPDATE", (*STATION_TABLES, *SHARED_STATION_TABLES), group)
         _grant(conn, "SELECT", (*READ_ONLY_TABLES, "sync_clock"), group)
-        _grant(conn, "SELECT, INSERT", ("applied_ops",), group)
+        _grant(conn, "SELECT, INSERT", ("applied_ops", "visitor_messages"), group)
         # Append-only by privilege as well as by trigger, and without the centre's own stamps.
         insertable = [c for c in _columns(conn, "audit_events") if c not in CENTRE_STAMPED_AUDIT_COLUMNS]
         conn.execute(text(f"GRANT SELECT, INSERT ({', '.join(insertable)}) ON audit_events TO {_quote(group)}"))

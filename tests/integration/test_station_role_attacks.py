@@ -32,6 +32,7 @@ EXPECTED_TABLE_PRIVILEGES: dict[str, set[str]] = {
     **{t: {"SELECT", "INSERT", "UPDATE"} for t in (*rls.STATION_TABLES, *rls.SHARED_STATION_TABLES)},
     **{t: {"SELECT"} for t in (*rls.READ_ONLY_TABLES, "sync_clock")},
     "applied_ops": {"SELECT", "INSERT"},
+    "visitor_messages": {"SELECT", "INSERT"},
     "audit_events": {"SELECT", "INSERT"},
 }
 ALL_TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")

@@ -58,7 +58,8 @@ def test_every_service_package_is_checked() -> None:
         for p in (PACKAGE / layer).rglob("__init__.py")
     }
     expected = {f"services/{name}" for name in
-                ("core", "counter", "scheduling", "documents", "reports", "sync", "security", "demo")}
+                ("core", "counter", "scheduling", "documents", "reports", "sync", "security", "demo",
+                                                     "messages")}
     assert expected <= packages
     # A package added later is covered too; this says which ones there are, so none is a surprise.
     assert packages - expected == {"services", "db", "db/migrations", "db/migrations/versions"}

@@ -12,7 +12,7 @@ import threading
 import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -26,6 +26,25 @@ from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import NotFound
 from frontcounter.services.core.permissions import Action
 from frontcounter.services.core.sealing import SessionKey, shown_safe_contact
+
+
+@dataclass(frozen=True, slots=True)
+class ContactConsent:
+    """The structured safe-contact instructions of an appointment (issue 16); all "no" by default."""
+
+    may_text: bool = False
+    may_email: bool = False
+    may_phone: bool = False
+    may_voicemail: bool = False
+    via_person_only: bool = False
+    text_number: str | None = None
+    email_address: str | None = None
+
+    @classmethod
+    def of(cls, a: Appointment) -> ContactConsent:
+        return cls(bool(a.contact_may_text), bool(a.contact_may_email), bool(a.contact_may_phone),
+                   bool(a.contact_may_voicemail), bool(a.contact_via_person_only), a.contact_text_number,
+                   a.contact_email_address)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +97,8 @@ class AppointmentView:
     @property
     def is_video(self) -> bool:
         return self.channel == "video"
+    #: Safe contact, structured (issue 16): what the visitor agreed to be messaged by, and where.
+    contact: ContactConsent = field(default_factory=ContactConsent)
 
     @property
     def officer_label(self) -> str:
@@ -174,6 +195,7 @@ def to_view(a: Appointment, lookups: Lookups, key: SessionKey | None = None) -> 
         seen_by=a.seen_by,
         left_unseen_at=a.left_unseen_at,
         meeting_link=a.meeting_link,
+        contact=ContactConsent.of(a),
     )
 
 

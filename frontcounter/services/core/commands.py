@@ -22,7 +22,14 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from frontcounter.db.models import Appointment, AuditEvent, OutboxEntry, SyncClock, SyncedMixin
+from frontcounter.db.models import (
+    Appointment,
+    AuditEvent,
+    OutboxEntry,
+    SyncClock,
+    SyncedMixin,
+    VisitorMessage,
+)
 from frontcounter.services.core.actor import Actor
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import (
@@ -35,6 +42,7 @@ from frontcounter.services.core.permissions import Action, require
 from frontcounter.services.core.rowcodec import LOCAL_ONLY_COLUMNS, encode_changes, encode_value, row_to_dict
 from frontcounter.services.core.sealing import recipients, seal_new_values, seal_pending, sealed_changes
 from frontcounter.services.core.text_rules import check_row, check_values, clean
+from frontcounter.services.core.visitor_messages import queue_for_changes
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +169,7 @@ class CommandScope:
     #: central writers queue one after another and never overwrite each other's reads.
     central_version: int | None = None
     _changes: list[tuple[SyncedMixin, str]] = field(default_factory=list)
+    _created: set[uuid.UUID] = field(default_factory=set)
 
     def changed(
         self,
@@ -182,6 +191,7 @@ class CommandScope:
         the centre accepts it).
         """
         extra = also_created or []
+        self._created.update(r.id for r in ((row, *extra) if created else extra))
         for touched in (row, *extra):
             touched.updated_at = self.now
             self._changes.append((touched, op_type))
@@ -218,11 +228,15 @@ class CommandScope:
             return
         for row, _ in self._changes:
             row.version = self.central_version
+        # A central change is authoritative at once: the visitor messages it owes are queued in
+        # this same transaction (issue 16). A station's change queues at the centre on its push.
+        queue_for_changes(self.session, [row for row, _ in self._changes], self.central_version, self.now,
+                          created=self._created)
 
 
 def _refuse_unstorable_text(session: Session, _context: Any, _instances: Any) -> None:
     for row in (*session.new, *session.dirty):
-        if not isinstance(row, AuditEvent | OutboxEntry):
+        if not isinstance(row, AuditEvent | OutboxEntry | VisitorMessage):
             check_row(row)
 
 
@@ -440,6 +454,11 @@ def command_batch(ctx: ServiceContext, actor: Actor) -> Iterator[BatchScope]:
                            central_version=central_version)
         yield scope
         scope.flush()
+        if central_version is not None:  # the centre owes each imported visitor a confirmation (issue 16)
+            made = [row["id"] for row in scope._rows.get(Appointment, [])]
+            if made:
+                rows = session.scalars(select(Appointment).where(Appointment.id.in_(made))).all()
+                queue_for_changes(session, rows, central_version, scope.now, created=made)
     for action in sorted(scope.actions):
         for listener in list(ctx.on_committed):
             try:

@@ -95,6 +95,15 @@ SAFE_CONTACT = (
     "Email only — partner checks the phone.", "Call after 19:00; say you are calling from the GP surgery.",
     None, None, None,
 )
+#: The structured consent each demo safe-contact note stands for (issue 16); no note: texts allowed.
+#: Derived from the note, so the demo's random sequence (and every reference) stays as it was.
+CONSENT: dict[str | None, dict[str, bool]] = {
+    SAFE_CONTACT[0]: {"contact_may_text": True, "contact_may_phone": True},
+    SAFE_CONTACT[1]: {"contact_may_text": True, "contact_may_phone": True, "contact_may_voicemail": True},
+    SAFE_CONTACT[2]: {"contact_may_email": True},
+    SAFE_CONTACT[3]: {"contact_may_phone": True},
+    None: {"contact_may_text": True, "contact_may_phone": True, "contact_may_voicemail": True},
+}
 ACCESS = ("Wheelchair user", "Hard of hearing — hearing loop please", "Assistance dog", "Anxious in small rooms",
           None, None, None, None)
 VULNERABILITY = ("domestic abuse victim", "repeat victim", "mental health", "under 18 accompanied",
@@ -321,6 +330,14 @@ def _appointment(
         created_at=start - timedelta(days=rng.randint(1, 10)),
         created_by=f"fcr.{station.code}",
     )
+    consent = CONSENT[appointment.safe_contact]
+    for key in ("contact_may_text", "contact_may_email", "contact_may_phone", "contact_may_voicemail",
+                "contact_via_person_only"):
+        setattr(appointment, key, consent.get(key, False))
+    appointment.contact_text_number = appointment.visitor_phone if consent.get("contact_may_text") else None
+    appointment.contact_email_address = appointment.visitor_email if consent.get("contact_may_email") else None
+    if consent.get("contact_may_email") and not appointment.visitor_email:
+        appointment.contact_may_email = False  # agreed to email, but gave no address
     history[name] = appointment
     return appointment, _give_outcome(rng, now, appointment)
 

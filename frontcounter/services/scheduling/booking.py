@@ -10,12 +10,14 @@ import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from frontcounter.db.models import (
+    CONTACT_FIELDS,
     RELEASED_STATUSES,
     Appointment,
     Channel,
@@ -75,6 +77,14 @@ class BookingRequest:
     needs_hearing_loop: bool = False
     access_needs: str | None = None
     person_of_choice: str | None = None
+    # Safe contact, structured (issue 16): what the visitor agreed to be messaged by, and where.
+    contact_may_text: bool = False
+    contact_may_email: bool = False
+    contact_may_phone: bool = False
+    contact_may_voicemail: bool = False
+    contact_via_person_only: bool = False
+    contact_text_number: str | None = None
+    contact_email_address: str | None = None
     vulnerability_flags: tuple[str, ...] = ()
     #: Confidential: written by whoever books, read only by roles with ``read_briefing``.
     briefing_notes: str | None = None
@@ -151,12 +161,15 @@ def validate(request: BookingRequest) -> BookingRequest:
     email = _clean(request.visitor_email)
     if email is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
         raise ValidationError(f"The email address {email!r} does not look right.")
+    contact = validate_contact(
+        {f: getattr(request, f) for f in CONTACT_FIELDS}, phone=phone, email=email)
     crime_ref = _clean(request.crime_reference)
     if crime_ref is not None and not _CRIME_REF_RE.match(crime_ref):
         raise ValidationError("A crime reference has letters, digits and / - only (e.g. 41/12345/26).")
     link = check_meeting_link(request.channel, request.meeting_link)
     return replace(
         request,
+        **contact,
         visitor_name=name,
         end=end,
         visitor_phone=phone,
@@ -187,6 +200,30 @@ def check_meeting_link(channel: str, link: str | None) -> str | None:
     if not re.match(r"^https://[^\s/]+\.[^\s]+$", link) or len(link) > 500:
         raise ValidationError("The meeting link must be a web address starting https:// (500 characters at most).")
     return link
+def validate_contact(values: dict[str, Any], *, phone: str | None, email: str | None) -> dict[str, Any]:
+    """The safe-contact fields checked and tidied (booking forms and the import share this).
+
+    A text or an email needs somewhere to go: the number or address given for it, else the
+    visitor's phone or email (stored explicitly, so what the visitor agreed to is what is used).
+    "Only via the person of choice" cannot be combined with messages to the visitor.
+    """
+    out: dict[str, Any] = {f: bool(values.get(f)) for f in CONTACT_FIELDS if f.startswith("contact_may_")}
+    out["contact_via_person_only"] = bool(values.get("contact_via_person_only"))
+    number = _clean(values.get("contact_text_number") or None) or (phone if out["contact_may_text"] else None)
+    address = _clean(values.get("contact_email_address") or None) or (email if out["contact_may_email"] else None)
+    if out["contact_via_person_only"] and any(out[f] for f in out if f.startswith("contact_may_")):
+        raise ValidationError("'Only via the person of choice' cannot be combined with contacting the visitor "
+                              "directly: untick one.")
+    if out["contact_may_text"] and not number:
+        raise ValidationError("Texts are allowed but no number is given: enter the number the visitor agreed to.")
+    if number is not None and (not _PHONE_RE.match(number) or sum(c.isdigit() for c in number) < 6):
+        raise ValidationError(f"The number for texts {number!r} does not look right: digits, spaces and + only.")
+    if out["contact_may_email"] and not address:
+        raise ValidationError("Email is allowed but no address is given: enter the address the visitor agreed to.")
+    if address is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", address):
+        raise ValidationError(f"The email address for messages {address!r} does not look right.")
+    out["contact_text_number"], out["contact_email_address"] = number, address
+    return out
 
 
 def _when(at: datetime) -> str:
@@ -311,6 +348,7 @@ def _book_once(ctx: ServiceContext, actor: Actor, request: BookingRequest, stati
             needs_hearing_loop=request.needs_hearing_loop,
             access_needs=request.access_needs,
             person_of_choice=request.person_of_choice,
+            **{f: getattr(request, f) for f in CONTACT_FIELDS},
             vulnerability_flags=list(request.vulnerability_flags),
             briefing_notes=request.briefing_notes,
             meeting_link=request.meeting_link,

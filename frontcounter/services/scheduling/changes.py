@@ -25,6 +25,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from frontcounter.db.models import (
+    CONTACT_FIELDS,
     RELEASED_STATUSES,
     Appointment,
     CancelReason,
@@ -352,7 +353,7 @@ _CARRIED = (
     "channel", "reason", "crime_reference", "external_id", "visitor_name", "visitor_preferred_name",
     "visitor_dob", "visitor_phone", "visitor_email", "visitor_address", "safe_contact", "preferred_language",
     "interpreter_language", "needs_step_free", "needs_hearing_loop", "access_needs", "person_of_choice",
-    "briefing_notes", "previous_appointment_id", "meeting_link",
+    "briefing_notes", "previous_appointment_id", "meeting_link", *CONTACT_FIELDS,
 )
 
 

@@ -28,6 +28,9 @@ COLUMNS = (
     "crime_reference", "visitor_name", "phone", "email", "address", "safe_contact", "preferred_language",
     "interpreter_language", "needs_step_free", "needs_hearing_loop", "access_needs", "person_of_choice",
     "vulnerability_flags", "notes",
+    # Safe contact, structured (issue 16).
+    "may_text", "may_email", "may_phone", "may_voicemail", "only_via_person_of_choice", "text_number",
+    "message_email",
 )
 REQUIRED = ("external_id", "station", "start", "reason", "visitor_name")
 #: Other names command-and-control exports use for the same column.

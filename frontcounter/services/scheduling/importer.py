@@ -41,6 +41,10 @@ access_needs           no
 person_of_choice       no
 vulnerability_flags    no        separated by semicolons (a list in JSON)
 notes                  no        confidential briefing notes for the officer
+may_text, may_email,   no        yes/no (default no): the visitor agreed to texts, email,
+may_phone, may_voicemail         calls, voicemail; only_via_person_of_choice: nothing to them
+text_number            no        the number for texts (default: phone, if may_text)
+message_email          no        the address for email (default: email, if may_email)
 =====================  ========  ========================================================
 
 JSON is a list of objects with these keys (or ``{"appointments": [...]}``); the "line" reported
@@ -67,6 +71,7 @@ from frontcounter.services.core.commands import audit, guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.permissions import Action, allowed
+from frontcounter.services.scheduling.booking import validate_contact
 from frontcounter.services.scheduling.import_batch import Placed, Premises, Row, write_batch
 from frontcounter.services.scheduling.import_files import COLUMNS, REQUIRED, Record, open_records
 from frontcounter.services.scheduling.import_rejected import RejectedRows
@@ -89,7 +94,8 @@ _LOCAL_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"", "0", "false", "no", "n", "f"}
 _LIMITS = {"external_id": 64, "visitor_name": 200, "phone": 40, "email": 200, "preferred_language": 40,
-           "interpreter_language": 40, "person_of_choice": 200, "room": 80, "officer": 12}
+           "interpreter_language": 40, "person_of_choice": 200, "room": 80, "officer": 12, "text_number": 40,
+           "message_email": 200}
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,9 +254,19 @@ def validate_record(
         errors.append("crime_reference may hold letters, digits and / - only")
     step_free = _flag(get["needs_step_free"], "needs_step_free", errors)
     hearing_loop = _flag(get["needs_hearing_loop"], "needs_hearing_loop", errors)
+    contact: dict[str, object] = {}
+    flags = {"contact_may_text": "may_text", "contact_may_email": "may_email", "contact_may_phone": "may_phone",
+             "contact_may_voicemail": "may_voicemail", "contact_via_person_only": "only_via_person_of_choice"}
+    given = {field: _flag(get[column], column, errors) for field, column in flags.items()}
+    try:
+        contact = validate_contact({**given, "contact_text_number": get["text_number"],
+                                    "contact_email_address": get["message_email"]}, phone=phone, email=email)
+    except ValidationError as exc:
+        errors.append(exc.message)
     if errors or station is None or start is None or reason is None:
         return None, errors
     fields = {
+        **contact,
         "reason": reason,
         "channel": channel,
         "crime_reference": crime_ref,

@@ -62,6 +62,10 @@ PERSONAL_FIELDS: dict[str, Any] = {
     "safe_contact": None,
     "access_needs": None,
     "person_of_choice": None,
+    # The number and address the visitor agreed to be messaged on (issue 16); the consent
+    # flags themselves stay, like the other booleans.
+    "contact_text_number": None,
+    "contact_email_address": None,
     "vulnerability_flags": [],
     "briefing_notes": None,
     # The row's data key sealed to its readers: erased with the ciphertext it opens.

@@ -54,6 +54,7 @@ from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.rowcodec import decode_changes
 from frontcounter.services.core.sealing import seal_pending
 from frontcounter.services.core.status import LABELS, UNDO, can_transition
+from frontcounter.services.core.visitor_messages import queue_for_changes
 from frontcounter.services.sync.centre_clock import SKEW_LIMIT, centre_now, pinned_clock
 from frontcounter.services.sync.connection import LOCK_TIMEOUT_S, STATEMENT_TIMEOUT_S
 
@@ -249,6 +250,11 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
             _attention(session, op, station_id, "flagged", outcome.flag, now, version)
         if outcome.result != "rejected":
             _settle_resent(session, op, now, version)
+            # The visitor messages the accepted change owes, in this same transaction (issue 16).
+            made = ([] if not op.payload.get("created") else [op.entity_id]) + [
+                uuid.UUID(str((c.get("row") or {}).get("id"))) for c in op.payload.get("also_created") or []
+                if (c.get("row") or {}).get("id")]
+            queue_for_changes(session, outcome.touched, version, now, created=made)
         session.add(AppliedOp(op_id=op.op_id, station_code=op.node, station_seq=op.seq, entity_id=op.entity_id,
                               applied_at=now, result=outcome.result, message=message, version=version))
         session.flush()

@@ -46,6 +46,7 @@ from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.banner import Banner, error_text
 from frontcounter.ui.kit.labels import need_badges, reason_label, status_label
+from frontcounter.ui.kit.messages_panel import MessagesPanel
 from frontcounter.ui.kit.screen_fit import fit_to_screen
 from frontcounter.ui.kit.slots import SlotList
 
@@ -388,8 +389,11 @@ class AppointmentDialog(_TaskDialog):
         layout.addLayout(header)
         layout.addWidget(self.risk)
         layout.addLayout(form)
+        self.messages = MessagesPanel(state, view, self)  # issue 16: consent and the centre's history
+        layout.addWidget(self.messages)
         layout.addWidget(self.banner)
         layout.addLayout(actions)
+        self.messages.load()
 
         self.briefing_button.clicked.connect(self.open_briefing)
         self.reschedule_button.clicked.connect(self._on_reschedule_button_clicked)

@@ -45,6 +45,7 @@ from frontcounter.services.scheduling.changes import REASON_SPECIALISM
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
 from frontcounter.ui.kit.banner import Banner, error_text
+from frontcounter.ui.kit.contact_consent import ContactConsentBox
 from frontcounter.ui.kit.form_fields import fixed_height, guard_wheel
 from frontcounter.ui.kit.labels import reason_label
 from frontcounter.ui.kit.mnemonics import assign_mnemonics
@@ -192,6 +193,7 @@ class BookingForm(QWidget):
         confirm_layout.addWidget(self.back_button)
         self.confirm_frame.hide()
 
+        self.contact = ContactConsentBox(self.phone, self.email)
         self.result_frame = QFrame()
         self.result_frame.setProperty("banner", "info")
         self.result_label = QLabel()
@@ -264,6 +266,7 @@ class BookingForm(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(columns)
+        layout.addWidget(self.contact)
         layout.addWidget(finder, 1)
         layout.addWidget(self.banner)
         layout.addWidget(self.confirm_frame)
@@ -310,7 +313,7 @@ class BookingForm(QWidget):
         for edit in (self.name, self.preferred, self.dob, self.phone, self.email, self.crime_ref, self.access,
                      self.safe_contact, self.person_of_choice, self.flags):
             edit.clear()
-        for text in (self.address, self.notes):
+        for text in (self.address, self.notes, self.contact):
             text.clear()
         for box in (self.step_free, self.hearing_loop, self.video_link, self.child_friendly):
             box.setChecked(False)
@@ -357,7 +360,7 @@ class BookingForm(QWidget):
             needs_step_free=self.step_free.isChecked(), needs_hearing_loop=self.hearing_loop.isChecked(),
             access_needs=self.access.text() or None, person_of_choice=self.person_of_choice.text() or None,
             vulnerability_flags=flags, briefing_notes=self.notes.toPlainText() or None,
-            meeting_link=self.meeting_link_text())
+            meeting_link=self.meeting_link_text(), **self.contact.values())
         return validate(request)
 
     def meeting_link_text(self) -> str | None:  # the FCR desk's form has the field

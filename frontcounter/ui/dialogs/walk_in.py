@@ -37,6 +37,7 @@ from frontcounter.services.scheduling import slots as booking
 from frontcounter.services.scheduling.booking import WalkInRequest, book_walk_in
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
+from frontcounter.ui.kit.contact_consent import ContactConsentBox
 from frontcounter.ui.kit.labels import reason_label
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ class WalkInDialog(QDialog):
         form.addRow(self.tr("&Language"), self.language)
         form.addRow(self.tr("With &whom"), self.person_of_choice)
         form.addRow(self.tr("&Day"), self.day)
+        self.contact = ContactConsentBox(self.phone)
 
         self.proposal_box = QFrame()
         self.proposal_box.setObjectName("walkInProposal")
@@ -168,6 +170,7 @@ class WalkInDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.contact)
         layout.addWidget(self.proposal_box)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
@@ -206,6 +209,7 @@ class WalkInDialog(QDialog):
             person_of_choice=self.person_of_choice.text() or None,
             day=self.chosen_day(),
             slot=self.proposal,
+            extra=self.contact.values(),
         )
 
     # -- find ---------------------------------------------------------------------------------
@@ -280,7 +284,7 @@ class WalkInDialog(QDialog):
             view.reference, f"{start:%a %d %b}", f"{start:%H:%M}", view.room_name, view.officer_label))
         _set_property(self.proposal_box, "banner", "info")
         for widget in (self.name, self.phone, self.reason, self.crime_reference, self.step_free, self.hearing_loop,
-                       self.language, self.person_of_choice, self.day, self.find_button):
+                       self.language, self.person_of_choice, self.day, self.find_button, self.contact):
             widget.setEnabled(False)
         self.book_button.hide()
         self.slip_button.show()

@@ -9,7 +9,7 @@ booker typed, and ``stations.video_room_required`` says the station holds them o
 a video link (elsewhere any private room will do).
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0007
 """
 
 from collections.abc import Sequence
