@@ -17,9 +17,15 @@ by then: there should be none). With
 work, and prints ``vmhwm_mb=`` (the process's peak resident memory) and ``screens=``. With
 ``--phases`` it prints ``phase_<step>=`` times for the steps of start-up (see ``_instrument``).
 
-Kept to the standard library at import time, so the probe adds nothing to what it measures. The
-event filter is removed after the first paint, so it costs the app a few microseconds per event
-only until then (``events=`` says how many).
+Kept to the standard library at import time, so the probe adds nothing to what it measures. It
+watches only the top-level windows the app shows (its event filter goes on each window as
+``show`` is called, and a dialog's ``exec``/``open`` is reported as an error): a filter on the whole
+application would make PySide6 wrap every QObject that receives an event, e.g. the style sheet's
+QStyle, which builds that class's Python type and enums (~8 ms) that the app itself never asks for
+before its first frame. The filter is removed after the main window's first paint, so it costs the
+app a few microseconds per event of those windows only until then (``events=`` says how many). In
+``app`` mode the QApplication is made as ``python -m frontcounter`` makes it
+(``frontcounter.startup.qt_application``).
 """
 
 from __future__ import annotations
@@ -151,7 +157,12 @@ def main(argv: list[str]) -> int:
 
     if phases:
         _mark("qt_imported")
-    app = QApplication(sys.argv[:1])
+    if mode == "app":  # made as `python -m frontcounter` makes it (the style named on Qt's command line)
+        from frontcounter.startup import qt_application
+
+        app = qt_application()
+    else:
+        app = QApplication(sys.argv[:1])
     if phases:
         _mark("qapplication")
 
@@ -162,6 +173,12 @@ def main(argv: list[str]) -> int:
             self.window: QWidget | None = None
             self.interactive = False
             self.sign_in: Any = None
+            self.watched: list[QWidget] = []
+
+        def watch_window(self, widget: QWidget) -> None:
+            if self.window is None and widget.isWindow() and widget not in self.watched:
+                widget.installEventFilter(self)
+                self.watched.append(widget)
 
         def interactive_painted(self) -> None:
             _emit(interactive=f"{time.monotonic():.6f}", interactive_cpu_s=f"{time.process_time():.4f}",
@@ -194,7 +211,9 @@ def main(argv: list[str]) -> int:
                     QTimer.singleShot(0, self.interactive_painted)
                 if window.objectName() == "MainWindow" and self.window is None:
                     self.window = window
-                    app.removeEventFilter(self)
+                    for watched in self.watched:
+                        watched.removeEventFilter(self)
+                    self.watched.clear()
                     # Fires once the rest of this paint pass (every child's paint, the flush) is done.
                     QTimer.singleShot(0, self.painted)
             return False
@@ -214,7 +233,7 @@ def main(argv: list[str]) -> int:
                 os._exit(status)  # skip teardown: it is not start-up, and closeEvent may wait
 
     watcher = FirstPaint()
-    app.installEventFilter(watcher)
+    _watch_shown_windows(watcher, QWidget, QDialog)
     timeout_s = float(os.environ.get(ENV_TIMEOUT, "30"))
 
     def give_up() -> None:
@@ -241,6 +260,26 @@ def main(argv: list[str]) -> int:
     status = cli_main(rest)
     _emit(error=f"the app returned {status} without painting a main window")
     return 5
+
+
+def _watch_shown_windows(watcher: Any, widget_class: Any, dialog_class: Any) -> None:
+    """Put ``watcher``'s event filter on each top-level window as it is shown, and report a dialog
+    run modally (sign-in, crash: it would wait forever offscreen)."""
+    def watching(original: Any) -> Any:
+        def shown(self: Any) -> None:
+            watcher.watch_window(self)
+            original(self)
+
+        return shown
+
+    for name in ("show", "showMaximized", "showNormal", "showFullScreen"):
+        setattr(widget_class, name, watching(getattr(widget_class, name)))
+    for name in ("exec", "open"):
+        def modal(self: Any, *_args: Any) -> Any:
+            _emit(error=f"a dialog appeared before the main window: {_describe(self)}")
+            os._exit(6)
+
+        setattr(dialog_class, name, modal)
 
 
 def _open_every_screen(app: Any, window: Any) -> None:
