@@ -1,6 +1,7 @@
 """The child process the start-up and memory benchmarks time: ``python -m bench.startup_probe MODE``.
 
-``bare``: a bare PySide6 main window, the floor. ``stack --data-dir DIR``: the same after the
+``bare``: a bare PySide6 main window, the floor. ``imports``: a bare window, then the resident
+memory after each step of IMPORT_STEPS (where the megabytes go, module by module). ``stack --data-dir DIR``: the same after the
 work no app of this design can skip (SQLAlchemy's ORM imported, one query, one scrypt check). ``app [FRONTCOUNTER ARGS…]``: the real app,
 started through ``frontcounter.cli.main.main`` exactly as ``python -m frontcounter`` starts it (sign-in
 without the dialog via ``--user`` and ``FRONTCOUNTER_PASSWORD``).
@@ -90,6 +91,48 @@ def _stack_work(args: list[str]) -> None:
     hashlib.scrypt(b"demo", salt=b"0123456789abcdef", n=2**14, r=8, p=1, dklen=32)
 
 
+def _rss_mb() -> float:
+    for line in open("/proc/self/status", encoding="ascii"):  # noqa: SIM115 (tiny, read once)
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+#: What ``imports`` mode loads, in this order, after a bare window is on screen: the library stack,
+#: then the app's own layers, then what only some screens need. Each step's resident memory is
+#: what it adds on top of everything before it.
+IMPORT_STEPS = (
+    ("SQLAlchemy", ("sqlalchemy",)),
+    ("SQLAlchemy ORM", ("sqlalchemy.orm",)),
+    ("models", ("frontcounter.db.models",)),
+    ("runtime and services", ("frontcounter.runtime", "frontcounter.services.security.auth",
+                              "frontcounter.services.sync.push")),
+    ("main window and Today", ("frontcounter.ui.app_state", "frontcounter.ui.shell.main_window",
+                               "frontcounter.ui.views.today", "frontcounter.ui.shell.sync_startup",
+                               "frontcounter.ui.shell.lock")),
+    ("every other view but reports", ("frontcounter.ui.views.day_board", "frontcounter.ui.views.my_appointments",
+                                      "frontcounter.ui.views.booking", "frontcounter.ui.views.attention",
+                                      "frontcounter.ui.views.not_accepted", "frontcounter.ui.views.roster_admin",
+                                      "frontcounter.ui.views.audit", "frontcounter.ui.views.users")),
+    ("reports view (QtCharts)", ("frontcounter.ui.views.reports",)),
+    ("ReportLab (documents)", ("reportlab.pdfgen.canvas", "frontcounter.services.documents.briefing")),
+    ("Alembic (migrations)", ("alembic.command",)),
+)
+
+
+def _import_steps() -> None:
+    """``imports`` mode: resident memory after each of IMPORT_STEPS (``rss_<n>=label:MB``)."""
+    import contextlib
+    import importlib
+
+    _emit(rss_0=f"window:{_rss_mb():.1f}")
+    for n, (label, modules) in enumerate(IMPORT_STEPS, start=1):
+        for module in modules:
+            with contextlib.suppress(ImportError):  # a module renamed since: the step shows the rest
+                importlib.import_module(module)
+        _emit(**{f"rss_{n}": f"{label}:{_rss_mb():.1f}"})
+
+
 def _mark(name: str) -> None:
     _emit(**{f"phase_{name}": f"{time.monotonic():.6f}"})
 
@@ -157,7 +200,7 @@ def main(argv: list[str]) -> int:
 
     if phases:
         _mark("qt_imported")
-    if mode == "app":  # made as `python -m frontcounter` makes it (the style named on Qt's command line)
+    if mode in ("app", "imports"):  # made as `python -m frontcounter` makes it (style on Qt's command line)
         from frontcounter.startup import qt_application
 
         app = qt_application()
@@ -241,6 +284,13 @@ def main(argv: list[str]) -> int:
         os._exit(3)
 
     QTimer.singleShot(int(timeout_s * 1000), give_up)
+    if mode == "imports":
+        window = QMainWindow()
+        window.resize(1280, 780)
+        window.show()
+        app.processEvents()
+        _import_steps()
+        return 0
     if mode in ("bare", "stack"):
         if mode == "stack":
             _stack_work(rest)
