@@ -56,7 +56,7 @@ def _keep_none_alive() -> None:
     from importlib import metadata
 
     try:
-        bad_binding = metadata.version("PySide6").startswith("6.12.")
+        bad_binding = metadata.version("PySide6-Essentials").startswith("6.12.")
     except metadata.PackageNotFoundError:
         bad_binding = False
     if bad_binding and sys.version_info < (3, 12) and sys.implementation.name == "cpython":

@@ -139,9 +139,9 @@ def run(quick: bool) -> dict[str, dict[str, Any]]:
                 screens_seen[kind] = result["values"].get("screens", "")
                 heavy_after[kind] = result["values"].get("loaded_after_screens", "")
 
-        notes: dict[str, str] = {}
+        notes: dict[str, str] = {"memory": memory_by_import()}
         if "demo" not in errors and deadline.allows(round_s):
-            notes = _where_time_goes(kinds["demo"], 1 if quick or not deadline.allows(3 * round_s) else 3,
+            notes |= _where_time_goes(kinds["demo"], 1 if quick or not deadline.allows(3 * round_s) else 3,
                                      importtime=not quick)
 
     return _figures(samples, memory, screens_seen, heavy_after, errors, notes)
@@ -252,7 +252,7 @@ def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[fl
     memory_figures = (
         ("peak memory after opening every screen (demo)", "demo", bare_mb, "<= 60 MB above floor",
          f"peak RSS (VmHWM) of the bare PySide6 window: {bare_mb or 0:.0f} MB",
-         memory_in_the_way + screens_note("demo")),
+         memory_in_the_way + notes.get("memory", "") + screens_note("demo")),
         ("peak memory after every screen over the library stack (demo)", "demo", stack_mb,
          "<= 60 MB above floor (proposed)",
          f"peak RSS of the library-stack floor (bare window, SQLAlchemy ORM, one query, one scrypt check): "
@@ -269,6 +269,26 @@ def _figures(samples: dict[str, list[dict[str, Any]]], memory: dict[str, list[fl
             continue
         out[name] = figure(median(memory[kind]), "MB", floor_mb, target, floor_is=floor_is, note=note)
     return out
+
+
+# -- where the memory goes -----------------------------------------------------------------------
+
+def memory_by_import() -> str:
+    """One ``imports`` probe: the resident memory each layer of imports adds to a bare window."""
+    try:
+        done = run_child([python(), "-m", "bench.startup_probe", "imports"], env=child_env(), timeout=90)
+        values = done.values()
+        steps = [values[k].rsplit(":", 1) for k in sorted((k for k in values if k.startswith("rss_")),
+                                                          key=lambda k: int(k.split("_")[1]))]
+        if "error" in values or len(steps) < 2:
+            raise RuntimeError(values.get("error") or done.tail())
+    except Exception as exc:  # a note; its failure must not sink the figures
+        return f"(memory by import failed: {exc})"
+    parts = [f"{label} +{float(mb) - float(before):.1f} MB"
+             for (label, mb), (_, before) in zip(steps[1:], steps[:-1], strict=True)]
+    return (f"Resident memory each layer of imports adds to a bare shown window ({float(steps[0][1]):.0f} MB), "
+            f"in this order, one process (python -m bench.startup_probe imports): " + ", ".join(parts)
+            + "; the last two are loaded only by a document or a migration, never by opening the screens. ")
 
 
 # -- where the time goes -------------------------------------------------------------------------

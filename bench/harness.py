@@ -214,7 +214,7 @@ def machine_info() -> dict[str, str]:
         "ram": f"{ram:.1f} GB" if ram else "unknown",
         "os": _os_name(),
         "python": platform.python_version(),
-        "pyside6": _version("PySide6"),
+        "pyside6": _version("PySide6-Essentials"),
         "sqlalchemy": _version("SQLAlchemy"),
     }
 

@@ -1,6 +1,7 @@
 """The child process the start-up and memory benchmarks time: ``python -m bench.startup_probe MODE``.
 
-``bare``: a bare PySide6 main window, the floor. ``stack --data-dir DIR``: the same after the
+``bare``: a bare PySide6 main window, the floor. ``imports``: a bare window, then the resident
+memory after each step of IMPORT_STEPS (where the megabytes go, module by module). ``stack --data-dir DIR``: the same after the
 work no app of this design can skip (SQLAlchemy's ORM imported, one query, one scrypt check). ``app [FRONTCOUNTER ARGS…]``: the real app,
 started through ``frontcounter.cli.main.main`` exactly as ``python -m frontcounter`` starts it (sign-in
 without the dialog via ``--user`` and ``FRONTCOUNTER_PASSWORD``).
@@ -17,9 +18,15 @@ by then: there should be none). With
 work, and prints ``vmhwm_mb=`` (the process's peak resident memory) and ``screens=``. With
 ``--phases`` it prints ``phase_<step>=`` times for the steps of start-up (see ``_instrument``).
 
-Kept to the standard library at import time, so the probe adds nothing to what it measures. The
-event filter is removed after the first paint, so it costs the app a few microseconds per event
-only until then (``events=`` says how many).
+Kept to the standard library at import time, so the probe adds nothing to what it measures. It
+watches only the top-level windows the app shows (its event filter goes on each window as
+``show`` is called, and a dialog's ``exec``/``open`` is reported as an error): a filter on the whole
+application would make PySide6 wrap every QObject that receives an event, e.g. the style sheet's
+QStyle, which builds that class's Python type and enums (~8 ms) that the app itself never asks for
+before its first frame. The filter is removed after the main window's first paint, so it costs the
+app a few microseconds per event of those windows only until then (``events=`` says how many). In
+``app`` mode the QApplication is made as ``python -m frontcounter`` makes it
+(``frontcounter.startup.qt_application``).
 """
 
 from __future__ import annotations
@@ -82,6 +89,48 @@ def _stack_work(args: list[str]) -> None:
     with Session(engine) as session:
         session.execute(text("SELECT count(*) FROM users")).scalar()
     hashlib.scrypt(b"demo", salt=b"0123456789abcdef", n=2**14, r=8, p=1, dklen=32)
+
+
+def _rss_mb() -> float:
+    for line in open("/proc/self/status", encoding="ascii"):  # noqa: SIM115 (tiny, read once)
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+#: What ``imports`` mode loads, in this order, after a bare window is on screen: the library stack,
+#: then the app's own layers, then what only some screens need. Each step's resident memory is
+#: what it adds on top of everything before it.
+IMPORT_STEPS = (
+    ("SQLAlchemy", ("sqlalchemy",)),
+    ("SQLAlchemy ORM", ("sqlalchemy.orm",)),
+    ("models", ("frontcounter.db.models",)),
+    ("runtime and services", ("frontcounter.runtime", "frontcounter.services.security.auth",
+                              "frontcounter.services.sync.push")),
+    ("main window and Today", ("frontcounter.ui.app_state", "frontcounter.ui.shell.main_window",
+                               "frontcounter.ui.views.today", "frontcounter.ui.shell.sync_startup",
+                               "frontcounter.ui.shell.lock")),
+    ("every other view but reports", ("frontcounter.ui.views.day_board", "frontcounter.ui.views.my_appointments",
+                                      "frontcounter.ui.views.booking", "frontcounter.ui.views.attention",
+                                      "frontcounter.ui.views.not_accepted", "frontcounter.ui.views.roster_admin",
+                                      "frontcounter.ui.views.audit", "frontcounter.ui.views.users")),
+    ("reports view (QtCharts)", ("frontcounter.ui.views.reports",)),
+    ("ReportLab (documents)", ("reportlab.pdfgen.canvas", "frontcounter.services.documents.briefing")),
+    ("Alembic (migrations)", ("alembic.command",)),
+)
+
+
+def _import_steps() -> None:
+    """``imports`` mode: resident memory after each of IMPORT_STEPS (``rss_<n>=label:MB``)."""
+    import contextlib
+    import importlib
+
+    _emit(rss_0=f"window:{_rss_mb():.1f}")
+    for n, (label, modules) in enumerate(IMPORT_STEPS, start=1):
+        for module in modules:
+            with contextlib.suppress(ImportError):  # a module renamed since: the step shows the rest
+                importlib.import_module(module)
+        _emit(**{f"rss_{n}": f"{label}:{_rss_mb():.1f}"})
 
 
 def _mark(name: str) -> None:
@@ -151,7 +200,12 @@ def main(argv: list[str]) -> int:
 
     if phases:
         _mark("qt_imported")
-    app = QApplication(sys.argv[:1])
+    if mode in ("app", "imports"):  # made as `python -m frontcounter` makes it (style on Qt's command line)
+        from frontcounter.startup import qt_application
+
+        app = qt_application()
+    else:
+        app = QApplication(sys.argv[:1])
     if phases:
         _mark("qapplication")
 
@@ -162,6 +216,12 @@ def main(argv: list[str]) -> int:
             self.window: QWidget | None = None
             self.interactive = False
             self.sign_in: Any = None
+            self.watched: list[QWidget] = []
+
+        def watch_window(self, widget: QWidget) -> None:
+            if self.window is None and widget.isWindow() and widget not in self.watched:
+                widget.installEventFilter(self)
+                self.watched.append(widget)
 
         def interactive_painted(self) -> None:
             _emit(interactive=f"{time.monotonic():.6f}", interactive_cpu_s=f"{time.process_time():.4f}",
@@ -194,7 +254,9 @@ def main(argv: list[str]) -> int:
                     QTimer.singleShot(0, self.interactive_painted)
                 if window.objectName() == "MainWindow" and self.window is None:
                     self.window = window
-                    app.removeEventFilter(self)
+                    for watched in self.watched:
+                        watched.removeEventFilter(self)
+                    self.watched.clear()
                     # Fires once the rest of this paint pass (every child's paint, the flush) is done.
                     QTimer.singleShot(0, self.painted)
             return False
@@ -214,14 +276,23 @@ def main(argv: list[str]) -> int:
                 os._exit(status)  # skip teardown: it is not start-up, and closeEvent may wait
 
     watcher = FirstPaint()
-    app.installEventFilter(watcher)
+    _watch_shown_windows(watcher, QWidget, QDialog)
     timeout_s = float(os.environ.get(ENV_TIMEOUT, "30"))
 
     def give_up() -> None:
+        if watcher.window is not None:  # painted: the screens that follow have a deadline each
+            return
         _emit(error=f"no paint within {timeout_s:.0f} s")
         os._exit(3)
 
     QTimer.singleShot(int(timeout_s * 1000), give_up)
+    if mode == "imports":
+        window = QMainWindow()
+        window.resize(1280, 780)
+        window.show()
+        app.processEvents()
+        _import_steps()
+        return 0
     if mode in ("bare", "stack"):
         if mode == "stack":
             _stack_work(rest)
@@ -241,6 +312,26 @@ def main(argv: list[str]) -> int:
     status = cli_main(rest)
     _emit(error=f"the app returned {status} without painting a main window")
     return 5
+
+
+def _watch_shown_windows(watcher: Any, widget_class: Any, dialog_class: Any) -> None:
+    """Put ``watcher``'s event filter on each top-level window as it is shown, and report a dialog
+    run modally (sign-in, crash: it would wait forever offscreen)."""
+    def watching(original: Any) -> Any:
+        def shown(self: Any) -> None:
+            watcher.watch_window(self)
+            original(self)
+
+        return shown
+
+    for name in ("show", "showMaximized", "showNormal", "showFullScreen"):
+        setattr(widget_class, name, watching(getattr(widget_class, name)))
+    for name in ("exec", "open"):
+        def modal(self: Any, *_args: Any) -> Any:
+            _emit(error=f"a dialog appeared before the main window: {_describe(self)}")
+            os._exit(6)
+
+        setattr(dialog_class, name, modal)
 
 
 def _open_every_screen(app: Any, window: Any) -> None:

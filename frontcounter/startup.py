@@ -12,22 +12,40 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 logger = logging.getLogger(__name__)
 
 
-def run_gui(args: argparse.Namespace) -> int:
-    """The first frame (the sign-in window) needs Qt and config.json only; the station cache opens
-    behind it on a worker while the clerk types (frontcounter/ui/shell/startup.py)."""
+def qt_application() -> QApplication:
+    """The running QApplication, or a new one made as the app makes its own: the Fusion style named
+    on Qt's command line (frontcounter/ui/theme.py ``new_application``), and PySide6 kept from reading
+    the source of every module imported after it (frontcounter/ui/pyside_sources.py)."""
     from PySide6.QtWidgets import QApplication
 
     from frontcounter.ui.pyside_sources import stop_reading_module_sources
 
     stop_reading_module_sources()  # before any more imports: ~20 MB of cached source lines otherwise
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing  # type: ignore[return-value]  (a test's, or the probe's)
+    try:
+        from frontcounter.ui.theme import new_application
+    except ImportError:  # compiled resources missing: run_gui says so, the app runs unstyled
+        return QApplication(sys.argv[:1])
+    return new_application(sys.argv[0] if sys.argv else "frontcounter")
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """The first frame (the sign-in window) needs Qt and config.json only; the station cache opens
+    behind it on a worker while the clerk types (frontcounter/ui/shell/startup.py)."""
+    app = qt_application()
     from frontcounter.paths import Paths
     from frontcounter.ui.crash import install_excepthook
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("FrontCounter")
     app.setOrganizationName("FrontCounter")
     install_excepthook()  # 1. excepthook

@@ -10,7 +10,7 @@ import sys
 import traceback
 from types import TracebackType
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from frontcounter.services.core.errors import FrontCounterError
 
@@ -29,6 +29,8 @@ def _hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | Non
     if QApplication.instance() is None:
         sys.__excepthook__(kind, exc, tb)
         return
+    from PySide6.QtWidgets import QMessageBox  # only when something went wrong: not before the first frame
+
     box = QMessageBox(QMessageBox.Icon.Critical, "FrontCounter",
                       "Something went wrong. Nothing you saved has been lost; the details are in the log.")
     box.setObjectName("crashDialog")  # ui/lock.py lets input reach it while the screen is locked

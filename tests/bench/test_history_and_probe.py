@@ -81,6 +81,16 @@ def test_app_probe_reports_a_failed_sign_in(demo_dir: Path) -> None:
         probe("app", *app_args(Paths.resolve(demo_dir).data_dir, "nobody.HH"))
 
 
+def test_memory_by_import_names_every_layer() -> None:
+    from bench.bench_startup import memory_by_import
+    from bench.startup_probe import IMPORT_STEPS
+
+    note = memory_by_import()
+    assert "failed" not in note, note
+    for label, _modules in IMPORT_STEPS:
+        assert f"{label} +" in note
+
+
 def test_cached_data_dirs_copies_under_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bench import history
 

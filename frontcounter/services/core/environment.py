@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-import sqlite3
+import sys
 from pathlib import Path
 
 from frontcounter.services.core.errors import FrontCounterError
@@ -116,7 +116,10 @@ def explain(exc: BaseException, *, database: Path | None = None, folder: Path | 
     if _is_keyring_error(exc):
         return keyring_problem(exc)
     orig = getattr(exc, "orig", None) or exc
-    if isinstance(orig, sqlite3.Error):
+    # sqlite3 is looked up, not imported: its error can only exist once something imported it, and
+    # this module is on the way to the sign-in window's first frame (ui/tasks.py), which needs no sqlite3.
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(orig, sqlite3.Error):
         line = _sqlite_line(str(orig), str(database) if database is not None else "file", database)
         return EnvironmentProblem(line) if line else None
     if isinstance(orig, OSError):

@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,20 +106,40 @@ def _digest(row: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _rows(session: Session, model: type[SyncedMixin], station_id: uuid.UUID) -> dict[uuid.UUID, dict[str, Any]]:
+#: Rows read per round trip while a table is streamed (verify holds a batch, never the table).
+BATCH_ROWS = 1000
+
+
+def _stream(session: Session, model: type[SyncedMixin], station_id: uuid.UUID) -> Iterator[dict[str, Any]]:
+    """The station's rows of ``model``, in id order, a batch at a time: a cache with years of
+    history (100,000 appointments, as many audit events) must not be held whole in memory."""
     table = model.__table__  # type: ignore[attr-defined]
-    query = select(*(table.c[c] for c in sync_pull.columns_of(model)))
+    query = select(*(table.c[c] for c in sync_pull.columns_of(model))).order_by(table.c.id)
     scope = sync_pull.scope_of(model, station_id)
     if scope is not None:
         query = query.where(scope)
-    return {r.id: dict(r._mapping) for r in session.execute(query)}
+    for row in session.execute(query.execution_options(yield_per=BATCH_ROWS)):
+        yield dict(row._mapping)
 
 
-def _table_hash(digests: dict[uuid.UUID, str]) -> str:
-    h = hashlib.sha256()
-    for row_id in sorted(digests):
-        h.update(f"{row_id}:{digests[row_id]};".encode())
-    return h.hexdigest()
+class _Ordered:
+    """A row stream that checks the ids come in ascending order (the merge below relies on both
+    ends sorting ids the same way, as UUIDs; a database that did not would be caught, not trusted)."""
+
+    def __init__(self, rows: Iterator[dict[str, Any]], where: str) -> None:
+        self._rows = rows
+        self._last: uuid.UUID | None = None
+        self._where = where
+        self.count = 0
+
+    def next(self) -> dict[str, Any] | None:
+        row = next(self._rows, None)
+        if row is not None:
+            if self._last is not None and row["id"] <= self._last:
+                raise RuntimeError(f"the {self._where} returned ids out of order; cannot compare")
+            self._last = row["id"]
+            self.count += 1
+        return row
 
 
 def _station_id(local: Session, station_code: str) -> uuid.UUID:
@@ -136,30 +157,51 @@ def verify(local_engine: Engine, central_engine: Engine, station_code: str) -> V
         waiting = sync_pull.pending_entity_ids(local)
         for model in SYNCED_MODELS:
             name = model.__tablename__  # type: ignore[attr-defined]
-            mine, theirs = _rows(local, model, station_id), _rows(central, model, station_id)
-            held = waiting & (mine.keys() | theirs.keys())
-            report.waiting += len(held)
-            my_digests = {k: _digest(v) for k, v in mine.items() if k not in held}
-            their_digests = {k: _digest(v) for k, v in theirs.items() if k not in held}
-            same = _table_hash(my_digests) == _table_hash(their_digests)
-            report.tables.append(TableCheck(name, len(mine), len(theirs), same))
-            if same:
-                continue
-            for row_id in sorted(their_digests.keys() - my_digests.keys()):
-                report.differences.append(RowDifference(name, row_id, "missing at the station"))
-            for row_id in sorted(my_digests.keys() - their_digests.keys()):
-                if mine[row_id].get("deleted"):
-                    # Set aside by a refusal (sync/push.py, _withhold_unaccepted): the centre never had
-                    # it, and it waits on the "Not accepted" list to be fixed and resent.
-                    report.set_aside += 1
-                    continue
-                report.differences.append(RowDifference(name, row_id, "only at the station"))
-            for row_id in sorted(my_digests.keys() & their_digests.keys()):
-                if my_digests[row_id] != their_digests[row_id]:
-                    a, b = mine[row_id], theirs[row_id]
-                    cols = tuple(sorted(k for k in b if _digest({k: a.get(k)}) != _digest({k: b[k]})))
-                    report.differences.append(RowDifference(name, row_id, "different", cols))
+            report.tables.append(_compare(report, name, waiting,
+                                          _Ordered(_stream(local, model, station_id), "station cache"),
+                                          _Ordered(_stream(central, model, station_id), "centre")))
     return report
+
+
+def _compare(report: VerifyReport, name: str, waiting: set[uuid.UUID], mine: _Ordered,
+             theirs: _Ordered) -> TableCheck:
+    """Merge two id-ordered row streams of one table: what differs goes into ``report`` (missing,
+    then only here, then different, each in id order), and a row with a change still waiting is
+    counted but not compared."""
+    missing: list[RowDifference] = []
+    only_here: list[RowDifference] = []
+    different: list[RowDifference] = []
+    set_aside = 0
+    a, b = mine.next(), theirs.next()
+    while a is not None or b is not None:
+        if b is None or (a is not None and a["id"] < b["id"]):
+            assert a is not None
+            if a["id"] in waiting:
+                report.waiting += 1
+            elif a.get("deleted"):
+                # Set aside by a refusal (sync/push.py, _withhold_unaccepted): the centre never had
+                # it, and it waits on the "Not accepted" list to be fixed and resent.
+                set_aside += 1
+            else:
+                only_here.append(RowDifference(name, a["id"], "only at the station"))
+            a = mine.next()
+        elif a is None or b["id"] < a["id"]:
+            if b["id"] in waiting:
+                report.waiting += 1
+            else:
+                missing.append(RowDifference(name, b["id"], "missing at the station"))
+            b = theirs.next()
+        else:
+            if a["id"] in waiting:
+                report.waiting += 1
+            elif _digest(a) != _digest(b):
+                cols = tuple(sorted(k for k in b if _digest({k: a.get(k)}) != _digest({k: b[k]})))
+                different.append(RowDifference(name, b["id"], "different", cols))
+            a, b = mine.next(), theirs.next()
+    report.set_aside += set_aside
+    report.differences += missing + only_here + different
+    same = not (missing or only_here or different or set_aside)
+    return TableCheck(name, mine.count, theirs.count, same)
 
 
 def repair(local_engine: Engine, central_engine: Engine, station_code: str) -> VerifyReport:

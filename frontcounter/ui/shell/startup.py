@@ -18,15 +18,16 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from frontcounter.services.core.errors import FrontCounterError
-from frontcounter.startup_problems import describe
 from frontcounter.ui.shell.sign_in_window import SignInWindow
-from frontcounter.ui.tasks import Progress, TaskRunner
+
+if TYPE_CHECKING:
+    from frontcounter.ui.tasks import Progress, TaskRunner
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +100,7 @@ class Startup(QObject):
         self._open_station = open_station
         self.data_dir = data_dir
         self._preset = (preset_user, preset_password) if preset_user and preset_password is not None else None
-        # Two: the password check (scrypt) runs beside the main window's imports.
-        self.tasks = TaskRunner(self, max_threads=2)
+        self._tasks: TaskRunner | None = None
         self.result: Opened | None = None
         self.main_window: QWidget | None = None
         #: The signed-in session's lock (Lock now, Switch user, Sign out); it serves the window
@@ -116,6 +116,17 @@ class Startup(QObject):
         window.submitted.connect(self._on_window_submitted)
         window.retry_requested.connect(self._begin_opening)
         window.cancelled.connect(self._on_window_cancelled)
+
+    @property
+    def tasks(self) -> TaskRunner:
+        """The workers, made at their first job (after the first frame: the thread pool's PySide6
+        types cost that frame a few milliseconds). Two: the password check (scrypt) runs beside
+        the main window's imports."""
+        if self._tasks is None:
+            from frontcounter.ui.tasks import TaskRunner
+
+            self._tasks = TaskRunner(self, max_threads=2)
+        return self._tasks
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -172,7 +183,7 @@ class Startup(QObject):
             logger.warning("start-up problem: %s", exc)
         self._pending = None
         self.window.set_checking(False)
-        self.window.show_problem(describe(exc, self.data_dir))
+        self.window.show_problem(_describe(exc, self.data_dir))
 
     # -- signing in ---------------------------------------------------------------------------
 
@@ -202,7 +213,7 @@ class Startup(QObject):
             return
         logger.error("sign-in failed", exc_info=exc)
         self.window.set_checking(False)
-        self.window.show_problem(describe(exc, self.data_dir))
+        self.window.show_problem(_describe(exc, self.data_dir))
 
     def _on_modules_ready(self, _result: object) -> None:
         self._modules_ready = True
@@ -282,6 +293,12 @@ class Startup(QObject):
         if self.main_window is None:
             self.tasks.wait(10000)  # let an open in flight finish before the process goes
             QApplication.quit()
+
+
+def _describe(exc: BaseException, data_dir: Path) -> str:
+    from frontcounter.startup_problems import describe  # only when something went wrong
+
+    return describe(exc, data_dir)
 
 
 def _is_database_error(exc: BaseException) -> bool:
