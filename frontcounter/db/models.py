@@ -9,7 +9,6 @@ centre) are simply empty on the other side.
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import date, datetime, time
 from typing import Any
@@ -34,6 +33,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from frontcounter.db.enums import RELEASED_STATUSES as RELEASED_STATUSES
+from frontcounter.db.enums import CancelReason as CancelReason
+from frontcounter.db.enums import Channel as Channel
+from frontcounter.db.enums import Reason as Reason
+from frontcounter.db.enums import Role as Role
+from frontcounter.db.enums import Status as Status
 from frontcounter.db.types import UTCDateTime
 
 NAMING_CONVENTION = {
@@ -48,60 +53,6 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
-
-
-class Role(enum.StrEnum):
-    COUNTER = "counter"
-    OFFICER = "officer"
-    SUPERVISOR = "supervisor"
-    FCR = "fcr"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-
-
-class Status(enum.StrEnum):
-    BOOKED = "booked"
-    ARRIVED = "arrived"
-    IN_PROGRESS = "in_progress"
-    COMPLETED = "completed"
-    NO_SHOW = "no_show"
-    CANCELLED = "cancelled"
-    RESCHEDULED = "rescheduled"
-    LEFT_UNSEEN = "left_unseen"
-
-
-#: Statuses whose appointment no longer holds its room and officer (the double-booking guard
-#: ignores them). Kept in one place because the migration's constraints and triggers use it too.
-RELEASED_STATUSES: tuple[str, ...] = (Status.CANCELLED.value, Status.RESCHEDULED.value)
-
-
-class Channel(enum.StrEnum):
-    CALL_101 = "101_call"
-    ONLINE = "online"
-    WALK_IN = "walk_in"
-    COMMAND_AND_CONTROL = "command_and_control"
-    #: A video appointment: the visitor joins by the meeting link on their slip, nobody walks in.
-    VIDEO = "video"
-
-
-class Reason(enum.StrEnum):
-    REPORT_CRIME = "report_crime"
-    VICTIM_UPDATE = "victim_update"
-    WITNESS_STATEMENT = "witness_statement"
-    DOMESTIC_ABUSE = "domestic_abuse"
-    SEXUAL_OFFENCE = "sexual_offence"
-    HATE_CRIME = "hate_crime"
-    FRAUD = "fraud"
-    PROPERTY = "property"
-    FIREARMS_LICENSING = "firearms_licensing"
-    OTHER = "other"
-
-
-class CancelReason(enum.StrEnum):
-    VISITOR_REQUEST = "visitor_request"
-    OPERATIONAL_DEMAND = "operational_demand"
-    DUPLICATE = "duplicate"
-    OTHER = "other"
 
 
 class SyncedMixin:

@@ -38,8 +38,6 @@ from frontcounter.services.core.errors import DoubleBooking, NotFound, Validatio
 from frontcounter.services.core.permissions import Action
 from frontcounter.services.core.references import new_reference
 from frontcounter.services.scheduling.slots import (
-    _CRIME_REF_RE,
-    _PHONE_RE,
     MAX_DURATION,
     REFERENCE_ATTEMPTS,
     Slot,
@@ -50,6 +48,9 @@ from frontcounter.services.scheduling.slots import (
 
 logger = logging.getLogger(__name__)
 
+
+_PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,24}$")
+_CRIME_REF_RE = re.compile(r"^[A-Za-z0-9/ \-_.]{1,40}$")
 
 @dataclass(frozen=True)
 class BookingRequest:

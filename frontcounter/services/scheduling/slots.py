@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -41,6 +40,7 @@ from frontcounter.services.core.commands import guard
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.errors import NotFound, ValidationError
 from frontcounter.services.core.permissions import Action
+from frontcounter.services.scheduling.matching import haversine_km, is_english, speaks, trained
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class SlotNeeds:
             )
             if on
         ]
-        if self.language and not _is_english(self.language):
+        if self.language and not is_english(self.language):
             parts.append(f"an officer who speaks {self.language}")
         if self.specialism:
             parts.append(f"a {self.specialism} trained officer")
@@ -109,32 +109,6 @@ class Slot:
 
 # ---------------------------------------------------------------------------------------------
 # Finding slots
-
-
-def _is_english(language: str) -> bool:
-    return language.strip().casefold() == "english"
-
-
-def _speaks(languages: Iterable[str], wanted: str | None) -> bool:
-    if not wanted or _is_english(wanted):
-        return True
-    key = wanted.strip().casefold()
-    return any(lang.strip().casefold() == key for lang in languages)
-
-
-def _trained(specialisms: Iterable[str], wanted: str | None) -> bool:
-    if not wanted:
-        return True
-    key = wanted.strip().casefold()
-    return any(key in s.casefold() or s.casefold() in key for s in specialisms)
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance; good enough to rank stations by nearness."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
 def _overlaps(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
@@ -291,7 +265,7 @@ def _load_period(session: Session, station_ids: list[uuid.UUID], needs: SlotNeed
         o.id.hex: _OfficerInfo(o.id.hex, o.id, f"{o.rank} {o.collar_number} {o.name}", o.collar_number,
                                tuple(o.languages or ()))
         for o in connection.execute(_OFFICERS_QUERY, in_period)
-        if _speaks(o.languages or (), needs.language) and _trained(o.specialisms or (), needs.specialism)
+        if speaks(o.languages or (), needs.language) and trained(o.specialisms or (), needs.specialism)
     }
     duties: dict[tuple[str, date], list[tuple[str, datetime, datetime]]] = defaultdict(list)
     if officers:
@@ -503,10 +477,3 @@ def find_slots(
             # least twice the last round (a need few stations meet yields nothing for a while).
             batch = max(2 * batch, math.ceil((limit - len(found)) * done / len(found)) if found else 0)
     return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Booking
-
-_PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{6,24}$")
-_CRIME_REF_RE = re.compile(r"^[A-Za-z0-9/ \-_.]{1,40}$")

@@ -48,7 +48,7 @@ from frontcounter.db.models import (
 )
 from frontcounter.services.core import text_rules
 from frontcounter.services.core.clock import local
-from frontcounter.services.core.commands import next_central_version, translate_integrity_error
+from frontcounter.services.core.commands import next_central_version
 from frontcounter.services.core.context import Policy
 from frontcounter.services.core.errors import ValidationError
 from frontcounter.services.core.rowcodec import decode_changes
@@ -56,6 +56,7 @@ from frontcounter.services.core.sealing import seal_pending
 from frontcounter.services.core.status import LABELS, UNDO, can_transition
 from frontcounter.services.core.visitor_messages import queue_for_changes
 from frontcounter.services.sync.centre_clock import SKEW_LIMIT, centre_now, pinned_clock
+from frontcounter.services.sync.centre_refusals import collision, refusal, unknown_station
 from frontcounter.services.sync.connection import LOCK_TIMEOUT_S, STATEMENT_TIMEOUT_S
 
 logger = logging.getLogger(__name__)
@@ -138,18 +139,6 @@ def _decode(model: type[SyncedMixin], data: dict[str, Any]) -> dict[str, Any]:
     return decode_changes(model, data)  # type: ignore[arg-type]  # every synced model is a Base
 
 
-#: lock_not_available (lock_timeout), query_canceled (statement_timeout) and deadlock_detected
-#: (two writers inserting clashing rows at once each wait on the other's exclusion-constraint
-#: check; PostgreSQL ends one: applied again, it meets the winner's row and is refused in words).
-_TIMED_OUT = frozenset({"55P03", "57014", "40P01"})
-
-
-def timed_out(exc: BaseException | None) -> bool:
-    """Did the centre give up waiting (a lock held elsewhere, a statement too slow, a deadlock)?"""
-    orig = getattr(exc, "orig", None) or exc
-    return getattr(orig, "sqlstate", None) in _TIMED_OUT
-
-
 def pinned_clock_now() -> datetime | None:
     clock = pinned_clock()
     return clock.now() if clock is not None else None
@@ -214,7 +203,7 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
         if not postgres:
             station_id = session.scalar(select(Station.id).where(Station.code == op.station_code))
         if station_id is None:
-            raise _unknown_station(op.station_code)
+            raise unknown_station(op.station_code)
         # The centre's time, never the station's (a pinned clock stands in for it in tests).
         now = now or pinned_clock_now() or server_now or centre_now(session)
         if not postgres:
@@ -226,12 +215,12 @@ def _apply_once(factory: sessionmaker[Session], op: Operation, now: datetime | N
         except _Reject as rejection:
             outcome = _Outcome("rejected", rejection.message, quiet=rejection.quiet)
         except IntegrityError as exc:
-            outcome = _Outcome("rejected", _collision(exc, op))
+            outcome = _Outcome("rejected", collision(exc, bool(op.payload.get("created"))))
         except (OperationalError, InterfaceError):
             raise  # the link or the server (or a deadlock): the station retries later
         except DBAPIError as exc:  # a permanent refusal: row-level security, a value out of range…
             logger.warning("central apply refused op %s (%s): %s", op.op_id, op.op_type, type(exc.orig).__name__)
-            outcome = _Outcome("rejected", _refusal(exc))
+            outcome = _Outcome("rejected", refusal(exc))
         except Exception:  # a bug judging this op: answer it, do not block the station's queue
             logger.exception("central apply failed for op %s (%s)", op.op_id, op.op_type)
             outcome = _Outcome("rejected", "the centre could not apply it (an internal error was logged)")
@@ -271,28 +260,6 @@ def _actual_version(session: Session, touched: list[SyncedMixin], version: int) 
     found = [session.scalar(select(type(r).version).where(type(r).id == r.id))
              for r in touched]
     return max([version, *(int(v) for v in found if v is not None)])
-
-
-def _collision(exc: IntegrityError, op: Operation) -> str:
-    """Why the database's own guard refused the op, in the words the station's user needs."""
-    translated = translate_integrity_error(exc)
-    if translated is None:
-        return "the centre's data refused it"
-    if op.payload.get("created") or "overlap" not in str(exc.orig):
-        return translated.message
-    return "its room or officer is now booked for someone else at that time"
-
-
-def _refusal(exc: DBAPIError) -> str:
-    if getattr(exc.orig, "sqlstate", None) == "42501" or "row-level security" in str(exc.orig):
-        return "this station may not change that record at the centre"
-    return "the centre's database refused it"
-
-
-def _unknown_station(code: str) -> Exception:
-    from frontcounter.services.core.errors import NotFound
-
-    return NotFound(f"The centre has no station {code!r}; check this station's code in Settings.")
 
 
 def _judge(session: Session, op: Operation, now: datetime) -> _Outcome:

@@ -24,6 +24,7 @@ from frontcounter.services.core.errors import (
 )
 from frontcounter.services.core.rowcodec import encode_changes
 from frontcounter.services.sync import centre
+from frontcounter.services.sync.centre_refusals import timed_out
 from frontcounter.services.sync.connection import (
     LOCK_TIMEOUT_S,
     central_errors,
@@ -201,7 +202,7 @@ def _apply_retrying(factory: Any, op: centre.Operation, centre_clock: Clock | No
             with central_errors(url):
                 return centre.apply_operation(factory, op, centre_clock.now() if centre_clock else None)
         except DBAPIError as exc:
-            if not centre.timed_out(exc):
+            if not timed_out(exc):
                 raise
             if attempt == attempts - 1:
                 raise OfflineError(

@@ -10,7 +10,7 @@ the FCR desk (ui/views/fcr_desk.py) searches the centre itself and adds the vide
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from PySide6.QtCore import QDate, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -44,6 +44,7 @@ from frontcounter.services.scheduling.booking import BookingRequest, book, valid
 from frontcounter.services.scheduling.changes import REASON_SPECIALISM
 from frontcounter.services.scheduling.slots import Slot, SlotNeeds
 from frontcounter.ui.app_state import AppState
+from frontcounter.ui.dialogs.booking_fields import CHANNEL_LABELS, DURATIONS, parse_dob
 from frontcounter.ui.kit.banner import Banner, error_text
 from frontcounter.ui.kit.contact_consent import ContactConsentBox
 from frontcounter.ui.kit.form_fields import fixed_height, guard_wheel
@@ -51,30 +52,6 @@ from frontcounter.ui.kit.labels import reason_label
 from frontcounter.ui.kit.mnemonics import assign_mnemonics
 from frontcounter.ui.kit.screen_fit import fit_to_screen
 from frontcounter.ui.kit.slots import SlotList, slot_text
-
-CHANNEL_LABELS = {
-    Channel.CALL_101.value: "101 call",
-    Channel.ONLINE.value: "Online",
-    Channel.WALK_IN.value: "Front counter walk-in",
-    Channel.COMMAND_AND_CONTROL.value: "Command and control",
-}
-
-
-def parse_dob(text: str) -> date | None:
-    """An optional date of birth typed as DD/MM/YYYY (or YYYY-MM-DD)."""
-    value = text.strip()
-    if not value:
-        return None
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValidationError(f"Date of birth {value!r}: type it as DD/MM/YYYY, or leave it empty.")
-
-
-#: What the duration box offers: a quarter-hour to a whole working day (the finder takes 15–480).
-DURATIONS = (15, 30, 45, 60, 90, 120, 180, 240, 360, 480)
 
 
 class BookingForm(QWidget):
