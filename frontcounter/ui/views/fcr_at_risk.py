@@ -221,6 +221,8 @@ class AtRiskView(QWidget):
         self.note.clear()
         self.banner.show_message(self.tr("Contact recorded: {0}.").format(record.outcome_text), "info")
         self.reload()
+        # The reload keeps the same row selected, so no selection change would refresh its history.
+        self._on_selection_changed()
 
     def open_selected(self) -> None:
         chosen = self.selected()

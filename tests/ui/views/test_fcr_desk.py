@@ -198,6 +198,9 @@ def test_the_force_wide_at_risk_list_records_each_contact(
     qtbot.keyClick(view.record_button, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: "Contact recorded" in view.banner.text(), timeout=10000)
     qtbot.waitUntil(lambda: "Left a message" in view.table.item(view.table.currentRow(), 7).text(), timeout=10000)
+    # The contacts made, on screen at once: the one just recorded, with its note (it stayed "none yet").
+    qtbot.waitUntil(lambda: any("Texted as the safe-contact note says" in view.contacts.item(i).text()
+                                for i in range(view.contacts.count())), timeout=10000)
     with centre.ctx.read() as s:
         row = s.scalars(select(AtRiskContact).where(AtRiskContact.appointment_id == chosen.id)).one()
     assert (row.username, row.outcome, row.note) == ("fcr.HH", "message_left", "Texted as the safe-contact note says")
