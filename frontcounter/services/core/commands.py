@@ -40,7 +40,13 @@ from frontcounter.services.core.errors import (
 )
 from frontcounter.services.core.permissions import Action, require
 from frontcounter.services.core.rowcodec import LOCAL_ONLY_COLUMNS, encode_changes, encode_value, row_to_dict
-from frontcounter.services.core.sealing import recipients, seal_new_values, seal_pending, sealed_changes
+from frontcounter.services.core.sealing import (
+    Sealer,
+    recipients,
+    seal_new_values,
+    seal_pending,
+    sealed_changes,
+)
 from frontcounter.services.core.text_rules import check_row, check_values, clean
 from frontcounter.services.core.visitor_messages import queue_for_changes
 
@@ -388,6 +394,7 @@ class BatchScope:
     _entries: list[dict[str, Any]] = field(default_factory=list)
     actions: set[str] = field(default_factory=set)
     _readers: dict[uuid.UUID, dict[uuid.UUID, str]] = field(default_factory=dict)
+    _sealer: Sealer = field(default_factory=Sealer)
 
     def created(
         self,
@@ -409,7 +416,7 @@ class BatchScope:
             station_id = row["station_id"]
             if station_id not in self._readers:
                 self._readers[station_id] = recipients(self.session, station_id)
-            seal_new_values(row, self._readers[station_id])
+            seal_new_values(row, self._readers[station_id], self._sealer)
         self._rows.setdefault(model, []).append(row)
         self._events.append({
             "id": uuid.uuid4(), "local_seq": self.next_seq, "at": self.now, "username": self.actor.username,

@@ -256,3 +256,28 @@ def test_a_repeated_id_is_skipped_after_its_first_row_went_in_and_tried_when_the
     assert [p.line for p in report.rejected] == [5] and "no room 'No Such Room'" in report.rejected[0].errors[0]
     assert report.skipped == ((len(rows) + 1, rows[10]["external_id"]),)
     assert report.imported_count == 30 and _imported(station) == 30
+
+
+def test_an_imported_batch_stores_its_notes_sealed_each_row_with_its_own_data_key(
+    station: StationRuntime, supervisor: Actor, tmp_path: Path
+) -> None:
+    """A batch inserts past the ORM flush that seals a command's rows, so it seals them itself
+    (issue 21): no note in clear in the cache or its outbox, an officer's key opens each row."""
+    import sqlite3
+    from contextlib import closing
+
+    from tests.demo_keys import opened
+
+    path = write_csv(tmp_path / "cad.csv", generated_rows(500))
+    report = importer.import_file(station.ctx, supervisor, path, batch_rows=BATCH)
+    assert report.imported_count == 500
+    with closing(sqlite3.connect(station.paths.station_db)) as raw:
+        assert raw.execute("SELECT count(*) FROM appointments WHERE briefing_notes LIKE 'incident %'").fetchone()[0] == 0
+        assert raw.execute("SELECT count(*) FROM outbox WHERE payload LIKE '%incident %'").fetchone()[0] == 0
+    with station.ctx.read() as s:
+        rows = s.scalars(select(Appointment).where(Appointment.external_id.in_(["G-000010", "G-000011"]))
+                         .order_by(Appointment.external_id)).all()
+        assert [opened(s, r)["briefing_notes"] for r in rows] == ["incident 10", "incident 11"]
+        first, second = (r.sealed_keys or {} for r in rows)
+        assert first.keys() == second.keys() and first, "sealed to the same readers"
+        assert all(first[u] != second[u] for u in first), "each row's data key wrapped on its own"
