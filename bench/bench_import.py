@@ -27,12 +27,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.bench_sync import bench_database
 from bench.harness import REPO_ROOT, Deadline, figure
 
 PG_URL = os.environ.get("FRONTCOUNTER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -167,25 +166,6 @@ def _demo(base: Path, central_url: str | None = None) -> Path:
     return base
 
 
-@contextmanager
-def _pg_database(tag: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"fc_bench_import_{tag}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
-
 def _figures(label: str, imported: dict[str, Any], plain: dict[str, Any], n: int) -> dict[str, dict[str, Any]]:
     rate = imported["rows"] / imported["seconds"]
     plain_rate = plain["rows"] / plain["seconds"]
@@ -216,7 +196,8 @@ def run(quick: bool, rows: int | None = None) -> dict[str, dict[str, Any]]:
         figures.update(_figures("station (SQLite)", imported, plain, n))
         if deadline.left() > 30:
             try:
-                with _pg_database("plain") as plain_url, _pg_database("import") as import_url:
+                with bench_database(PG_URL, "fc_bench_import_plain") as plain_url, \
+                        bench_database(PG_URL, "fc_bench_import_import") as import_url:
                     _demo(tmp / "pg-plain", plain_url)
                     _demo(tmp / "pg-import", import_url)
                     plain = _run_child("plain", plain_url, tmp / "pg-plain", file, deadline.left())

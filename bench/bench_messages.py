@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.bench_sync import bench_database
 from bench.harness import figure, median
 
 DEMO_NOW = datetime(2026, 11, 23, 17, 30, tzinfo=UTC)
@@ -192,27 +193,19 @@ def _bench_queue_cost(ctx: Any, quick: bool) -> dict[str, Any]:
 
 @contextmanager
 def _pg_database() -> Iterator[str | None]:
+    """A database of our own on the test server, or None when no PostgreSQL answers here."""
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
     try:
         admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
+        admin.dispose()
     except Exception:
         yield None
         return
-    name = f"fc_bench_msg_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n "
-                              "AND pid <> pg_backend_pid()"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with bench_database(PG_URL, "fc_bench_msg") as url:
+        yield url
 
 
 def run(quick: bool) -> dict[str, dict[str, Any]]:

@@ -46,12 +46,12 @@ BULK_ROOMS = 200
 
 
 @contextmanager
-def bench_database(admin_url: str) -> Iterator[str]:
-    """A PostgreSQL database of our own for the run, dropped afterwards."""
+def bench_database(admin_url: str, prefix: str = "fc_bench_sync") -> Iterator[str]:
+    """A PostgreSQL database of our own for the run (named ``prefix`` and a random tail), dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    name = f"fc_bench_sync_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
