@@ -81,6 +81,27 @@ class SharedClock(FixedClock):
 
 
 @pytest.fixture(autouse=True)
+def root_logging() -> Iterator[None]:
+    """The root logger as it was before each test: a CLI run in one test adds a handler on that
+    test's captured stderr, which a later test's background-task error would write to once closed."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configured = root.__dict__.get("_frontcounter_configured")
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    if configured is None:
+        root.__dict__.pop("_frontcounter_configured", None)
+    else:
+        root.__dict__["_frontcounter_configured"] = configured
+
+
+@pytest.fixture(autouse=True)
 def process_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test's processes run at DEMO_NOW unless the ``clock`` fixture moves them: nothing in
     the suite may read the wall clock (the suite runs under faketime at awkward instants to prove it)."""
