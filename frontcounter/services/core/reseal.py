@@ -38,8 +38,15 @@ def _needs(values: list[Any], sealed: dict[str, str] | None, wanted: dict[str, s
     return fresh != set(wanted) or bool(stale)
 
 
-def reseal_station(ctx: ServiceContext, actor: Actor) -> int:
-    """Re-seal every row of the actor's station that this session opens and whose readers changed."""
+#: Rows re-sealed per transaction: a cache upgraded with years of history in clear is sealed in
+#: many short commands, never one transaction holding the cache's write lock for minutes.
+RESEAL_CHUNK = 500
+
+
+def reseal_station(ctx: ServiceContext, actor: Actor, *, limit: int | None = None) -> int:
+    """Re-seal the rows of the actor's station that this session opens and whose readers changed,
+    soonest appointments first; at most ``limit`` of them (sign-in does a bounded share so it stays
+    quick; the desktop app does the rest in the background once the main window is up)."""
     key = actor.key
     if key is None or actor.station_id is None:
         return 0
@@ -51,11 +58,21 @@ def reseal_station(ctx: ServiceContext, actor: Actor) -> int:
         rows = session.execute(select(Appointment.id, Appointment.sealed_keys,
                                       *(getattr(Appointment, f) for f in CONFIDENTIAL_FIELDS)).where(
             Appointment.station_id == actor.station_id, Appointment.deleted.is_(False),
-            Appointment.purged_at.is_(None))).all()
+            Appointment.purged_at.is_(None)).order_by(Appointment.start_at.desc())).all()
         todo = [r[0] for r in rows if _needs(list(r[2:]), r[1], wanted, known)
                 and (key.open(r[1]) is not None or not any(is_token(v) for v in r[2:]))]
-    if not todo:
-        return 0
+    if limit is not None:
+        todo = todo[:limit]
+    changed = 0
+    for start in range(0, len(todo), RESEAL_CHUNK):
+        changed += _reseal_rows(ctx, actor, todo[start:start + RESEAL_CHUNK], readers, known)
+    return changed
+
+
+def _reseal_rows(ctx: ServiceContext, actor: Actor, todo: list[Any], readers: dict[Any, str],
+                 known: set[str]) -> int:
+    key = actor.key
+    assert key is not None
     changed = 0
     with command(ctx, actor, category="alteration", action="appointments.reseal",
                  record=f"station:{actor.station_code}", details={"rows": len(todo)}) as scope:

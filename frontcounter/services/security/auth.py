@@ -139,6 +139,11 @@ def sign_in(ctx: ServiceContext, username: str, password: str) -> Actor:
     return open_session_key(ctx, actor, password)
 
 
+#: Rows a sign-in re-seals before it returns (the soonest first): enough for any ordinary change of
+#: colleagues, bounded so an upgraded cache with years of history in clear still signs in at once.
+SIGN_IN_RESEAL_ROWS = 1000
+
+
 def open_session_key(ctx: ServiceContext, actor: Actor, password: str) -> Actor:
     """The actor with their private key unwrapped (readers only), after a good password.
 
@@ -155,7 +160,7 @@ def open_session_key(ctx: ServiceContext, actor: Actor, password: str) -> Actor:
         key = _issue_key_pair(ctx, actor, password)
     actor = dataclasses.replace(actor, key=key)
     try:
-        reseal_station(ctx, actor)
+        reseal_station(ctx, actor, limit=SIGN_IN_RESEAL_ROWS)
     except Exception:  # sharing rows with colleagues must never stop this user signing in
         logger.exception("re-sealing rows at sign-in failed")
     return actor

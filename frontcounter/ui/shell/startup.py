@@ -272,6 +272,11 @@ class Startup(QObject):
             self.session_lock = install_session_lock(
                 window, state, rebuild=lambda: attach_to_window(MainWindow(state), sync))
         self.main_window = window
+        if actor.key is not None:  # the rest of the re-sealing (issue 21), off the sign-in path
+            from frontcounter.services.core.reseal import reseal_station
+
+            ctx = runtime.ctx
+            state.tasks.run(lambda _p: reseal_station(ctx, actor))
         today = window.view("today") if window.current_key() == "today" else None
         loaded = getattr(today, "loaded", None)
         if loaded is None:

@@ -31,6 +31,7 @@ from frontcounter.services.core.sealing import (
     SealedError,
     is_token,
     open_fields,
+    try_open,
     unwrap_private,
 )
 from frontcounter.services.demo.seed import NOTES, SAFE_CONTACT, VISITORS, VULNERABILITY
@@ -295,3 +296,34 @@ def test_another_stations_fcr_held_for_their_key_cannot_sign_in_here(station: St
         assert foreign.public_key and foreign.password_hash == "" and foreign.wrapped_private_key is None
     with pytest.raises(AuthenticationError):
         auth.sign_in(station.ctx, "fcr.SG", "demo")
+
+
+def test_a_sign_in_reseals_a_bounded_share_soonest_first_and_the_rest_follows_in_chunks(
+        station: StationRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgraded cache with years of history in clear must not hold a sign-in for minutes: the
+    sign-in seals at most SIGN_IN_RESEAL_ROWS rows (the soonest), the rest in short commands."""
+    from frontcounter.db.models import AuditEvent
+    from frontcounter.services.core import reseal
+
+    admin = actor_named(station, "admin.HH")
+    users.reset_password(station.ctx, admin, "officer.HH", "temporary-1")
+    officer = auth.sign_in(station.ctx, "officer.HH", "temporary-1")
+    with station.ctx.read() as s:
+        unreadable = [a.id for a in s.scalars(select(Appointment).where(
+            Appointment.station_id == officer.station_id, Appointment.sealed_keys.is_not(None)))
+            if try_open(a, officer.key) is None]
+    assert len(unreadable) > 6
+    monkeypatch.setattr(auth, "SIGN_IN_RESEAL_ROWS", 4)
+    monkeypatch.setattr(reseal, "RESEAL_CHUNK", 3)
+    supervisor = auth.sign_in(station.ctx, "supervisor.HH", "demo")
+    with station.ctx.read() as s:
+        opened_now = [i for i in unreadable if try_open(s.get_one(Appointment, i), officer.key) is not None]
+        starts = {i: s.get_one(Appointment, i).start_at for i in unreadable}
+    assert len(opened_now) == 4, "a sign-in re-seals a bounded share"
+    assert sorted(starts[i] for i in opened_now) == sorted(starts.values())[-4:], "the soonest first"
+    assert reseal.reseal_station(station.ctx, supervisor) == len(unreadable) - 4  # the rest, as the app does
+    with station.ctx.read() as s:
+        assert all(try_open(s.get_one(Appointment, i), officer.key) is not None for i in unreadable)
+        details = [e.details["rows"] for e in s.scalars(select(AuditEvent).where(
+            AuditEvent.action == "appointments.reseal").order_by(AuditEvent.local_seq))]
+    assert details and max(details) <= 3, "short commands, never one long transaction"
