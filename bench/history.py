@@ -213,6 +213,7 @@ def add_history(engine: Engine, station_code: str, *, years: int = 5, now: datet
                 outbox.append(entry)
                 made_today += 1
         day -= timedelta(days=1)
+    appointments = _sealed(engine, station, appointments)
     # local_seq rises with time among these events, as it did when they were written.
     audits.sort(key=lambda event: event[1])  # by "at" (text sorts as time)
     audits = [(*event, seq + 1 + i) for i, event in enumerate(audits)]
@@ -254,6 +255,28 @@ def add_history(engine: Engine, station_code: str, *, years: int = 5, now: datet
     return HistorySummary(len(appointments), day + timedelta(days=1), last_day, slot_minutes)
 
 
+def _sealed(engine: Engine, station: uuid.UUID, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows as this version stores them: each one's notes sealed to the station's readers under
+    its own data key (issue 21), as the app's write path would have (a cache of this version holds
+    no history in clear; an upgraded one is sealed by its readers' sign-ins, see core/reseal)."""
+    from sqlalchemy.orm import Session
+
+    from frontcounter.services.core.sealing import Sealer, recipients, seal_new_values
+
+    with Session(engine) as session:
+        readers = recipients(session, station)
+    notes, keys = APPOINTMENT_COLUMNS.index("briefing_notes"), APPOINTMENT_COLUMNS.index("sealed_keys")
+    sealer = Sealer()
+    out = []
+    for row in rows:
+        values: dict[str, Any] = {"briefing_notes": row[notes]}
+        seal_new_values(values, readers, sealer)
+        fields = list(row)
+        fields[notes], fields[keys] = values["briefing_notes"], json.dumps(values.get("sealed_keys"))
+        out.append(tuple(fields))
+    return out
+
+
 def _references(rng: random.Random, code: str, used: set[str], count: int) -> list[str]:
     """``count`` distinct references in the app's format that no existing appointment has."""
     base = len(ALPHABET)
@@ -287,7 +310,7 @@ APPOINTMENT_COLUMNS = (
     "end_at", "channel", "reason", "crime_reference", "visitor_name", "visitor_phone", "briefing_notes",
     "vulnerability_flags", "at_risk", "needs_step_free", "needs_hearing_loop", "created_at", "created_by",
     "status", "arrived_at", "checked_in_by", "seen_at", "seen_by", "completed_at", "no_show_at",
-    "cancelled_at", "cancelled_by", "cancel_reason",
+    "cancelled_at", "cancelled_by", "cancel_reason", "sealed_keys",
 )
 AUDIT_COLUMNS = ("id", "at", "username", "role", "station_code", "workstation", "category", "action",
                  "record", "outcome", "details", "local_seq")
@@ -331,6 +354,7 @@ def _finished(rng: random.Random, reference: str, code: str, station: str, room:
         f"41/{rng.randint(10000, 99999)}/{start.year % 100:02d}" if roll < 0.6 else None,
         f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
         _NOTES, "[]", 0, 0, 0, _ts(start - timedelta(days=rng.randint(1, 10))), f"fcr.{code}", status, *outcome,
+        None,
     )
     event = (_uuid(rng), at_s, f"counter.{code}", "counter", code, "FC-BENCH", "alteration", action,
              reference, "success", "{}")

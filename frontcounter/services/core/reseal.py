@@ -19,6 +19,7 @@ from frontcounter.services.core.commands import command
 from frontcounter.services.core.context import ServiceContext
 from frontcounter.services.core.sealing import (
     CONFIDENTIAL_FIELDS,
+    Sealer,
     is_token,
     key_id,
     known_users,
@@ -74,6 +75,7 @@ def _reseal_rows(ctx: ServiceContext, actor: Actor, todo: list[Any], readers: di
     key = actor.key
     assert key is not None
     changed = 0
+    sealer = Sealer()  # one ephemeral key for the chunk: each reader's wrapping key derived once
     with command(ctx, actor, category="alteration", action="appointments.reseal",
                  record=f"station:{actor.station_code}", details={"rows": len(todo)}) as scope:
         for appointment_id in todo:
@@ -82,7 +84,8 @@ def _reseal_rows(ctx: ServiceContext, actor: Actor, todo: list[Any], readers: di
                 continue
             base = row.version
             plain = [f for f in CONFIDENTIAL_FIELDS if getattr(row, f) and not is_token(getattr(row, f))]
-            if seal_appointment(scope.session, row, key, refresh=True, readers=readers, known=known):
+            if seal_appointment(scope.session, row, key, refresh=True, readers=readers, known=known,
+                                sealer=sealer):
                 changed += 1
                 changes = {f: getattr(row, f) for f in plain}
                 changes["sealed_keys"] = row.sealed_keys

@@ -217,7 +217,7 @@ def known_users(session: Session) -> set[str]:
 
 def seal_appointment(session: Session, row: Appointment, key: SessionKey | None = None, *,
                      refresh: bool = False, readers: dict[uuid.UUID, str] | None = None,
-                     known: set[str] | None = None) -> bool:
+                     known: set[str] | None = None, sealer: Sealer | None = None) -> bool:
     """Encrypt ``row``'s plain confidential fields and (re)seal its data key; True if it changed.
 
     ``key`` (the writer's session key, if any) lets an existing data key be kept, so a reader's
@@ -253,7 +253,7 @@ def seal_appointment(session: Session, row: Appointment, key: SessionKey | None 
     # Copies for users this database does not hold are kept (another station's reader); copies
     # for users it holds who no longer read (a leaver, a role change) or hold a newer key go.
     foreign = {u: e for u, e in existing.items() if u not in local_users}
-    merged = {**foreign, **fresh, **seal_data_key(data_key, missing)}
+    merged = {**foreign, **fresh, **(sealer or Sealer()).seal(data_key, missing)}
     if plain or merged != existing:
         row.sealed_keys = merged
         return True
