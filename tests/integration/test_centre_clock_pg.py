@@ -8,9 +8,11 @@ a no-show before start + grace by its own clock.
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -20,7 +22,7 @@ from frontcounter.db.models import AppliedOp, Appointment, AttentionItem, AuditE
 from frontcounter.paths import Paths
 from frontcounter.runtime import create_demo, open_station
 from frontcounter.services.core.clock import CLOCK_ENV, FixedClock
-from frontcounter.services.core.errors import ValidationError
+from frontcounter.services.core.errors import DoubleBooking, ValidationError
 from frontcounter.services.counter import checkin
 from frontcounter.services.sync.station import sync_once
 from tests.sync_support import actor_in, central_context, create_appointment, rooms_and_officers
@@ -44,6 +46,16 @@ def _server_now(engine: Engine) -> datetime:
         return c.execute(text("SELECT clock_timestamp()")).scalar_one()  # type: ignore[no-any-return]
 
 
+def _book_in_a_free_room(centre: Any, fcr: Any, rooms: list[Any], start: datetime, *, seed: int) -> uuid.UUID:
+    for room in rooms:
+        try:
+            return create_appointment(centre, fcr, "HH", room.id, None, start, op_type="appointment.book",
+                                      minutes=20, rng=random.Random(seed))
+        except DoubleBooking:
+            continue
+    raise AssertionError(f"every HH room is booked at {start}")
+
+
 @pytest.mark.parametrize("skew", [THREE_HOURS, -THREE_HOURS], ids=["3h-fast", "3h-slow"])
 def test_a_station_three_hours_off_against_postgresql(central: Engine, pg_url: str, tmp_path: Path,
                                                       skew: timedelta, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,10 +67,9 @@ def test_a_station_three_hours_off_against_postgresql(central: Engine, pg_url: s
     fcr = actor_in(centre, "fcr.HH")
     rooms, _ = rooms_and_officers(centre, "HH")
     # A visit 30 minutes from now (too early for a no-show) and one that started an hour ago.
-    soon = create_appointment(centre, fcr, "HH", rooms[0].id, None, now + timedelta(minutes=30),
-                              op_type="appointment.book", minutes=20, rng=random.Random(1))
-    past = create_appointment(centre, fcr, "HH", rooms[1].id, None, now - timedelta(hours=1),
-                              op_type="appointment.book", minutes=20, rng=random.Random(2))
+    # The demo is seeded round the real now (its late session), so take a room free at each time.
+    soon = _book_in_a_free_room(centre, fcr, rooms, now + timedelta(minutes=30), seed=1)
+    past = _book_in_a_free_room(centre, fcr, rooms, now - timedelta(hours=1), seed=2)
     honest = open_station(paths, clock=FixedClock(now))
     sync_once(honest.engine, central, "HH", clock=honest.ctx.clock)  # fetch them with a right clock
     honest.engine.dispose()
