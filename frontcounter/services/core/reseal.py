@@ -42,6 +42,8 @@ def _needs(values: list[Any], sealed: dict[str, str] | None, wanted: dict[str, s
 #: Rows re-sealed per transaction: a cache upgraded with years of history in clear is sealed in
 #: many short commands, never one transaction holding the cache's write lock for minutes.
 RESEAL_CHUNK = 500
+#: Rows read per round trip while looking for rows to re-seal.
+SCAN_BATCH = 2000
 
 
 def reseal_station(ctx: ServiceContext, actor: Actor, *, limit: int | None = None) -> int:
@@ -55,15 +57,21 @@ def reseal_station(ctx: ServiceContext, actor: Actor, *, limit: int | None = Non
         readers = recipients(session, actor.station_id)
         known = known_users(session)
         wanted = {str(u): p for u, p in readers.items()}
-        # Columns, not rows: a sign-in checks every row of the station and usually changes none.
+        # Columns, not rows, streamed a batch at a time: a sign-in checks every row of the station
+        # (years of history, each with its readers' sealed keys) and usually changes none, so only
+        # the ids to re-seal are kept, never the whole station's rows at once.
         rows = session.execute(select(Appointment.id, Appointment.sealed_keys,
                                       *(getattr(Appointment, f) for f in CONFIDENTIAL_FIELDS)).where(
             Appointment.station_id == actor.station_id, Appointment.deleted.is_(False),
-            Appointment.purged_at.is_(None)).order_by(Appointment.start_at.desc())).all()
-        todo = [r[0] for r in rows if _needs(list(r[2:]), r[1], wanted, known)
-                and (key.open(r[1]) is not None or not any(is_token(v) for v in r[2:]))]
-    if limit is not None:
-        todo = todo[:limit]
+            Appointment.purged_at.is_(None)).order_by(Appointment.start_at.desc())
+            .execution_options(yield_per=SCAN_BATCH))
+        todo: list[Any] = []
+        for r in rows:
+            if _needs(list(r[2:]), r[1], wanted, known) and (
+                    key.open(r[1]) is not None or not any(is_token(v) for v in r[2:])):
+                todo.append(r[0])
+                if limit is not None and len(todo) >= limit:
+                    break
     changed = 0
     for start in range(0, len(todo), RESEAL_CHUNK):
         changed += _reseal_rows(ctx, actor, todo[start:start + RESEAL_CHUNK], readers, known)
