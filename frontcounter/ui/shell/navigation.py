@@ -57,11 +57,14 @@ VIEWS: tuple[ViewSpec, ...] = (
 
 
 #: The FCR desk (``ctx.mode == "central"``: the centre itself, no station cache): booking for a
-#: caller at any station, the force-wide at-risk list, any station's day board, force-wide reports.
+#: caller at any station, the force-wide at-risk list, the messages that did not reach a visitor
+#: (to phone instead), any station's day board, force-wide reports.
 FCR_DESK_VIEWS: tuple[ViewSpec, ...] = (
     ViewSpec("fcr", "FCR desk", "book", Action.BOOK, "views.fcr_desk:FcrDeskView", "Ctrl+1"),
     ViewSpec("at_risk", "At risk (force)", "needs-attention", Action.VIEW_APPOINTMENTS,
              "views.fcr_at_risk:AtRiskView", "Ctrl+2"),
+    ViewSpec("messages", "Messages to phone", "needs-attention", Action.VIEW_APPOINTMENTS,
+             "views.fcr_messages:MessagesToPhoneView", "Ctrl+4"),
     ViewSpec("board", "Day board", "day-board", Action.VIEW_APPOINTMENTS, "views.day_board:DayBoardView", "Ctrl+3"),
     ViewSpec("reports", "Reports", "reports", Action.VIEW_REPORTS, "views.reports:ReportsView", "Ctrl+6"),
 )

@@ -83,7 +83,7 @@ def _closed_port() -> int:
 
 def test_the_fcr_desk_is_the_centre_with_its_own_views(window: MainWindow) -> None:
     keys = [window.nav.item(i).data(Qt.ItemDataRole.UserRole) for i in range(window.nav.count())]
-    assert keys == ["fcr", "at_risk", "board", "reports"]
+    assert keys == ["fcr", "at_risk", "messages", "board", "reports"]
     assert "FCR desk" in window.windowTitle() and "no local copy" in window.sync_label.text()
     assert isinstance(window.view("fcr"), FcrDeskView)
 
