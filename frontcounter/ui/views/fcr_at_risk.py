@@ -14,17 +14,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
     QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
-    QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -33,11 +26,11 @@ from PySide6.QtWidgets import (
 from frontcounter.services.core.appointments import AppointmentView
 from frontcounter.services.core.clock import local
 from frontcounter.services.core.commands import audit
-from frontcounter.services.core.permissions import Action
 from frontcounter.services.scheduling import contacts
 from frontcounter.services.scheduling.reassignment import list_at_risk
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.banner import Banner, centre_error_text
+from frontcounter.ui.views.fcr_contact_form import ContactControls, row_table
 from frontcounter.ui.views.fcr_desk import centre_url
 
 logger = logging.getLogger(__name__)
@@ -63,46 +56,23 @@ class AtRiskView(QWidget):
         heading = QLabel(self.tr("At risk, every station: ring the visitor before they travel"))
         heading.setProperty("heading", True)
         self.banner = Banner(self)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("atRiskTable")
-        self.table.setAccessibleName(self.tr("At-risk appointments"))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = row_table(self, COLUMNS, object_name="atRiskTable",
+                               accessible_name=self.tr("At-risk appointments"))
 
         self.contacts = QListWidget()
         self.contacts.setObjectName("contactHistory")
         self.contacts.setAccessibleName(self.tr("Contacts made"))
-        self.outcome = QComboBox()
-        self.outcome.setAccessibleName(self.tr("How the contact went"))
-        for key, text in contacts.OUTCOMES.items():
-            self.outcome.addItem(self.tr(text), key)
-        self.note = QLineEdit()
-        self.note.setAccessibleName(self.tr("Contact note"))
-        self.note.setPlaceholderText(self.tr("e.g. agreed to rebook for Thursday; will call back"))
-        self.record_button = QPushButton(self.tr("&Record contact"))
-        self.record_button.setProperty("primary", True)
-        self.record_button.setVisible(state.can(Action.RECORD_CONTACT))
-        self.open_button = QPushButton(self.tr("&Open appointment (reschedule or cancel)…"))
+        controls = ContactControls(self, state, what=self.tr("contact"),
+                                   note_hint=self.tr("e.g. agreed to rebook for Thursday; will call back"),
+                                   record_text=self.tr("&Record contact"),
+                                   open_text=self.tr("&Open appointment (reschedule or cancel)…"))
+        self.outcome, self.note = controls.outcome, controls.note
+        self.record_button, self.open_button = controls.record_button, controls.open_button
 
         details = QWidget()
         form = QFormLayout(details)
         form.addRow(self.tr("Contacts made:"), self.contacts)
-        outcome_label = QLabel(self.tr("O&utcome:"))
-        outcome_label.setBuddy(self.outcome)
-        form.addRow(outcome_label, self.outcome)
-        note_label = QLabel(self.tr("No&te:"))
-        note_label.setBuddy(self.note)
-        form.addRow(note_label, self.note)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.record_button)
-        buttons.addWidget(self.open_button)
-        buttons.addStretch(1)
-        form.addRow(buttons)
+        controls.add_to(form)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)

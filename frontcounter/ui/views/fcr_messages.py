@@ -15,18 +15,11 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QCheckBox,
-    QComboBox,
     QFormLayout,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -38,6 +31,7 @@ from frontcounter.services.messages import to_phone
 from frontcounter.services.scheduling import contacts
 from frontcounter.ui.app_state import AppState, mask_name
 from frontcounter.ui.kit.banner import Banner, centre_error_text
+from frontcounter.ui.views.fcr_contact_form import ContactControls, row_table
 from frontcounter.ui.views.fcr_desk import centre_url
 
 logger = logging.getLogger(__name__)
@@ -66,32 +60,18 @@ class MessagesToPhoneView(QWidget):
         heading.setProperty("heading", True)
         self.banner = Banner(self)
         self.show_handled = QCheckBox(self.tr("&Show messages already followed up by a call"))
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("messagesToPhoneTable")
-        self.table.setAccessibleName(self.tr("Messages to phone"))
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table(self, COLUMNS, object_name="messagesToPhoneTable",
+                               accessible_name=self.tr("Messages to phone"))
         self.table.setTabKeyNavigation(False)  # Tab leaves the list for the call form; arrows move in it
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.empty = QLabel(self.tr("No messages to phone about."))
         self.empty.setObjectName("messagesToPhoneEmpty")
         self.empty.hide()
 
-        self.outcome = QComboBox()
-        self.outcome.setAccessibleName(self.tr("How the call went"))
-        for key, text in contacts.OUTCOMES.items():
-            self.outcome.addItem(self.tr(text), key)
-        self.note = QLineEdit()
-        self.note.setAccessibleName(self.tr("Call note"))
-        self.note.setPlaceholderText(self.tr("e.g. told them of the cancellation; will rebook by phone"))
-        self.record_button = QPushButton(self.tr("&Record call"))
-        self.record_button.setProperty("primary", True)
-        self.record_button.setVisible(state.can(Action.RECORD_CONTACT))
-        self.open_button = QPushButton(self.tr("&Open appointment…"))
+        controls = ContactControls(self, state, what=self.tr("call"),
+                                   note_hint=self.tr("e.g. told them of the cancellation; will rebook by phone"),
+                                   record_text=self.tr("&Record call"), open_text=self.tr("&Open appointment…"))
+        self.outcome, self.note = controls.outcome, controls.note
+        self.record_button, self.open_button = controls.record_button, controls.open_button
 
         self.why = QLabel()
         self.why.setObjectName("messageToPhoneWhy")
@@ -100,17 +80,7 @@ class MessagesToPhoneView(QWidget):
         details = QWidget()
         form = QFormLayout(details)
         form.addRow(self.tr("The message:"), self.why)
-        outcome_label = QLabel(self.tr("O&utcome:"))
-        outcome_label.setBuddy(self.outcome)
-        form.addRow(outcome_label, self.outcome)
-        note_label = QLabel(self.tr("No&te:"))
-        note_label.setBuddy(self.note)
-        form.addRow(note_label, self.note)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.record_button)
-        buttons.addWidget(self.open_button)
-        buttons.addStretch(1)
-        form.addRow(buttons)
+        controls.add_to(form)
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
